@@ -1,0 +1,148 @@
+"""``python -m reviewkit``: each subcommand opens the database, calls the library, and exits.
+
+Exit status: 0 when everything worked, 1 when something failed (the message is on stderr),
+3 when a file had been imported into the review before (nothing was imported again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from reviewkit.errors import DuplicateImportError, ReviewkitError
+
+EXIT_FAILED = 1
+EXIT_ALREADY_IMPORTED = 3
+
+
+def _open_store(args):
+    from reviewkit.store import Store
+
+    return Store(args.database)
+
+
+def _actor(args) -> str:
+    return args.user or os.environ.get("REVIEWKIT_USER") or "admin"
+
+
+def cmd_import(args) -> int:
+    """Import files into a review, creating the review when it is new."""
+    from reviewkit.importing import import_file
+
+    store = _open_store(args)
+    actor = _actor(args)
+    review = store.find_review(args.review) or store.create_review(args.review, actor=actor)
+    status = 0
+    for path in args.files:
+        name = Path(path).name
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            print(f"{path}: cannot read the file ({exc.strerror or exc}).", file=sys.stderr)
+            status = EXIT_FAILED
+            continue
+        try:
+            batch = import_file(store, review, data, name, actor=actor, format=args.format,
+                                database_name=args.database_name or "",
+                                search_date=args.search_date or "",
+                                search_query=args.query or "")
+        except DuplicateImportError as exc:
+            print(str(exc), file=sys.stderr)
+            status = status or EXIT_ALREADY_IMPORTED
+            continue
+        except ReviewkitError as exc:
+            print(f"Import failed, nothing stored from this file. {exc}", file=sys.stderr)
+            status = EXIT_FAILED
+            continue
+        print(f"{name}: {batch.record_count} records imported as {batch.format.upper()} "
+              f"(source: {batch.database_name}) into review '{review.name}'.")
+    return status
+
+
+def cmd_export(args) -> int:
+    """Write a review's records to a RIS, BibTeX or CSV file."""
+    from reviewkit.importing import export_records
+
+    store = _open_store(args)
+    review = store.get_review(args.review)
+    data = export_records(store, review, args.format, search=args.search)
+    Path(args.output).write_bytes(data)
+    count = store.count_records(review.id, search=args.search)
+    print(f"{count} records from '{review.name}' written to {args.output} as {args.format}.")
+    return 0
+
+
+def cmd_reviews(args) -> int:
+    """List the reviews in the database with their record counts."""
+    store = _open_store(args)
+    for review in store.list_reviews():
+        print(f"{review.name}\t{store.count_records(review.id)} records")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    """Create the demo review from the corpora/ folder (does nothing if it exists)."""
+    from reviewkit.demo import ensure_demo_review
+
+    review = ensure_demo_review(_open_store(args))
+    print(f"Demo review ready: '{review.name}'.")
+    return 0
+
+
+def _add_common(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
+    # Accepted before or after the subcommand; after it, it only counts when given.
+    default = None if top_level else argparse.SUPPRESS
+    parser.add_argument("--database", metavar="URL", default=default,
+                        help="database URL (default: $REVIEWKIT_DATABASE_URL, else a SQLite "
+                             "file in ./data or $REVIEWKIT_DATA_DIR)")
+    parser.add_argument("--user", metavar="NAME", default=default,
+                        help="who is acting (default: $REVIEWKIT_USER, else 'admin')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m reviewkit",
+        description="reviewkit: import, deduplicate, screen and map research evidence.")
+    _add_common(parser, top_level=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func: Callable, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _add_common(p, top_level=False)
+        p.set_defaults(func=func)
+        return p
+
+    p = command("import", cmd_import,
+                "Import RIS, BibTeX, MEDLINE/.nbib, EndNote XML, CSV/TSV or PDF files into a review.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--review", required=True, metavar="NAME",
+                   help="the review to import into (created when new)")
+    p.add_argument("--format", choices=("ris", "bibtex", "medline", "endnote_xml", "csv", "tsv", "pdf"),
+                   help="file format (default: detected from the content)")
+    p.add_argument("--database-name", metavar="NAME",
+                   help="the bibliographic database searched, e.g. Scopus (default: from the file)")
+    p.add_argument("--search-date", metavar="DATE", help="when the search was run")
+    p.add_argument("--query", metavar="TEXT", help="the search string used")
+
+    p = command("export", cmd_export, "Export a review's records as RIS, BibTeX or CSV.")
+    p.add_argument("--review", required=True, metavar="NAME")
+    p.add_argument("--format", required=True, choices=("ris", "bibtex", "csv"))
+    p.add_argument("--output", required=True, metavar="FILE")
+    p.add_argument("--search", metavar="WORDS", help="only records matching these words")
+
+    command("reviews", cmd_reviews, "List reviews.")
+    command("demo", cmd_demo, "Create the demo review from corpora/.")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ReviewkitError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_FAILED

@@ -1,0 +1,123 @@
+"""Bring files into a review and take records out again: the steps the Import page and CLI share."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reviewkit import formats
+from reviewkit.errors import FormatError, ReviewkitError
+from reviewkit.records import Record
+from reviewkit.store import Batch, Review, Store, duplicate_import_error
+
+# Larger files are refused before they are read: a real database export is rarely over a few
+# megabytes per thousand records, and a runaway upload must not take the server down.
+MAX_IMPORT_MB = float(os.environ.get("REVIEWKIT_MAX_IMPORT_MB", "40"))
+
+# What the database is called when a file does not say, by format.
+_DATABASE_BY_FORMAT = {"medline": "PubMed", "pdf": "Full-text PDF"}
+
+
+@dataclass
+class Preview:
+    """What a file holds, before anything is stored."""
+
+    filename: str
+    format: str
+    records: list[Record]
+    headers: list[str] = field(default_factory=list)
+    column_map: dict[str, str] = field(default_factory=dict)
+    database_name: str = ""
+
+    @property
+    def count(self) -> int:
+        return len(self.records)
+
+
+def check_size(data: bytes, filename: str, *, max_mb: float | None = MAX_IMPORT_MB) -> None:
+    """Refuse a file larger than the import limit, naming the file and the limit."""
+    if max_mb is not None and len(data) > max_mb * 1024 * 1024:
+        raise FormatError(
+            f"the file is {len(data) / 1024 / 1024:.1f} MB, over the {max_mb:g} MB import limit. "
+            "Split the export into smaller files (most databases let you export in batches).",
+            file=filename)
+
+
+def table_headers(data: bytes, filename: str, format: str) -> list[str]:
+    """Return the header row of a CSV or TSV file."""
+    text = formats.decode_bytes(data, filename=filename)
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if format == "tsv" else ","
+    return [h.strip() for h in next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])]
+
+
+def guess_database(parsed: list[Record], filename: str, format: str) -> str:
+    """Name the database a file came from: as its records say, else by format, else the file."""
+    named = Counter(r.database for r in parsed if r.database)
+    if named:
+        return named.most_common(1)[0][0]
+    return _DATABASE_BY_FORMAT.get(format, Path(filename).stem)
+
+
+def preview_file(data: bytes, filename: str, *, format: str | None = None,
+                 column_map: dict[str, str] | None = None,
+                 max_mb: float | None = MAX_IMPORT_MB) -> Preview:
+    """Read a file without storing it: detected format, records, and for tables the columns."""
+    check_size(data, filename, max_mb=max_mb)
+    format = format or formats.detect_format(data, filename)
+    headers: list[str] = []
+    if format in ("csv", "tsv"):
+        headers = table_headers(data, filename, format)
+        if column_map is None:
+            column_map = formats.suggest_column_map(headers)
+    parsed = formats.read_records(data, filename=filename, format=format, column_map=column_map)
+    return Preview(filename=filename, format=format, records=parsed, headers=headers,
+                   column_map=dict(column_map or {}),
+                   database_name=guess_database(parsed, filename, format))
+
+
+def import_file(store: Store, review: Review, data: bytes, filename: str, *,
+                actor: str, format: str | None = None, column_map: dict[str, str] | None = None,
+                database_name: str = "", search_date: str = "", search_query: str = "",
+                max_mb: float | None = MAX_IMPORT_MB) -> Batch:
+    """Read one file and store all its records in one transaction.
+
+    Raises FormatError (bad file), DuplicateImportError (same bytes imported before) or
+    another ReviewkitError; in every case the database is left exactly as it was.
+    """
+    check_size(data, filename, max_mb=max_mb)
+    digest = hashlib.sha256(data).hexdigest()
+    earlier = store.find_batch(review.id, digest)
+    if earlier is not None:
+        # Checked again inside the storing transaction; this early check spares the parse.
+        raise duplicate_import_error(filename, earlier)
+    preview = preview_file(data, filename, format=format, column_map=column_map, max_mb=max_mb)
+    batch = store.add_import(
+        review.id, preview.records, actor=actor, filename=filename, format=preview.format,
+        sha256=digest, size_bytes=len(data), database_name=database_name or preview.database_name,
+        search_date=search_date, search_query=search_query)
+    if preview.format == "pdf":
+        first = store.list_records(review.id, order_by="id", descending=True, limit=1)[0]
+        store.attach_file_content(first.id, data)
+    return batch
+
+
+def export_records(store: Store, review: Review, format: str, *, search: str | None = None
+                   ) -> bytes:
+    """Write a review's records (optionally those matching ``search``) as RIS, BibTeX or CSV."""
+    if format not in formats.EXPORT_FORMATS:
+        raise ReviewkitError(
+            f"Cannot export as '{format}'; choose one of {', '.join(formats.EXPORT_FORMATS)}.")
+    stored = store.list_records(review.id, search=search)
+    out = []
+    for item in stored:
+        rec = item.record
+        if not rec.source_id:
+            rec.source_id = str(item.id)
+        out.append(rec)
+    return formats.write_records(out, format)

@@ -1,0 +1,749 @@
+"""The one module that talks to the database.
+
+A SQLite file by default; PostgreSQL (or any SQLAlchemy URL) when ``REVIEWKIT_DATABASE_URL``
+or an explicit URL names one.  Every change that belongs together happens in one
+transaction, and every change writes who made it to the append-only audit log.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    Connection,
+    String,
+    and_,
+    cast,
+    create_engine,
+    event,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+from reviewkit.errors import DuplicateImportError, NotFoundError, ReviewkitError
+from reviewkit.records import BIBLIOGRAPHIC_FIELDS, Record
+from reviewkit.store import schema
+from reviewkit.store.schema import (
+    SCHEMA_VERSION,
+    audit_log,
+    decisions,
+    duplicate_pairs,
+    fulltexts,
+    import_batches,
+    records,
+    reviews,
+    users,
+)
+
+__all__ = [
+    "AuditEntry",
+    "Batch",
+    "Decision",
+    "Review",
+    "SCHEMA_VERSION",
+    "Store",
+    "StoredRecord",
+    "User",
+    "default_database_url",
+    "duplicate_import_error",
+]
+
+DEFAULT_USER = "admin"
+STAGES = ("title_abstract", "full_text")
+DECISIONS = ("include", "exclude", "maybe", "not_retrieved")
+DECISION_KINDS = ("vote", "resolution")
+# Record columns that hold lists (stored as JSON); the rest are text, plus the integer year.
+_LIST_FIELDS = ("authors", "keywords")
+_RECORD_COLUMNS = tuple(f for f in BIBLIOGRAPHIC_FIELDS) + ("source_id", "extra")
+
+
+def default_database_url() -> str:
+    """Return the database URL: ``REVIEWKIT_DATABASE_URL``, else a SQLite file in the data folder.
+
+    The data folder is ``REVIEWKIT_DATA_DIR`` when set, else ``data/`` under the current folder.
+    """
+    url = os.environ.get("REVIEWKIT_DATABASE_URL", "").strip()
+    if url:
+        return url
+    folder = Path(os.environ.get("REVIEWKIT_DATA_DIR", "") or "data")
+    return f"sqlite:///{folder / 'reviewkit.sqlite'}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class Review:
+    id: int
+    name: str
+    question: str
+    inclusion_criteria: str
+    exclusion_criteria: str
+    settings: dict
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One imported file: what PRISMA calls a source of 'records identified'."""
+
+    id: int
+    review_id: int
+    filename: str
+    format: str
+    database_name: str
+    search_date: str
+    search_query: str
+    sha256: str
+    size_bytes: int
+    record_count: int
+    imported_at: datetime
+    imported_by: str
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A record as kept in a review: its database id, where it came from, and its fields."""
+
+    id: int
+    review_id: int
+    batch_id: int
+    position: int
+    record: Record
+    duplicate_of: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: int
+    record_id: int
+    stage: str
+    reviewer: str
+    decision: str
+    reason: str
+    note: str
+    created_at: datetime
+    kind: str = "vote"  # vote | resolution
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    review_id: int | None
+    action: str
+    entity: str
+    entity_id: str
+    details: dict = field(default_factory=dict)
+
+
+def _engine_for(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True)
+
+    in_memory = parsed.database in (None, "", ":memory:")
+    if in_memory:
+        engine = create_engine(parsed, poolclass=StaticPool,
+                               connect_args={"check_same_thread": False})
+    else:
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the driver, open transactions, so that DDL is transactional too.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # A writer takes the lock up front: two writers then queue instead of deadlocking.
+        writing = conn.get_execution_options().get("reviewkit_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+    return engine
+
+
+class Store:
+    """A reviewkit database.  Open it with a URL, or none for the default."""
+
+    def __init__(self, url: str | None = None):
+        self.url = url or default_database_url()
+        self.engine = _engine_for(self.url)
+        self._upgrade()
+
+    # -- connections --------------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """Yield a connection inside one write transaction (all or nothing)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(reviewkit_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """Yield a connection inside a read transaction (one consistent view)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _upgrade(self) -> None:
+        with self.write() as conn:
+            version = schema.stored_version(conn)
+            if version == 0:
+                schema.create_at(conn, SCHEMA_VERSION)
+                return
+        if version > SCHEMA_VERSION:
+            raise ReviewkitError(
+                f"This database uses schema version {version}, newer than this copy of "
+                f"reviewkit understands ({SCHEMA_VERSION}). Upgrade reviewkit to open it."
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self.write() as conn:
+                # Re-check inside the lock: another process may have upgraded meanwhile.
+                if schema.stored_version(conn) < target:
+                    schema.upgrade_step(conn, target)
+
+    def schema_version(self) -> int:
+        with self.read() as conn:
+            return schema.stored_version(conn)
+
+    # -- audit --------------------------------------------------------------------------
+
+    @staticmethod
+    def audit(conn: Connection, *, actor_id: int, action: str, entity: str,
+              entity_id: object = "", review_id: int | None = None,
+              details: dict | None = None) -> None:
+        """Append one line to the audit log, inside the caller's transaction."""
+        conn.execute(audit_log.insert().values(
+            at=_now(), actor_id=actor_id, review_id=review_id, action=action,
+            entity=entity, entity_id=str(entity_id), details=details or {},
+        ))
+
+    def audit_entries(self, review_id: int | None = None, *, limit: int | None = None
+                      ) -> list[AuditEntry]:
+        """Return audit lines, newest first, for one review or all."""
+        query = (select(audit_log, users.c.username)
+                 .join(users, users.c.id == audit_log.c.actor_id)
+                 .order_by(audit_log.c.id.desc()))
+        if review_id is not None:
+            query = query.where(audit_log.c.review_id == review_id)
+        if limit:
+            query = query.limit(limit)
+        with self.read() as conn:
+            return [AuditEntry(id=r.id, at=r.at, actor=r.username, review_id=r.review_id,
+                               action=r.action, entity=r.entity, entity_id=r.entity_id,
+                               details=r.details or {})
+                    for r in conn.execute(query)]
+
+    # -- users --------------------------------------------------------------------------
+
+    def ensure_user(self, username: str = DEFAULT_USER, *, role: str | None = None,
+                    display_name: str = "") -> User:
+        """Return the user named ``username``, creating it when new.
+
+        The default single-user install has one local admin; a new name gets the role given
+        (researcher when none).
+        """
+        username = username.strip()
+        if not username:
+            raise ReviewkitError("A user name cannot be empty.")
+        found = self.get_user(username)
+        if found:
+            return found
+        role = role or ("admin" if username == DEFAULT_USER else "researcher")
+        with self.write() as conn:
+            existing = conn.execute(select(users).where(users.c.username == username)).first()
+            if existing is None:
+                new_id = conn.execute(users.insert().values(
+                    username=username, display_name=display_name or username, role=role,
+                    created_at=_now(), disabled=False,
+                )).inserted_primary_key[0]
+                self.audit(conn, actor_id=new_id, action="user.create", entity="user",
+                           entity_id=new_id, details={"username": username, "role": role})
+        return self.get_user(username)
+
+    def get_user(self, username: str) -> User | None:
+        with self.read() as conn:
+            row = conn.execute(select(users).where(users.c.username == username)).first()
+        return User(row.id, row.username, row.display_name, row.role) if row else None
+
+    def _user_id(self, username: str) -> int:
+        return self.ensure_user(username).id
+
+    # -- reviews ------------------------------------------------------------------------
+
+    @staticmethod
+    def _review(row) -> Review:
+        return Review(id=row.id, name=row.name, question=row.question,
+                      inclusion_criteria=row.inclusion_criteria,
+                      exclusion_criteria=row.exclusion_criteria,
+                      settings=dict(row.settings or {}), created_at=row.created_at)
+
+    def create_review(self, name: str, *, actor: str = DEFAULT_USER, question: str = "",
+                      inclusion_criteria: str = "", exclusion_criteria: str = "",
+                      settings: dict | None = None) -> Review:
+        """Create a review; the name must be new."""
+        name = " ".join(name.split())
+        if not name:
+            raise ReviewkitError("A review needs a name.")
+        actor_id = self._user_id(actor)
+        with self.write() as conn:
+            if conn.execute(select(reviews.c.id).where(reviews.c.name == name)).first():
+                raise ReviewkitError(f"A review called '{name}' already exists.")
+            review_id = conn.execute(reviews.insert().values(
+                name=name, question=question, inclusion_criteria=inclusion_criteria,
+                exclusion_criteria=exclusion_criteria, settings=settings or {},
+                created_at=_now(), created_by=actor_id,
+            )).inserted_primary_key[0]
+            conn.execute(schema.review_members.insert().values(
+                review_id=review_id, user_id=actor_id, role="admin", added_at=_now()))
+            self.audit(conn, actor_id=actor_id, action="review.create", entity="review",
+                       entity_id=review_id, review_id=review_id, details={"name": name})
+        return self.get_review(name)
+
+    def find_review(self, name: str) -> Review | None:
+        with self.read() as conn:
+            row = conn.execute(select(reviews).where(
+                reviews.c.name == " ".join(name.split()), reviews.c.deleted_at.is_(None))).first()
+        return self._review(row) if row else None
+
+    def get_review(self, name: str) -> Review:
+        found = self.find_review(name)
+        if found is None:
+            raise NotFoundError(f"There is no review called '{name}'.")
+        return found
+
+    def review_by_id(self, review_id: int) -> Review:
+        with self.read() as conn:
+            row = conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
+        if row is None:
+            raise NotFoundError(f"There is no review with id {review_id}.")
+        return self._review(row)
+
+    def list_reviews(self) -> list[Review]:
+        with self.read() as conn:
+            rows = conn.execute(select(reviews).where(reviews.c.deleted_at.is_(None))
+                                .order_by(reviews.c.name))
+            return [self._review(r) for r in rows]
+
+    def update_review(self, review_id: int, *, actor: str = DEFAULT_USER, **changes) -> Review:
+        """Change a review's question, criteria or settings, logging old and new values."""
+        allowed = {"question", "inclusion_criteria", "exclusion_criteria", "settings"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ReviewkitError(f"Cannot change {', '.join(sorted(unknown))} of a review.")
+        actor_id = self._user_id(actor)
+        with self.write() as conn:
+            old = conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
+            if old is None:
+                raise NotFoundError(f"There is no review with id {review_id}.")
+            conn.execute(reviews.update().where(reviews.c.id == review_id).values(**changes))
+            self.audit(conn, actor_id=actor_id, action="review.update", entity="review",
+                       entity_id=review_id, review_id=review_id,
+                       details={k: {"old": getattr(old, k), "new": v} for k, v in changes.items()})
+        return self.review_by_id(review_id)
+
+    # -- imports ------------------------------------------------------------------------
+
+    @staticmethod
+    def _batch(row) -> Batch:
+        return Batch(id=row.id, review_id=row.review_id, filename=row.filename, format=row.format,
+                     database_name=row.database_name, search_date=row.search_date,
+                     search_query=row.search_query, sha256=row.sha256, size_bytes=row.size_bytes,
+                     record_count=row.record_count, imported_at=row.imported_at,
+                     imported_by=row.username)
+
+    def _batch_query(self):
+        return (select(import_batches, users.c.username)
+                .join(users, users.c.id == import_batches.c.imported_by)
+                .where(import_batches.c.deleted_at.is_(None)))
+
+    def find_batch(self, review_id: int, sha256: str) -> Batch | None:
+        """Return the earlier import of the same bytes into this review, if any."""
+        with self.read() as conn:
+            row = conn.execute(self._batch_query().where(
+                import_batches.c.review_id == review_id, import_batches.c.sha256 == sha256)).first()
+        return self._batch(row) if row else None
+
+    def list_batches(self, review_id: int) -> list[Batch]:
+        with self.read() as conn:
+            rows = conn.execute(self._batch_query().where(import_batches.c.review_id == review_id)
+                                .order_by(import_batches.c.id))
+            return [self._batch(r) for r in rows]
+
+    def add_import(self, review_id: int, parsed: list[Record], *, actor: str = DEFAULT_USER,
+                   filename: str, format: str, sha256: str, size_bytes: int,
+                   database_name: str = "", search_date: str = "", search_query: str = "",
+                   ) -> Batch:
+        """Store one imported file and all its records in a single transaction.
+
+        Raises DuplicateImportError (leaving the database untouched) when the same bytes were
+        already imported into this review.
+        """
+        actor_id = self._user_id(actor)
+        now = _now()
+        with self.write() as conn:
+            earlier = conn.execute(self._batch_query().where(
+                import_batches.c.review_id == review_id, import_batches.c.sha256 == sha256)).first()
+            if earlier is not None:
+                raise duplicate_import_error(filename, self._batch(earlier))
+            batch_id = conn.execute(import_batches.insert().values(
+                review_id=review_id, filename=filename, format=format,
+                database_name=database_name, search_date=search_date, search_query=search_query,
+                sha256=sha256, size_bytes=size_bytes, record_count=len(parsed),
+                imported_at=now, imported_by=actor_id,
+            )).inserted_primary_key[0]
+            rows = [_record_row(rec, review_id=review_id, batch_id=batch_id, position=i,
+                                now=now) for i, rec in enumerate(parsed, start=1)]
+            for start in range(0, len(rows), 5000):
+                conn.execute(records.insert(), rows[start:start + 5000])
+            with_text = [(i, rec) for i, rec in enumerate(parsed, start=1) if rec.full_text]
+            if with_text:
+                ids = dict(conn.execute(select(records.c.position, records.c.id)
+                                        .where(records.c.batch_id == batch_id)).all())
+                conn.execute(fulltexts.insert(), [
+                    {"record_id": ids[i], "filename": filename, "sha256": sha256,
+                     "content": None, "text": rec.full_text, "attached_by": actor_id,
+                     "attached_at": now} for i, rec in with_text])
+            self.audit(conn, actor_id=actor_id, action="import.create", entity="import_batch",
+                       entity_id=batch_id, review_id=review_id,
+                       details={"filename": filename, "format": format, "records": len(parsed),
+                                "database": database_name, "sha256": sha256})
+            row = conn.execute(self._batch_query().where(import_batches.c.id == batch_id)).one()
+        return self._batch(row)
+
+    def attach_file_content(self, record_id: int, content: bytes) -> None:
+        """Keep the original bytes of a full-text file next to its extracted text."""
+        with self.write() as conn:
+            conn.execute(fulltexts.update().where(fulltexts.c.record_id == record_id,
+                                                  fulltexts.c.content.is_(None))
+                         .values(content=content))
+
+    # -- records ------------------------------------------------------------------------
+
+    def _record_filter(self, review_id: int, search: str | None):
+        clauses = [records.c.review_id == review_id, records.c.deleted_at.is_(None)]
+        if search and search.strip():
+            for word in search.split():
+                pattern = f"%{word}%"
+                clauses.append(or_(
+                    records.c.title.ilike(pattern), records.c.abstract.ilike(pattern),
+                    records.c.journal.ilike(pattern), records.c.doi.ilike(pattern),
+                    cast(records.c.authors, String).ilike(pattern),
+                    cast(records.c.keywords, String).ilike(pattern),
+                ))
+        return and_(*clauses)
+
+    def count_records(self, review_id: int, *, search: str | None = None) -> int:
+        with self.read() as conn:
+            return conn.execute(select(func.count()).select_from(records)
+                                .where(self._record_filter(review_id, search))).scalar_one()
+
+    def list_records(self, review_id: int, *, search: str | None = None,
+                     order_by: str = "id", descending: bool = False,
+                     limit: int | None = None, offset: int = 0) -> list[StoredRecord]:
+        """Return a review's records, optionally filtered by words and sorted by a column."""
+        if order_by not in records.c:
+            raise ReviewkitError(f"Cannot sort records by '{order_by}'.")
+        column = records.c[order_by]
+        query = (select(records).where(self._record_filter(review_id, search))
+                 .order_by(column.desc() if descending else column, records.c.id)
+                 .offset(offset))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.read() as conn:
+            return [_stored(r) for r in conn.execute(query)]
+
+    def get_record(self, record_id: int) -> StoredRecord:
+        with self.read() as conn:
+            row = conn.execute(select(records).where(records.c.id == record_id)).first()
+            if row is None:
+                raise NotFoundError(f"There is no record with id {record_id}.")
+            text = conn.execute(select(fulltexts.c.text).where(
+                fulltexts.c.record_id == record_id, fulltexts.c.deleted_at.is_(None))
+                .order_by(fulltexts.c.id.desc())).scalar()
+        stored = _stored(row)
+        if text:
+            stored.record.full_text = text
+        return stored
+
+    def kept_record_ids(self, review_id: int) -> list[int]:
+        """Ids of the records that remain after deduplication: the ones to screen."""
+        with self.read() as conn:
+            return list(conn.execute(select(records.c.id).where(
+                records.c.review_id == review_id, records.c.deleted_at.is_(None),
+                records.c.duplicate_of.is_(None)).order_by(records.c.id)).scalars())
+
+    def count_duplicates(self, review_id: int) -> int:
+        """How many records were merged into another as duplicates."""
+        with self.read() as conn:
+            return conn.execute(select(func.count()).select_from(records).where(
+                records.c.review_id == review_id, records.c.deleted_at.is_(None),
+                records.c.duplicate_of.is_not(None))).scalar_one()
+
+    def counts_by_source(self, review_id: int) -> list[tuple[str, int]]:
+        """Return (database name, records identified) per source, for PRISMA's first box."""
+        name = func.coalesce(func.nullif(import_batches.c.database_name, ""),
+                             import_batches.c.filename)
+        query = (select(name.label("source"), func.sum(import_batches.c.record_count))
+                 .where(import_batches.c.review_id == review_id,
+                        import_batches.c.deleted_at.is_(None))
+                 .group_by(name).order_by(name))
+        with self.read() as conn:
+            return [(source, int(total)) for source, total in conn.execute(query)]
+
+    # -- duplicates ---------------------------------------------------------------------
+
+    def duplicate_groups(self, review_id: int) -> dict[int, list[int]]:
+        """Return {kept record id: [ids merged into it]} for every merged group."""
+        groups: dict[int, list[int]] = {}
+        with self.read() as conn:
+            for rid, kept in conn.execute(select(records.c.id, records.c.duplicate_of).where(
+                    records.c.review_id == review_id, records.c.deleted_at.is_(None),
+                    records.c.duplicate_of.is_not(None)).order_by(records.c.id)):
+                groups.setdefault(kept, []).append(rid)
+        return groups
+
+    def records_with_decisions(self, review_id: int) -> set[int]:
+        """Ids of records anyone has screened (these stay the kept record of a group)."""
+        with self.read() as conn:
+            return set(conn.execute(select(decisions.c.record_id).where(
+                decisions.c.review_id == review_id).distinct()).scalars())
+
+    def save_duplicates(self, review_id: int, *, merges: dict[int, int],
+                        pairs: list[dict], actor: str = DEFAULT_USER, summary: dict | None = None
+                        ) -> None:
+        """Store one deduplication run in a single transaction.
+
+        ``merges`` maps a record id to the id of the record it is a duplicate of; ``pairs``
+        are the scored pairs to keep (keys left_id, right_id, score, reasons, status), replacing
+        the undecided pairs of earlier runs.  Pairs a person already decided are kept.
+        """
+        actor_id = self._user_id(actor)
+        with self.write() as conn:
+            decided = {(r.left_id, r.right_id) for r in conn.execute(
+                select(duplicate_pairs.c.left_id, duplicate_pairs.c.right_id).where(
+                    duplicate_pairs.c.review_id == review_id,
+                    duplicate_pairs.c.decided_by.is_not(None)))}
+            conn.execute(duplicate_pairs.delete().where(
+                duplicate_pairs.c.review_id == review_id, duplicate_pairs.c.decided_by.is_(None)))
+            fresh = [dict(p, review_id=review_id) for p in pairs
+                     if (p["left_id"], p["right_id"]) not in decided]
+            if fresh:
+                conn.execute(duplicate_pairs.insert(), fresh)
+            for rid, kept in merges.items():
+                # the record, and any records merged into it earlier, now point at the keeper
+                conn.execute(records.update().where(
+                    records.c.review_id == review_id,
+                    or_(records.c.id == rid, records.c.duplicate_of == rid))
+                    .values(duplicate_of=kept))
+            self.audit(conn, actor_id=actor_id, action="dedup.run", entity="review",
+                       entity_id=review_id, review_id=review_id,
+                       details={"merged": len(merges), "pairs": len(fresh), **(summary or {}),
+                                "merges": {str(k): v for k, v in merges.items()}})
+
+    def duplicate_pairs(self, review_id: int, *, status: str | None = None) -> list[dict]:
+        """Return scored pairs (optionally of one status) as plain dicts."""
+        query = select(duplicate_pairs).where(duplicate_pairs.c.review_id == review_id)
+        if status:
+            query = query.where(duplicate_pairs.c.status == status)
+        with self.read() as conn:
+            return [dict(r._mapping) for r in conn.execute(query.order_by(
+                duplicate_pairs.c.score.desc(), duplicate_pairs.c.id))]
+
+    def decide_pair(self, pair_id: int, status: str, *, actor: str = DEFAULT_USER) -> dict:
+        """A person's call on a possible duplicate: same (merge), different, or skipped."""
+        if status not in ("same", "different", "skipped", "possible"):
+            raise ReviewkitError(f"Unknown duplicate decision '{status}'.")
+        actor_id = self._user_id(actor)
+        now = _now()
+        with self.write() as conn:
+            pair = conn.execute(select(duplicate_pairs).where(duplicate_pairs.c.id == pair_id)).first()
+            if pair is None:
+                raise NotFoundError(f"There is no duplicate pair with id {pair_id}.")
+            undo = status == "possible"
+            conn.execute(duplicate_pairs.update().where(duplicate_pairs.c.id == pair_id).values(
+                status=status, decided_by=None if undo else actor_id,
+                decided_at=None if undo else now))
+            kept_of = dict(conn.execute(select(records.c.id, records.c.duplicate_of).where(
+                records.c.id.in_([pair.left_id, pair.right_id]))).all())
+            left = kept_of[pair.left_id] or pair.left_id
+            right = kept_of[pair.right_id] or pair.right_id
+            if status == "same" and left != right:
+                screened = set(conn.execute(select(decisions.c.record_id).where(
+                    decisions.c.record_id.in_([left, right]))).scalars())
+                keep, drop = (right, left) if (right in screened and left not in screened) \
+                    else (min(left, right), max(left, right))
+                conn.execute(records.update().where(
+                    or_(records.c.id == drop, records.c.duplicate_of == drop))
+                    .values(duplicate_of=keep))
+            if pair.status == "same" and status != "same":
+                # taking back an earlier 'same': split the one the pair had merged
+                later = max(pair.left_id, pair.right_id)
+                conn.execute(records.update().where(records.c.id == later)
+                             .values(duplicate_of=None))
+            self.audit(conn, actor_id=actor_id, action=f"dedup.{status}", entity="duplicate_pair",
+                       entity_id=pair_id, review_id=pair.review_id,
+                       details={"left": pair.left_id, "right": pair.right_id,
+                                "was": pair.status})
+            return dict(conn.execute(select(duplicate_pairs).where(
+                duplicate_pairs.c.id == pair_id)).one()._mapping)
+
+    def unmerge(self, record_id: int, *, actor: str = DEFAULT_USER) -> list[int]:
+        """Split a merged group: every record in it stands alone again.  Returns their ids."""
+        actor_id = self._user_id(actor)
+        with self.write() as conn:
+            row = conn.execute(select(records.c.review_id, records.c.duplicate_of)
+                               .where(records.c.id == record_id)).first()
+            if row is None:
+                raise NotFoundError(f"There is no record with id {record_id}.")
+            kept = row.duplicate_of or record_id
+            members = list(conn.execute(select(records.c.id).where(
+                records.c.duplicate_of == kept)).scalars())
+            conn.execute(records.update().where(records.c.duplicate_of == kept)
+                         .values(duplicate_of=None))
+            members_and_kept = [kept, *members]
+            conn.execute(duplicate_pairs.update().where(
+                duplicate_pairs.c.left_id.in_(members_and_kept),
+                duplicate_pairs.c.right_id.in_(members_and_kept)).values(
+                status="different", decided_by=actor_id, decided_at=_now()))
+            self.audit(conn, actor_id=actor_id, action="dedup.unmerge", entity="record",
+                       entity_id=kept, review_id=row.review_id, details={"records": members_and_kept})
+        return members_and_kept
+
+    # -- decisions ----------------------------------------------------------------------
+
+    def add_decision(self, record_id: int, *, stage: str, decision: str, reviewer: str,
+                     reason: str = "", note: str = "", kind: str = "vote") -> Decision:
+        """Record a reviewer's decision on a record; their earlier one at that stage is superseded.
+
+        ``kind="resolution"`` settles a disagreement between reviewers.
+        """
+        if kind not in DECISION_KINDS:
+            raise ReviewkitError(f"Unknown kind of decision '{kind}'.")
+        if stage not in STAGES:
+            raise ReviewkitError(f"Unknown screening stage '{stage}' (use one of {', '.join(STAGES)}).")
+        if decision not in DECISIONS:
+            raise ReviewkitError(f"Unknown decision '{decision}' (use one of {', '.join(DECISIONS)}).")
+        reviewer_id = self._user_id(reviewer)
+        now = _now()
+        with self.write() as conn:
+            review_id = conn.execute(select(records.c.review_id)
+                                     .where(records.c.id == record_id)).scalar()
+            if review_id is None:
+                raise NotFoundError(f"There is no record with id {record_id}.")
+            conn.execute(decisions.update().where(
+                decisions.c.record_id == record_id, decisions.c.stage == stage,
+                decisions.c.reviewer_id == reviewer_id, decisions.c.kind == kind,
+                decisions.c.superseded_at.is_(None),
+            ).values(superseded_at=now))
+            decision_id = conn.execute(decisions.insert().values(
+                review_id=review_id, record_id=record_id, stage=stage, reviewer_id=reviewer_id,
+                decision=decision, kind=kind, reason=reason, note=note, created_at=now,
+            )).inserted_primary_key[0]
+            self.audit(conn, actor_id=reviewer_id, action=f"decision.{'resolve' if kind == 'resolution' else 'add'}",
+                       entity="record", entity_id=record_id, review_id=review_id,
+                       details={"stage": stage, "decision": decision, "reason": reason,
+                                "decision_id": decision_id})
+        return Decision(decision_id, record_id, stage, reviewer, decision, reason, note, now, kind)
+
+    def undo_decision(self, record_id: int, *, stage: str, reviewer: str) -> Decision | None:
+        """Withdraw a reviewer's current decision and bring back the one it replaced, if any.
+
+        Returns the decision now standing (None when the record is unscreened again).
+        """
+        reviewer_id = self._user_id(reviewer)
+        now = _now()
+        mine = (decisions.c.record_id == record_id, decisions.c.stage == stage,
+                decisions.c.reviewer_id == reviewer_id, decisions.c.kind == "vote")
+        with self.write() as conn:
+            current = conn.execute(select(decisions).where(
+                *mine, decisions.c.superseded_at.is_(None))).first()
+            if current is None:
+                return None
+            conn.execute(decisions.update().where(decisions.c.id == current.id)
+                         .values(superseded_at=now, undone_at=now))
+            previous = conn.execute(select(decisions).where(
+                *mine, decisions.c.id < current.id, decisions.c.undone_at.is_(None))
+                .order_by(decisions.c.id.desc()).limit(1)).first()
+            restored = None
+            if previous is not None:
+                conn.execute(decisions.update().where(decisions.c.id == previous.id)
+                             .values(superseded_at=None))
+                restored = Decision(previous.id, record_id, stage, reviewer, previous.decision,
+                                    previous.reason, previous.note, previous.created_at)
+            self.audit(conn, actor_id=reviewer_id, action="decision.undo", entity="record",
+                       entity_id=record_id, review_id=current.review_id,
+                       details={"stage": stage, "withdrawn": current.decision,
+                                "restored": restored.decision if restored else None})
+        return restored
+
+    def current_decisions(self, review_id: int, *, stage: str) -> list[Decision]:
+        """Return every reviewer's standing decision at a stage."""
+        query = (select(decisions, users.c.username)
+                 .join(users, users.c.id == decisions.c.reviewer_id)
+                 .where(decisions.c.review_id == review_id, decisions.c.stage == stage,
+                        decisions.c.superseded_at.is_(None))
+                 .order_by(decisions.c.id))
+        with self.read() as conn:
+            return [Decision(r.id, r.record_id, r.stage, r.username, r.decision, r.reason,
+                             r.note, r.created_at, r.kind) for r in conn.execute(query)]
+
+
+def duplicate_import_error(filename: str, earlier: Batch) -> DuplicateImportError:
+    """Explain that a file's bytes were imported into the review before."""
+    return DuplicateImportError(
+        f"{filename}: this file was already imported into this review on "
+        f"{earlier.imported_at:%Y-%m-%d %H:%M} as '{earlier.filename}' "
+        f"({earlier.record_count} records). Nothing was imported again.")
+
+
+def _record_row(rec: Record, *, review_id: int, batch_id: int, position: int,
+                now: datetime) -> dict:
+    row = {name: getattr(rec, name) for name in _RECORD_COLUMNS}
+    for name in _LIST_FIELDS:
+        row[name] = list(row[name])
+    row.update(review_id=review_id, batch_id=batch_id, position=position, created_at=now)
+    return row
+
+
+def _stored(row) -> StoredRecord:
+    values = {name: getattr(row, name) for name in _RECORD_COLUMNS}
+    for name in _LIST_FIELDS:
+        values[name] = list(values[name] or [])
+    values["extra"] = dict(values["extra"] or {})
+    return StoredRecord(id=row.id, review_id=row.review_id, batch_id=row.batch_id,
+                        position=row.position, record=Record(**values),
+                        duplicate_of=row.duplicate_of)

@@ -1,0 +1,356 @@
+"""The database schema, its version, and the upgrades between versions.
+
+Every table and every column added after the first release carries ``info={"since": N}``:
+the schema version that introduced it.  A new database is built straight at the latest
+version; an older one is brought forward one version at a time by creating the tables and
+adding the columns that version introduced (plus any data step registered for it), each
+version in its own transaction, so an upgrade never leaves a half-built schema behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+    select,
+    text,
+)
+
+SCHEMA_VERSION = 2
+
+metadata = MetaData()
+
+
+def _since(version: int) -> dict:
+    return {"since": version}
+
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(120), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False, default=""),
+    # admin | researcher | peer_researcher | commissioner
+    Column("role", String(32), nullable=False, default="researcher"),
+    Column("password_hash", String(255)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(300), nullable=False, unique=True),
+    Column("question", Text, nullable=False, default=""),
+    Column("inclusion_criteria", Text, nullable=False, default=""),
+    Column("exclusion_criteria", Text, nullable=False, default=""),
+    # exclusion reasons, highlight keywords, blinding and other per-review choices
+    Column("settings", JSON, nullable=False, default=dict),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("deleted_at", DateTime(timezone=True)),
+)
+
+review_members = Table(
+    "review_members",
+    metadata,
+    Column("review_id", Integer, ForeignKey("reviews.id"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("role", String(32), nullable=False, default="researcher"),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+import_batches = Table(
+    "import_batches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False, index=True),
+    Column("filename", String(500), nullable=False),
+    Column("format", String(32), nullable=False),
+    # the bibliographic database searched ("Scopus", "PubMed"): PRISMA counts per source
+    Column("database_name", String(200), nullable=False, default=""),
+    Column("search_date", String(32), nullable=False, default=""),
+    Column("search_query", Text, nullable=False, default=""),
+    Column("sha256", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False, default=0),
+    Column("record_count", Integer, nullable=False, default=0),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("imported_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("deleted_at", DateTime(timezone=True)),
+    Index("ix_import_batches_review_sha", "review_id", "sha256"),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False),
+    Column("batch_id", Integer, ForeignKey("import_batches.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),  # 1-based place in its file
+    Column("source_id", String(200), nullable=False, default=""),
+    Column("title", Text, nullable=False, default=""),
+    Column("authors", JSON, nullable=False, default=list),
+    Column("year", Integer),
+    Column("journal", Text, nullable=False, default=""),
+    Column("volume", String(64), nullable=False, default=""),
+    Column("issue", String(64), nullable=False, default=""),
+    Column("pages", String(64), nullable=False, default=""),
+    Column("doi", String(300), nullable=False, default=""),
+    Column("pmid", String(32), nullable=False, default=""),
+    Column("isbn", String(64), nullable=False, default=""),
+    Column("issn", String(64), nullable=False, default=""),
+    Column("abstract", Text, nullable=False, default=""),
+    Column("keywords", JSON, nullable=False, default=list),
+    Column("url", Text, nullable=False, default=""),
+    Column("fulltext_url", Text, nullable=False, default=""),
+    Column("publisher", Text, nullable=False, default=""),
+    Column("place_published", Text, nullable=False, default=""),
+    Column("record_type", String(64), nullable=False, default="journal article"),
+    Column("language", String(64), nullable=False, default=""),
+    Column("database", String(200), nullable=False, default=""),
+    Column("accession", String(200), nullable=False, default=""),
+    Column("notes", Text, nullable=False, default=""),
+    Column("extra", JSON, nullable=False, default=dict),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("deleted_at", DateTime(timezone=True)),
+    # deduplication: the record this one was merged into (NULL for a kept record)
+    Column("duplicate_of", Integer, ForeignKey("records.id"), info=_since(2)),
+    Index("ix_records_review", "review_id"),
+    Index("ix_records_review_doi", "review_id", "doi"),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False),
+    Column("record_id", Integer, ForeignKey("records.id"), nullable=False),
+    Column("stage", String(32), nullable=False),  # title_abstract | full_text
+    Column("reviewer_id", Integer, ForeignKey("users.id"), nullable=False),
+    # include | exclude | maybe | not_retrieved
+    Column("decision", String(32), nullable=False),
+    # vote: one reviewer's screening call; resolution: settles a conflict between reviewers
+    Column("kind", String(16), nullable=False, default="vote"),
+    Column("reason", Text, nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # a decision is never deleted: a change of mind marks it superseded, an undo marks it
+    # undone (and brings back the one it had superseded)
+    Column("superseded_at", DateTime(timezone=True)),
+    Column("undone_at", DateTime(timezone=True)),
+    Index("ix_decisions_record_stage", "record_id", "stage", "reviewer_id"),
+    Index("ix_decisions_review_stage", "review_id", "stage"),
+)
+
+fulltexts = Table(
+    "fulltexts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("record_id", Integer, ForeignKey("records.id"), nullable=False, index=True),
+    Column("filename", String(500), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary),
+    Column("text", Text, nullable=False, default=""),
+    Column("attached_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("attached_at", DateTime(timezone=True), nullable=False),
+    Column("deleted_at", DateTime(timezone=True)),
+)
+
+codebooks = Table(
+    "codebooks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("content", JSON, nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("review_id", "version"),
+)
+
+record_codes = Table(
+    "record_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False),
+    Column("record_id", Integer, ForeignKey("records.id"), nullable=False, index=True),
+    Column("scheme", String(64), nullable=False),  # approach | outcome | domain | measure | design
+    Column("code", String(120), nullable=False),
+    Column("confidence", Float),
+    Column("source", String(16), nullable=False, default="human"),  # auto | human
+    Column("status", String(16), nullable=False, default="confirmed"),  # suggested | confirmed | rejected
+    Column("direction", String(16), nullable=False, default=""),  # positive | mixed | none | negative
+    Column("finding", Text, nullable=False, default=""),
+    Column("coder_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("superseded_at", DateTime(timezone=True)),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("review_id", Integer, ForeignKey("reviews.id")),
+    Column("action", String(64), nullable=False),  # e.g. import.create, decision.add
+    Column("entity", String(64), nullable=False),
+    Column("entity_id", String(64), nullable=False, default=""),
+    Column("details", JSON, nullable=False, default=dict),
+    Index("ix_audit_review_at", "review_id", "at"),
+)
+
+duplicate_pairs = Table(
+    "duplicate_pairs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False, index=True),
+    Column("left_id", Integer, ForeignKey("records.id"), nullable=False),
+    Column("right_id", Integer, ForeignKey("records.id"), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("reasons", JSON, nullable=False, default=dict),
+    # engine's call: duplicate | possible; a person's: same | different | skipped
+    Column("status", String(16), nullable=False),
+    Column("decided_by", Integer, ForeignKey("users.id")),
+    Column("decided_at", DateTime(timezone=True)),
+    info=_since(2),
+)
+
+embeddings = Table(
+    "embeddings",
+    metadata,
+    Column("record_id", Integer, ForeignKey("records.id"), primary_key=True),
+    Column("model", String(200), primary_key=True),
+    Column("text_sha256", String(64), nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    info=_since(2),
+)
+
+library_entries = Table(
+    "library_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(200), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("entry_type", String(64), nullable=False),
+    Column("front_matter", JSON, nullable=False, default=dict),
+    Column("body", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False, default="pending"),  # pending | published | rejected
+    Column("visibility", String(16), nullable=False, default="team"),  # public | team
+    Column("review_id", Integer, ForeignKey("reviews.id")),  # the team that owns a team-only entry
+    Column("consent", JSON, nullable=False, default=dict),
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("deleted_at", DateTime(timezone=True)),
+    info=_since(2),
+)
+
+
+def _table_since(table: Table) -> int:
+    return table.info.get("since", 1)
+
+
+def _column_since(column: Column) -> int:
+    return column.info.get("since", _table_since(column.table))
+
+
+def tables_at(version: int) -> MetaData:
+    """Return a MetaData holding the schema exactly as it stood at ``version``."""
+    shaped = MetaData()
+    for table in metadata.sorted_tables:
+        if _table_since(table) > version:
+            continue
+        columns = []
+        for original in table.columns:
+            if _column_since(original) <= version:
+                copy = original._copy()
+                # indexes and unique constraints are copied below, once each
+                copy.index = copy.unique = None
+                columns.append(copy)
+        kept = {c.name for c in columns}
+        extras = []
+        for item in table.indexes:
+            if all(c.name in kept for c in item.columns):
+                extras.append(Index(item.name, *[c.name for c in item.columns], unique=item.unique))
+        for constraint in table.constraints:
+            if isinstance(constraint, UniqueConstraint) and all(c.name in kept for c in constraint.columns):
+                extras.append(UniqueConstraint(*[c.name for c in constraint.columns]))
+        Table(table.name, shaped, *columns, *extras)
+    return shaped
+
+
+# Data steps that a version needs beyond new tables and columns: {version: fn(conn)}.
+DATA_STEPS: dict[int, Callable[[Connection], None]] = {}
+
+
+def stored_version(conn: Connection) -> int:
+    """Return the schema version recorded in the database (0 for an empty database)."""
+    if not inspect(conn).has_table("meta"):
+        return 0
+    value = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+    return int(value) if value is not None else 0
+
+
+def _set_version(conn: Connection, version: int) -> None:
+    updated = conn.execute(
+        meta.update().where(meta.c.key == "schema_version").values(value=str(version))
+    )
+    if updated.rowcount == 0:
+        conn.execute(meta.insert().values(key="schema_version", value=str(version)))
+
+
+def _add_column(conn: Connection, column: Column) -> None:
+    copy = column._copy()
+    col_type = copy.type.compile(dialect=conn.dialect)
+    preparer = conn.dialect.identifier_preparer
+    conn.execute(text(
+        f"ALTER TABLE {preparer.quote(column.table.name)} "
+        f"ADD COLUMN {preparer.quote(column.name)} {col_type}"
+    ))
+
+
+def upgrade_step(conn: Connection, target: int) -> None:
+    """Bring a database at ``target - 1`` to ``target`` (the caller owns the transaction)."""
+    new_tables = [t for t in tables_at(target).sorted_tables if _table_since(metadata.tables[t.name]) == target]
+    for table in new_tables:
+        table.create(conn)
+    for table in metadata.sorted_tables:
+        if _table_since(table) >= target:
+            continue
+        for column in table.columns:
+            if _column_since(column) == target:
+                _add_column(conn, column)
+    if target in DATA_STEPS:
+        DATA_STEPS[target](conn)
+    _set_version(conn, target)
+
+
+def create_at(conn: Connection, version: int) -> None:
+    """Create an empty schema exactly as it stood at ``version`` (new databases, and tests)."""
+    tables_at(version).create_all(conn)
+    _set_version(conn, version)

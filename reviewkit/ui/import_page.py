@@ -1,0 +1,91 @@
+"""Import: upload database exports, check what was found, and store them."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from reviewkit.errors import DuplicateImportError, ReviewkitError
+from reviewkit.importing import MAX_IMPORT_MB, import_file, preview_file
+from reviewkit.records import BIBLIOGRAPHIC_FIELDS
+from reviewkit.ui.common import current_user, get_store, require_review
+
+FORMAT_NAMES = {"ris": "RIS", "bibtex": "BibTeX", "medline": "PubMed MEDLINE (.nbib)",
+                "endnote_xml": "EndNote XML", "csv": "CSV", "tsv": "TSV (tab-separated)",
+                "pdf": "PDF"}
+MAPPABLE = ("",) + BIBLIOGRAPHIC_FIELDS + ("source_id",)
+
+
+@st.cache_data(show_spinner="Reading the file…", max_entries=32)
+def _preview(data: bytes, name: str, column_map: tuple | None):
+    return preview_file(data, name, column_map=dict(column_map) if column_map else None)
+
+
+def _column_mapping(key: str, headers: list[str], suggested: dict[str, str]) -> dict[str, str]:
+    st.caption("Match each column of your file to a record field (leave blank to ignore it).")
+    table = pd.DataFrame({"Column in your file": headers,
+                          "Record field": [suggested.get(h, "") for h in headers]})
+    edited = st.data_editor(
+        table, key=f"map-{key}", hide_index=True, disabled=["Column in your file"],
+        column_config={"Record field": st.column_config.SelectboxColumn(options=MAPPABLE)})
+    return {h: (f or "") for h, f in zip(edited["Column in your file"], edited["Record field"])}
+
+
+def render() -> None:
+    review = require_review()
+    store = get_store()
+    st.title("Import search results")
+    st.write(f"Add the exports of your database searches to **{review.name}**. reviewkit reads "
+             "RIS, BibTeX, PubMed MEDLINE (.nbib), EndNote XML, CSV/TSV and PDF files, and "
+             "works out the format from the content.")
+    uploads = st.file_uploader(
+        f"Choose files (up to {MAX_IMPORT_MB:g} MB each)", accept_multiple_files=True,
+        type=["ris", "txt", "bib", "nbib", "xml", "csv", "tsv", "pdf"])
+    if not uploads:
+        return
+
+    plans = []
+    for upload in uploads:
+        data = upload.getvalue()
+        key = hashlib.sha256(data).hexdigest()[:16]
+        with st.container(border=True):
+            st.subheader(upload.name)
+            try:
+                preview = _preview(data, upload.name, None)
+                if preview.format in ("csv", "tsv"):
+                    mapping = _column_mapping(key, preview.headers, preview.column_map)
+                    preview = _preview(data, upload.name, tuple(sorted(mapping.items())))
+            except ReviewkitError as exc:
+                st.error(f"This file cannot be imported. {exc}")
+                continue
+            st.write(f"{FORMAT_NAMES.get(preview.format, preview.format)} file with "
+                     f"**{preview.count} records**.")
+            st.dataframe(pd.DataFrame([{
+                "Title": r.title, "Authors": "; ".join(r.authors[:3]), "Year": r.year,
+                "Journal": r.journal, "DOI": r.doi} for r in preview.records[:5]]),
+                hide_index=True)
+            a, b, c = st.columns(3)
+            database = a.text_input("Database searched", preview.database_name, key=f"db-{key}")
+            date = b.text_input("Date of search", key=f"date-{key}", placeholder="e.g. 2024-03-01")
+            query = c.text_input("Search string", key=f"q-{key}")
+            plans.append((upload.name, data, preview, database, date, query))
+
+    if plans and st.button(f"Import {len(plans)} file(s)", type="primary"):
+        progress = st.progress(0.0, text="Importing…")
+        for i, (name, data, preview, database, date, query) in enumerate(plans, start=1):
+            try:
+                batch = import_file(store, review, data, name, actor=current_user(),
+                                    format=preview.format, column_map=preview.column_map or None,
+                                    database_name=database, search_date=date, search_query=query)
+            except DuplicateImportError as exc:
+                st.warning(str(exc))
+            except ReviewkitError as exc:
+                st.error(f"Nothing was stored from this file. {exc}")
+            else:
+                st.success(f"{name}: {batch.record_count} records imported from "
+                           f"{batch.database_name}.")
+            progress.progress(i / len(plans), text=f"Imported {i} of {len(plans)} files")
+        st.info(f"The review now holds {store.count_records(review.id)} records.")
+

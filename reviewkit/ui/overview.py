@@ -1,0 +1,63 @@
+"""Overview: the chosen review at a glance, and a form to start a new one."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from reviewkit.errors import ReviewkitError
+from reviewkit.ui.common import choose_review, current_review, current_user, get_store
+
+
+def render() -> None:
+    store = get_store()
+    st.title("Overview")
+    review = current_review()
+    if review is not None:
+        st.header(review.name)
+        if review.question:
+            st.markdown(f"**Question.** {review.question}".replace("$", r"\$"))
+        left, right = st.columns(2)
+        left.text_area("Inclusion criteria", review.inclusion_criteria, disabled=True, height=150)
+        right.text_area("Exclusion criteria", review.exclusion_criteria, disabled=True, height=150)
+
+        batches = store.list_batches(review.id)
+        total = store.count_records(review.id)
+        a, b, c = st.columns(3)
+        a.metric("Records identified", total)
+        b.metric("Files imported", len(batches))
+        c.metric("Sources", len({x.database_name for x in batches}))
+        sources = store.counts_by_source(review.id)
+        if sources:
+            st.subheader("Records identified, by source")
+            st.caption("These counts fill the first box of the PRISMA 2020 flow diagram.")
+            st.dataframe(pd.DataFrame(sources, columns=["Source", "Records"]),
+                         hide_index=True, width="content")
+        if batches:
+            st.subheader("Imported files")
+            st.dataframe(pd.DataFrame([{
+                "File": x.filename, "Format": x.format, "Source": x.database_name,
+                "Search date": x.search_date, "Records": x.record_count,
+                "Imported": f"{x.imported_at:%Y-%m-%d %H:%M}", "By": x.imported_by,
+            } for x in batches]), hide_index=True)
+
+    with st.expander("Start a new review", expanded=review is None):
+        with st.form("new_review", clear_on_submit=False):
+            name = st.text_input("Name of the review *")
+            question = st.text_area("Review question")
+            inclusion = st.text_area("Inclusion criteria (one per line)")
+            exclusion = st.text_area("Exclusion criteria (one per line)")
+            submitted = st.form_submit_button("Create review", type="primary")
+        if submitted:
+            if not name.strip():
+                st.error("Give the review a name: it is how you find it again.")
+            else:
+                try:
+                    created = store.create_review(
+                        name, actor=current_user(), question=question.strip(),
+                        inclusion_criteria=inclusion.strip(), exclusion_criteria=exclusion.strip())
+                except ReviewkitError as exc:
+                    st.error(str(exc))
+                else:
+                    choose_review(created.name)
+                    st.rerun()

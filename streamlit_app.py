@@ -1,0 +1,20 @@
+"""reviewkit's app: which pages exist.  Run with ``streamlit run streamlit_app.py``."""
+
+import streamlit as st
+
+from reviewkit.ui import common, import_page, overview, records_page
+
+st.set_page_config(page_title="reviewkit", page_icon=":material/library_books:", layout="wide")
+
+navigation = st.navigation({
+    "Review": [
+        st.Page(overview.render, title="Overview", icon=":material/dashboard:",
+                url_path="overview", default=True),
+        st.Page(import_page.render, title="Import", icon=":material/upload_file:",
+                url_path="import"),
+        st.Page(records_page.render, title="Records", icon=":material/table_rows:",
+                url_path="records"),
+    ],
+})
+common.sidebar()
+navigation.run()

@@ -1,0 +1,176 @@
+"""Shared fixtures: a fresh database per test, on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from reviewkit.store import Store
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def _as_postgres_user(args: list[str]) -> list[str]:
+    # initdb refuses to run as root; the Debian package brings a 'postgres' account.
+    if os.geteuid() == 0:
+        return ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(f"'{a}'" for a in args)]
+    return args
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """Start a throwaway PostgreSQL server on loopback for the test session; yield its base URL."""
+    bindir = _postgres_bin()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL binaries are missing on CI: .ci/run must install postgresql")
+        pytest.skip("PostgreSQL is not installed here (apt-get install postgresql); "
+                    "the PostgreSQL half of the storage tests is skipped")
+    workdir = Path(tempfile.mkdtemp(prefix="reviewkit-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(workdir, "postgres", "postgres")
+    port = _free_port()
+    datadir, log = workdir / "data", workdir / "log"
+    subprocess.run(_as_postgres_user([
+        str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust",
+        "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"]), check=True, capture_output=True)
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {workdir} -c fsync=off"
+    subprocess.run(_as_postgres_user([
+        str(bindir / "pg_ctl"), "-D", str(datadir), "-l", str(log), "-o", options, "-w", "start"]),
+        check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(_as_postgres_user([
+            str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "-w", "stop"]),
+            capture_output=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+_db_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A URL to a brand-new, empty PostgreSQL database."""
+    import psycopg
+
+    name = f"reviewkit_test_{os.getpid()}_{next(_db_numbers)}"
+    base = postgres_server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{postgres_server}/{name}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """A fresh database URL: a SQLite file, then a real PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'reviewkit.sqlite'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def store(database_url):
+    opened = Store(database_url)
+    yield opened
+    opened.close()
+
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """Start the real Streamlit app on loopback with its own database; yield its address."""
+    import time
+    import urllib.request
+
+    datadir = tmp_path_factory.mktemp("app-data")
+    port = _free_port()
+    env = dict(os.environ, REVIEWKIT_DATA_DIR=str(datadir), HF_HUB_OFFLINE="1")
+    env.pop("REVIEWKIT_DATABASE_URL", None)
+    log = open(datadir / "streamlit.log", "wb")
+    server = subprocess.Popen(
+        ["python", "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+         "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        server.kill()
+        pytest.fail("the Streamlit app did not start: " + (datadir / "streamlit.log").read_text())
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (no browser download)."""
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing on CI: .ci/run must install it")
+        pytest.skip("Chromium is not installed here (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    """A fresh browser tab; a screenshot lands in test-artifacts/ when the test ends."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    yield tab
+    context.close()
+
+
+def screenshot(tab, name: str) -> Path:
+    """Save a full-page screenshot under test-artifacts/ and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    tab.screenshot(path=str(path), full_page=True)
+    return path

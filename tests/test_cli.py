@@ -1,0 +1,88 @@
+"""The command line, run as a user runs it: ``python -m reviewkit ...`` in a subprocess."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_importing import GOOD_RIS
+
+DEMO = ROOT / "corpora" / "demo"
+
+
+def run_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWKIT_")}
+    environment.update(env or {}, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1")
+    return subprocess.run([sys.executable, "-m", "reviewkit", *args], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_import_then_export_each_format(tmp_path):
+    (tmp_path / "a.ris").write_text(GOOD_RIS, encoding="utf-8")
+    done = run_cli("import", "a.ris", "--review", "Resilience", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "2 records imported" in done.stdout
+    assert (tmp_path / "data" / "reviewkit.sqlite").exists(), "default database is ./data"
+
+    done = run_cli("export", "--review", "Resilience", "--format", "csv", "--output", "out.csv",
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out.csv").read_text(encoding="utf-8-sig"))))
+    assert [r["title"] for r in rows] == ["Neighbourhood system resilience", "Developing resilient communities"]
+    assert rows[0]["doi"] == "10.1000/nsr.1" and rows[0]["year"] == "2023"
+    assert rows[0]["record_id"]
+
+    for fmt, marker in (("ris", "TY  - "), ("bibtex", "@")):
+        done = run_cli("export", "--review", "Resilience", "--format", fmt, "--output", f"out.{fmt}",
+                       cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / f"out.{fmt}").read_text(encoding="utf-8-sig").lstrip().startswith(marker)
+
+
+def test_database_option_before_or_after_the_command(tmp_path):
+    (tmp_path / "a.ris").write_text(GOOD_RIS, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'elsewhere.sqlite'}"
+    assert run_cli("import", "a.ris", "--review", "R", "--database", url, cwd=tmp_path).returncode == 0
+    listed = run_cli("--database", url, "reviews", cwd=tmp_path)
+    assert listed.stdout.strip() == "R\t2 records"
+    from_env = run_cli("reviews", cwd=tmp_path, env={"REVIEWKIT_DATABASE_URL": url})
+    assert from_env.stdout.strip() == "R\t2 records"
+    assert not (tmp_path / "data").exists()
+
+
+def test_failed_import_exits_non_zero_with_message_on_stderr(tmp_path):
+    (tmp_path / "cut.ris").write_text(GOOD_RIS.rsplit("ER  -", 1)[0], encoding="utf-8")
+    done = run_cli("import", "cut.ris", "--review", "R", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "cut.ris" in done.stderr and "nothing stored" in done.stderr
+    assert run_cli("reviews", cwd=tmp_path).stdout.strip() == "R\t0 records"
+
+
+def test_same_file_twice_exits_three(tmp_path):
+    (tmp_path / "a.ris").write_text(GOOD_RIS, encoding="utf-8")
+    assert run_cli("import", "a.ris", "--review", "R", cwd=tmp_path).returncode == 0
+    again = run_cli("import", "a.ris", "--review", "R", cwd=tmp_path)
+    assert again.returncode == 3 and "already imported" in again.stderr
+    assert run_cli("reviews", cwd=tmp_path).stdout.strip() == "R\t2 records"
+
+
+def test_missing_review_on_export_is_a_clear_error(tmp_path):
+    done = run_cli("export", "--review", "Nope", "--format", "ris", "--output", "x.ris", cwd=tmp_path)
+    assert done.returncode == 1 and "no review called 'Nope'" in done.stderr
+
+
+@pytest.mark.parametrize("path", sorted(p.name for p in DEMO.iterdir() if p.suffix != ".json")
+                         if DEMO.exists() else [])
+def test_every_demo_export_imports_with_format_detected_from_content(tmp_path, path):
+    # copy under a neutral name: detection must not lean on the extension
+    (tmp_path / "export.dat").write_bytes((DEMO / path).read_bytes())
+    done = run_cli("import", "export.dat", "--review", "Demo", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert " records imported" in done.stdout

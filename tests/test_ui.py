@@ -1,0 +1,86 @@
+"""Each page under Streamlit's AppTest, on a real database holding the demo review."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from reviewkit.demo import load_demo_definition
+
+
+@pytest.fixture(autouse=True)
+def fresh_database(tmp_path, monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("REVIEWKIT_DATABASE_URL", f"sqlite:///{tmp_path / 'ui.sqlite'}")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def _overview():
+    from reviewkit.ui import common, overview
+
+    common.sidebar()
+    overview.render()
+
+
+def _records():
+    from reviewkit.ui import common, records_page
+
+    common.sidebar()
+    records_page.render()
+
+
+def _import():
+    from reviewkit.ui import common, import_page
+
+    common.sidebar()
+    import_page.render()
+
+
+def test_app_opens_on_the_demo_review():
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=60).run()
+    assert not at.exception
+    demo_name = load_demo_definition()["name"]
+    assert at.sidebar.selectbox[0].value == demo_name
+    assert at.title[0].value == "Overview"
+    identified = {m.label: m.value for m in at.metric}
+    assert int(identified["Records identified"]) > 50
+    assert int(identified["Files imported"]) >= 3
+
+
+def test_overview_refuses_a_review_without_a_name():
+    at = AppTest.from_function(_overview, default_timeout=60).run()
+    at.text_area[2].input("Adults living in the study neighbourhoods")  # criteria only
+    at.button[0].click().run()
+    assert "Give the review a name" in at.error[0].value
+    names_before = at.sidebar.selectbox[0].options
+
+    at.text_input[0].input("Green space and wellbeing")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Green space and wellbeing" in at.sidebar.selectbox[0].options
+    assert len(at.sidebar.selectbox[0].options) == len(names_before) + 1
+    assert at.sidebar.selectbox[0].value == "Green space and wellbeing"
+
+
+def test_records_page_searches_and_shows_a_record():
+    at = AppTest.from_function(_records, default_timeout=60).run()
+    assert not at.exception
+    caption = next(c.value for c in at.caption if "records match" in c.value)
+    total = int(caption.split()[0])
+    at.text_input[0].input("resilience").run()
+    caption = next(c.value for c in at.caption if "records match" in c.value)
+    matching = int(caption.split()[0])
+    assert 0 < matching < total
+    titles = at.dataframe[0].value["Title"].str.lower()
+    assert len(titles) == matching
+
+
+def test_import_page_without_upload_explains_what_it_reads():
+    at = AppTest.from_function(_import, default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value == "Import search results"
+    assert any("EndNote XML" in m.value for m in at.markdown)
