@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from reviewkit.ui import common, import_page, overview, records_page
+from reviewkit.ui import common, dedup_page, import_page, overview, records_page
 
 st.set_page_config(page_title="reviewkit", page_icon=":material/library_books:", layout="wide")
 
@@ -14,6 +14,8 @@ navigation = st.navigation({
                 url_path="import"),
         st.Page(records_page.render, title="Records", icon=":material/table_rows:",
                 url_path="records"),
+        st.Page(dedup_page.render, title="Deduplicate", icon=":material/join:",
+                url_path="deduplicate"),
     ],
 })
 common.sidebar()

@@ -75,6 +75,52 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _read_inputs(paths: list[str]) -> tuple[list, list[str]]:
+    """Read every input file (format detected from content): records and an id for each.
+
+    A record's id is its own id in its file (a CSV's record_id column, a RIS ID, a BibTeX
+    key), else its position among all inputs; ids repeated across files get the file name
+    in front so that every id is unique.
+    """
+    from collections import Counter
+
+    from reviewkit.formats import read_records
+
+    records, names = [], []
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ReviewkitError(f"{path}: cannot read the file ({exc.strerror or exc}).") from exc
+        found = read_records(data, filename=Path(path).name)
+        records.extend(found)
+        names.extend([Path(path).name] * len(found))
+    ids = [r.source_id or str(i) for i, r in enumerate(records, start=1)]
+    repeated = {k for k, n in Counter(ids).items() if n > 1}
+    ids = [f"{name}:{rid}" if rid in repeated else rid for name, rid in zip(names, ids)]
+    return records, ids
+
+
+def cmd_dedup(args) -> int:
+    """Find duplicate records across files and write record_id,group_id (automatic decisions)."""
+    import csv
+
+    from reviewkit.dedup import find_duplicates
+
+    records, ids = _read_inputs(args.files)
+    result = find_duplicates(records, progress=None)
+    groups = result.group_ids()
+    with open(args.output, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["record_id", "group_id"])
+        writer.writerows(zip(ids, [g + 1 for g in groups]))
+    removed = len(records) - len(set(groups))
+    print(f"{len(records)} records, {len(set(groups))} unique works, {removed} duplicates "
+          f"merged automatically, {len(result.possible())} possible duplicates for a person "
+          f"to check. Groups written to {args.output}.")
+    return 0
+
+
 def cmd_reviews(args) -> int:
     """List the reviews in the database with their record counts."""
     store = _open_store(args)
@@ -132,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", required=True, choices=("ris", "bibtex", "csv"))
     p.add_argument("--output", required=True, metavar="FILE")
     p.add_argument("--search", metavar="WORDS", help="only records matching these words")
+
+    p = command("dedup", cmd_dedup,
+                "Find duplicates across exported files; write one row per record: record_id,group_id.")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--output", required=True, metavar="FILE", help="CSV file to write")
 
     command("reviews", cmd_reviews, "List reviews.")
     command("demo", cmd_demo, "Create the demo review from corpora/.")

@@ -7,8 +7,8 @@ import io
 import pytest
 
 from reviewkit.errors import DuplicateImportError, FormatError
-from reviewkit.importing import export_records, import_file, preview_file
 from reviewkit.formats import read_records
+from reviewkit.importing import export_records, import_file, preview_file
 
 GOOD_RIS = (
     "TY  - JOUR\r\nAU  - Popay, J.\r\nAU  - Kaloudis, H.\r\nTI  - Neighbourhood system resilience\r\n"
@@ -124,9 +124,9 @@ def test_encodings_and_line_endings_give_the_same_records():
 
 
 def test_csv_column_mapping_is_used(store, review):
-    data = ("ID,Paper,Writers,When,Where published\n"
-            "s1,Health champions in Halton,\"Smith, A.; Jones, B.\",2016,Perspectives in Public Health\n"
-            "s2,Credit unions and financial inclusion,\"Lee, C.\",2017,\n").encode()
+    data = (b"ID,Paper,Writers,When,Where published\n"
+            b"s1,Health champions in Halton,\"Smith, A.; Jones, B.\",2016,Perspectives in Public Health\n"
+            b"s2,Credit unions and financial inclusion,\"Lee, C.\",2017,\n")
     mapping = {"ID": "source_id", "Paper": "title", "Writers": "authors", "When": "year",
                "Where published": "journal"}
     preview = preview_file(data, "sheet.csv", column_map=mapping)

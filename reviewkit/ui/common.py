@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import streamlit as st
 
@@ -17,6 +18,11 @@ def get_store() -> Store:
     if os.environ.get("REVIEWKIT_NO_DEMO", "") != "1":
         ensure_demo_review(store)
     return store
+
+
+def md_escape(text: str) -> str:
+    """Show user text literally inside Markdown (no formatting, links or LaTeX from it)."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~$:<])", r"\\\1", text or "")
 
 
 def current_user() -> str:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from reviewkit.errors import ReviewkitError
-from reviewkit.ui.common import choose_review, current_review, current_user, get_store
+from reviewkit.ui.common import choose_review, current_review, current_user, get_store, md_escape
 
 
 def render() -> None:
@@ -16,10 +16,13 @@ def render() -> None:
     if review is not None:
         st.header(review.name)
         if review.question:
-            st.markdown(f"**Question.** {review.question}".replace("$", r"\$"))
+            st.markdown(f"**Question.** {md_escape(review.question)}")
         left, right = st.columns(2)
-        left.text_area("Inclusion criteria", review.inclusion_criteria, disabled=True, height=150)
-        right.text_area("Exclusion criteria", review.exclusion_criteria, disabled=True, height=150)
+        for column, title, text in ((left, "Include studies that…", review.inclusion_criteria),
+                                    (right, "Exclude studies that…", review.exclusion_criteria)):
+            with column.expander(title, expanded=False):
+                lines = [line.strip() for line in text.splitlines() if line.strip()]
+                st.markdown("\n".join(f"- {md_escape(line)}" for line in lines) or "None written yet.")
 
         batches = store.list_batches(review.id)
         total = store.count_records(review.id)

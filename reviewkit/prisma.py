@@ -1,0 +1,180 @@
+"""PRISMA 2020 flow diagram: counts from the review's data, drawn as SVG and PNG."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
+
+from reviewkit.screening.agreement import record_statuses
+from reviewkit.store import Review, Store
+
+
+@dataclass
+class PrismaCounts:
+    """The numbers in each box of the PRISMA 2020 flow diagram (databases and registers)."""
+
+    identified_by_source: list[tuple[str, int]]
+    duplicates_removed: int
+    screened: int
+    excluded_screening: int
+    awaiting_screening: int
+    sought: int
+    not_retrieved: int
+    assessed: int
+    excluded_full_text: dict[str, int] = field(default_factory=dict)
+    awaiting_full_text: int = 0
+    included: int = 0
+
+    @property
+    def identified(self) -> int:
+        return sum(n for _, n in self.identified_by_source)
+
+
+def prisma_counts(store: Store, review: Review) -> PrismaCounts:
+    """Count every PRISMA box from the stored imports, merges and final decisions."""
+    required = int(review.settings.get("reviewers_required", 1))
+    kept = store.kept_record_ids(review.id)
+    first = record_statuses(store.current_decisions(review.id, stage="title_abstract"), kept,
+                            reviewers_required=required)
+    screened = [s for s in first.values() if s.state == "decided"]
+    passed = [s.record_id for s in screened if s.final == "include"]
+    second = record_statuses(store.current_decisions(review.id, stage="full_text"), passed,
+                             reviewers_required=required)
+    full = [s for s in second.values() if s.state == "decided"]
+    reasons = Counter((s.reason or "No reason given") for s in full if s.final == "exclude")
+    return PrismaCounts(
+        identified_by_source=store.counts_by_source(review.id),
+        duplicates_removed=store.count_duplicates(review.id),
+        screened=len(screened),
+        excluded_screening=sum(s.final == "exclude" for s in screened),
+        awaiting_screening=len(kept) - len(screened),
+        sought=len(passed),
+        not_retrieved=sum(s.final == "not_retrieved" for s in full),
+        assessed=sum(s.final in ("include", "exclude") for s in full),
+        excluded_full_text=dict(reasons.most_common()),
+        awaiting_full_text=len(passed) - len(full),
+        included=sum(s.final == "include" for s in full),
+    )
+
+
+@dataclass
+class Box:
+    x: int
+    y: int
+    w: int
+    h: int
+    lines: list[str]
+    heading: bool = False
+
+
+WIDTH, HEIGHT = 900, 760
+_LINE = 18
+
+
+def _layout(c: PrismaCounts) -> tuple[list[Box], list[tuple[int, int, int, int]]]:
+    sources = [f"  {name} (n = {n})" for name, n in c.identified_by_source[:6]]
+    if len(c.identified_by_source) > 6:
+        rest = sum(n for _, n in c.identified_by_source[6:])
+        sources.append(f"  other sources (n = {rest})")
+    reasons = [f"  {reason} (n = {n})" for reason, n in list(c.excluded_full_text.items())[:6]]
+    screened = [f"Records screened (n = {c.screened})"]
+    if c.awaiting_screening:
+        screened.append(f"Still to screen (n = {c.awaiting_screening})")
+    assessed = [f"Reports assessed for eligibility (n = {c.assessed})"]
+    if c.awaiting_full_text:
+        assessed.append(f"Still to assess (n = {c.awaiting_full_text})")
+    left, right, w = 130, 520, 340
+    boxes = [
+        Box(0, 20, 110, 150, ["Identification"], heading=True),
+        Box(0, 200, 110, 400, ["Screening"], heading=True),
+        Box(0, 630, 110, 100, ["Included"], heading=True),
+        Box(left, 20, w, 150, [f"Records identified (n = {c.identified})", "from databases:", *sources]),
+        Box(right, 20, w, 150, ["Records removed before screening:",
+                                f"  Duplicate records removed (n = {c.duplicates_removed})"]),
+        Box(left, 200, w, 80, screened),
+        Box(right, 200, w, 80, [f"Records excluded (n = {c.excluded_screening})"]),
+        Box(left, 310, w, 80, [f"Reports sought for retrieval (n = {c.sought})"]),
+        Box(right, 310, w, 80, [f"Reports not retrieved (n = {c.not_retrieved})"]),
+        Box(left, 420, w, 180, assessed),
+        Box(right, 420, w, 180, [f"Reports excluded (n = {sum(c.excluded_full_text.values())})", *reasons]),
+        Box(left, 630, w, 100, [f"Studies included in review (n = {c.included})"]),
+    ]
+    mid = left + w // 2
+    arrows = [
+        (left + w, 95, right, 95), (mid, 170, mid, 200), (left + w, 240, right, 240),
+        (mid, 280, mid, 310), (left + w, 350, right, 350), (mid, 390, mid, 420),
+        (left + w, 510, right, 510), (mid, 600, mid, 630),
+    ]
+    return boxes, arrows
+
+
+def prisma_svg(counts: PrismaCounts) -> str:
+    """Draw the flow diagram as a standalone SVG document."""
+    boxes, arrows = _layout(counts)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
+             f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="DejaVu Sans, Arial, sans-serif" '
+             'font-size="13" role="img" aria-label="PRISMA 2020 flow diagram">',
+             '<defs><marker id="arrow" markerWidth="10" markerHeight="8" refX="9" refY="4" '
+             'orient="auto"><path d="M0,0 L10,4 L0,8 z" fill="#333"/></marker></defs>',
+             f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>']
+    for b in boxes:
+        fill = "#cfe3f5" if b.heading else "white"
+        parts.append(f'<rect x="{b.x}" y="{b.y}" width="{b.w}" height="{b.h}" rx="6" '
+                     f'fill="{fill}" stroke="#333"/>')
+        if b.heading:
+            cx, cy = b.x + b.w // 2, b.y + b.h // 2
+            parts.append(f'<text x="{cx}" y="{cy}" text-anchor="middle" font-weight="bold" '
+                         f'transform="rotate(-90 {cx} {cy})">{escape(b.lines[0])}</text>')
+            continue
+        for i, line in enumerate(b.lines):
+            parts.append(f'<text x="{b.x + 10}" y="{b.y + 24 + i * _LINE}" xml:space="preserve">'
+                         f'{escape(line)}</text>')
+    for x1, y1, x2, y2 in arrows:
+        parts.append(f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#333" '
+                     'stroke-width="1.5" marker-end="url(#arrow)"/>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def prisma_png(counts: PrismaCounts, *, scale: int = 2) -> bytes:
+    """Draw the same diagram as a PNG image."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    def font(size: int, bold: bool = False):
+        name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+        try:
+            return ImageFont.truetype(f"/usr/share/fonts/truetype/dejavu/{name}", size * scale)
+        except OSError:
+            return ImageFont.load_default()
+
+    boxes, arrows = _layout(counts)
+    image = Image.new("RGB", (WIDTH * scale, HEIGHT * scale), "white")
+    draw = ImageDraw.Draw(image)
+    regular, bold = font(13), font(13, bold=True)
+    for b in boxes:
+        shape = [b.x * scale, b.y * scale, (b.x + b.w) * scale, (b.y + b.h) * scale]
+        draw.rounded_rectangle(shape, radius=6 * scale, outline="#333333", width=scale,
+                               fill="#cfe3f5" if b.heading else "white")
+        if b.heading:
+            label = Image.new("RGBA", (b.h * scale, b.w * scale), (0, 0, 0, 0))
+            ImageDraw.Draw(label).text((b.h * scale // 2, b.w * scale // 2), b.lines[0],
+                                       font=bold, fill="black", anchor="mm")
+            rotated = label.rotate(90, expand=True)
+            image.paste(rotated, (b.x * scale, b.y * scale), rotated)
+            continue
+        for i, line in enumerate(b.lines):
+            draw.text(((b.x + 10) * scale, (b.y + 12 + i * _LINE) * scale), line, font=regular,
+                      fill="black")
+    for x1, y1, x2, y2 in arrows:
+        draw.line([x1 * scale, y1 * scale, x2 * scale, y2 * scale], fill="#333333", width=scale)
+        if x1 == x2:
+            head = [(x2 - 5) * scale, (y2 - 8) * scale, (x2 + 5) * scale, (y2 - 8) * scale]
+        else:
+            head = [(x2 - 8) * scale, (y2 - 5) * scale, (x2 - 8) * scale, (y2 + 5) * scale]
+        draw.polygon([(head[0], head[1]), (head[2], head[3]), (x2 * scale, y2 * scale)],
+                     fill="#333333")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

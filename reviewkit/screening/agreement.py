@@ -1,0 +1,133 @@
+"""From reviewers' votes to each record's standing: agreed, waiting, in conflict, or resolved.
+
+Pure functions over the decisions the store returns, so that the Screening page, the
+conflicts view, the PRISMA counts and the CLI all read one set of rules.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from reviewkit.store import Decision
+
+# The order a record's state is shown in, and the words used for it.
+STATES = {
+    "unscreened": "Not screened yet",
+    "waiting": "Waiting for another reviewer",
+    "conflict": "Reviewers disagree",
+    "maybe": "Marked maybe: needs discussion",
+    "decided": "Decided",
+}
+
+
+@dataclass(frozen=True)
+class RecordStatus:
+    """Where one record stands at one stage."""
+
+    record_id: int
+    state: str  # one of STATES
+    final: str | None = None  # include | exclude | not_retrieved, once decided
+    reason: str = ""  # the exclusion reason behind a final exclude
+    votes: dict[str, str] = field(default_factory=dict)  # reviewer -> decision
+    resolved_by: str = ""
+
+
+def record_statuses(decisions: Iterable[Decision], record_ids: Iterable[int], *,
+                    reviewers_required: int = 1) -> dict[int, RecordStatus]:
+    """Return each record's standing given the current decisions at one stage.
+
+    A record is decided when ``reviewers_required`` reviewers agree (all include, all exclude,
+    or all 'report not retrieved'), or when someone resolved it.  Disagreement is a conflict;
+    a 'maybe' keeps the record open for discussion.
+
+    >>> from datetime import datetime
+    >>> votes = [Decision(1, 7, "title_abstract", "ana", "include", "", "", datetime.now()),
+    ...          Decision(2, 7, "title_abstract", "ben", "exclude", "Wrong population", "", datetime.now())]
+    >>> record_statuses(votes, [7, 8], reviewers_required=2)[7].state
+    'conflict'
+    """
+    votes: dict[int, dict[str, Decision]] = defaultdict(dict)
+    resolutions: dict[int, Decision] = {}
+    for d in decisions:
+        if d.kind == "resolution":
+            resolutions[d.record_id] = d
+        else:
+            votes[d.record_id][d.reviewer] = d
+    out = {}
+    for rid in record_ids:
+        mine = votes.get(rid, {})
+        calls = {reviewer: d.decision for reviewer, d in mine.items()}
+        if rid in resolutions:
+            settled = resolutions[rid]
+            out[rid] = RecordStatus(rid, "decided", settled.decision, settled.reason, calls,
+                                    resolved_by=settled.reviewer)
+        elif not mine:
+            out[rid] = RecordStatus(rid, "unscreened", votes=calls)
+        elif "maybe" in calls.values():
+            state = "conflict" if len(set(calls.values())) > 1 else "maybe"
+            out[rid] = RecordStatus(rid, state, votes=calls)
+        elif len(set(calls.values())) > 1:
+            out[rid] = RecordStatus(rid, "conflict", votes=calls)
+        elif len(mine) < reviewers_required:
+            out[rid] = RecordStatus(rid, "waiting", votes=calls)
+        else:
+            decision = next(iter(calls.values()))
+            reasons = sorted({d.reason for d in mine.values() if d.reason})
+            out[rid] = RecordStatus(rid, "decided", decision, "; ".join(reasons), calls)
+    return out
+
+
+def cohens_kappa(pairs: list[tuple[str, str]]) -> float | None:
+    """Cohen's kappa for two raters' labels on the same items (None when undefined).
+
+    >>> round(cohens_kappa([("include", "include"), ("exclude", "exclude"),
+    ...                     ("include", "exclude"), ("exclude", "exclude")]), 3)
+    0.5
+    """
+    n = len(pairs)
+    if n == 0:
+        return None
+    observed = sum(a == b for a, b in pairs) / n
+    labels = {x for pair in pairs for x in pair}
+    expected = sum((sum(a == lab for a, _ in pairs) / n) * (sum(b == lab for _, b in pairs) / n)
+                   for lab in labels)
+    if expected == 1:
+        return 1.0 if observed == 1 else None
+    return (observed - expected) / (1 - expected)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    first: str
+    second: str
+    records: int  # screened by both
+    agreed: int
+    kappa: float | None
+
+    def plain_words(self) -> str:
+        """Say what the kappa means, using the usual Landis and Koch bands."""
+        if self.kappa is None:
+            return "Not enough shared records to judge agreement."
+        bands = [(0.8, "almost perfect"), (0.6, "substantial"), (0.4, "moderate"),
+                 (0.2, "fair"), (0.0, "slight")]
+        word = next((w for limit, w in bands if self.kappa > limit), "poor")
+        return (f"{self.first} and {self.second} agreed on {self.agreed} of {self.records} "
+                f"records they both screened: kappa {self.kappa:.2f} ({word} agreement).")
+
+
+def agreement(decisions: Iterable[Decision]) -> list[Agreement]:
+    """Pairwise agreement between every two reviewers, on the records both voted on."""
+    by_reviewer: dict[str, dict[int, str]] = defaultdict(dict)
+    for d in decisions:
+        if d.kind == "vote":
+            by_reviewer[d.reviewer][d.record_id] = d.decision
+    out = []
+    for first, second in combinations(sorted(by_reviewer), 2):
+        shared = sorted(set(by_reviewer[first]) & set(by_reviewer[second]))
+        pairs = [(by_reviewer[first][r], by_reviewer[second][r]) for r in shared]
+        out.append(Agreement(first, second, len(pairs), sum(a == b for a, b in pairs),
+                             cohens_kappa(pairs)))
+    return out

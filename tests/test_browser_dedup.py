@@ -1,0 +1,51 @@
+"""End to end in headless Chromium: find duplicates in the demo review and decide a pair."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _metric(page, label: str) -> int:
+    metric = page.get_by_test_id("stMetric").filter(has_text=label)
+    metric.wait_for()
+    return int(re.search(r"(\d+)\s*$", metric.inner_text()).group(1))
+
+
+def test_review_possible_duplicates_with_keys_and_undo(page, app_url):
+    page.goto(f"{app_url}/deduplicate")
+    page.get_by_role("heading", name="Find duplicates").wait_for()
+    page.get_by_role("button", name="Find duplicates").click()
+    page.get_by_text("merged automatically as duplicates").wait_for(timeout=120_000)
+    removed = _metric(page, "Duplicates removed")
+    waiting = _metric(page, "Possible duplicates to check")
+    assert removed > 0 and waiting > 0
+
+    page.get_by_role("heading", name="Is this the same study?").wait_for()
+    page.get_by_text("Record A").first.wait_for()
+    screenshot(page, "dedup-pair")
+    page.locator("body").press("s")  # same study
+    page.wait_for_function(
+        "n => [...document.querySelectorAll('[data-testid=stMetric]')].some("
+        "m => m.innerText.includes('Duplicates removed') && m.innerText.trim().endsWith(String(n)))",
+        arg=removed + 1)
+    assert _metric(page, "Possible duplicates to check") == waiting - 1
+
+    page.get_by_role("button", name="Undo last decision").click()
+    page.wait_for_function(
+        "n => [...document.querySelectorAll('[data-testid=stMetric]')].some("
+        "m => m.innerText.includes('Possible duplicates to check') && m.innerText.trim().endsWith(String(n)))",
+        arg=waiting)
+    assert _metric(page, "Duplicates removed") == removed
+
+    page.get_by_role("button", name="Different studies").click()
+    page.wait_for_function(
+        "n => [...document.querySelectorAll('[data-testid=stMetric]')].some("
+        "m => m.innerText.includes('Possible duplicates to check') && m.innerText.trim().endsWith(String(n)))",
+        arg=waiting - 1)
+    assert _metric(page, "Duplicates removed") == removed
