@@ -2,7 +2,15 @@
 
 import streamlit as st
 
-from reviewkit.ui import common, dedup_page, import_page, overview, records_page
+from reviewkit.ui import (
+    common,
+    conflicts_page,
+    dedup_page,
+    import_page,
+    overview,
+    prisma_page,
+    records_page,
+)
 
 st.set_page_config(page_title="reviewkit", page_icon=":material/library_books:", layout="wide")
 
@@ -16,6 +24,12 @@ navigation = st.navigation({
                 url_path="records"),
         st.Page(dedup_page.render, title="Deduplicate", icon=":material/join:",
                 url_path="deduplicate"),
+    ],
+    "Screening": [
+        st.Page(conflicts_page.render, title="Conflicts", icon=":material/gavel:",
+                url_path="conflicts"),
+        st.Page(prisma_page.render, title="PRISMA diagram", icon=":material/account_tree:",
+                url_path="prisma"),
     ],
 })
 common.sidebar()

@@ -113,7 +113,7 @@ class Agreement:
             return "Not enough shared records to judge agreement."
         bands = [(0.8, "almost perfect"), (0.6, "substantial"), (0.4, "moderate"),
                  (0.2, "fair"), (0.0, "slight")]
-        word = next((w for limit, w in bands if self.kappa > limit), "poor")
+        word = next((w for limit, w in bands if round(self.kappa, 2) > limit), "poor")
         return (f"{self.first} and {self.second} agreed on {self.agreed} of {self.records} "
                 f"records they both screened: kappa {self.kappa:.2f} ({word} agreement).")
 

@@ -444,6 +444,40 @@ class Store:
             row = conn.execute(self._batch_query().where(import_batches.c.id == batch_id)).one()
         return self._batch(row)
 
+    def add_fulltext(self, record_id: int, *, filename: str, sha256: str, content: bytes | None,
+                     text: str, actor: str = DEFAULT_USER) -> None:
+        """Attach a full-text file to a record; an earlier attachment is kept but set aside."""
+        actor_id = self._user_id(actor)
+        now = _now()
+        with self.write() as conn:
+            review_id = conn.execute(select(records.c.review_id)
+                                     .where(records.c.id == record_id)).scalar()
+            if review_id is None:
+                raise NotFoundError(f"There is no record with id {record_id}.")
+            conn.execute(fulltexts.update().where(fulltexts.c.record_id == record_id,
+                                                  fulltexts.c.deleted_at.is_(None))
+                         .values(deleted_at=now))
+            conn.execute(fulltexts.insert().values(
+                record_id=record_id, filename=filename, sha256=sha256, content=content,
+                text=text, attached_by=actor_id, attached_at=now))
+            self.audit(conn, actor_id=actor_id, action="fulltext.attach", entity="record",
+                       entity_id=record_id, review_id=review_id,
+                       details={"filename": filename, "sha256": sha256, "characters": len(text)})
+
+    def fulltext_file(self, record_id: int) -> tuple[str, bytes | None] | None:
+        """Return (file name, original bytes) of a record's current full text, if any."""
+        with self.read() as conn:
+            row = conn.execute(select(fulltexts.c.filename, fulltexts.c.content).where(
+                fulltexts.c.record_id == record_id, fulltexts.c.deleted_at.is_(None))
+                .order_by(fulltexts.c.id.desc())).first()
+        return (row.filename, row.content) if row else None
+
+    def records_with_fulltext(self, review_id: int) -> set[int]:
+        with self.read() as conn:
+            return set(conn.execute(select(fulltexts.c.record_id).join(
+                records, records.c.id == fulltexts.c.record_id).where(
+                records.c.review_id == review_id, fulltexts.c.deleted_at.is_(None))).scalars())
+
     def attach_file_content(self, record_id: int, content: bytes) -> None:
         """Keep the original bytes of a full-text file next to its extracted text."""
         with self.write() as conn:

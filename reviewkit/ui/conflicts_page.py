@@ -1,0 +1,58 @@
+"""Conflicts: where reviewers disagree, settle it; and see how well they agree."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from reviewkit.screening.agreement import agreement, record_statuses
+from reviewkit.ui.common import current_user, get_store, md_escape, require_review
+
+STAGE_NAMES = {"title_abstract": "Title and abstract", "full_text": "Full text"}
+CALLS = {"include": "Include", "exclude": "Exclude", "maybe": "Maybe",
+         "not_retrieved": "Report not retrieved"}
+
+
+def render() -> None:
+    review = require_review()
+    store = get_store()
+    st.title("Conflicts and agreement")
+    stage = st.segmented_control("Stage", list(STAGE_NAMES), format_func=STAGE_NAMES.get,
+                                 default="title_abstract") or "title_abstract"
+    decisions = store.current_decisions(review.id, stage=stage)
+    required = int(review.settings.get("reviewers_required", 1))
+    statuses = record_statuses(decisions, store.kept_record_ids(review.id),
+                               reviewers_required=required)
+
+    st.subheader("Agreement between reviewers")
+    pairs = agreement(decisions)
+    if not pairs:
+        st.caption("Agreement appears once two reviewers have screened the same records.")
+    for pair in pairs:
+        st.write(pair.plain_words())
+
+    open_items = [s for s in statuses.values() if s.state in ("conflict", "maybe")]
+    st.subheader(f"Waiting for a decision ({len(open_items)})")
+    if not open_items:
+        st.success("No conflicts: every record the reviewers disagreed on has been settled.")
+        return
+    reasons = review.settings.get("exclusion_reasons", [])
+    for status in open_items[:50]:
+        record = store.get_record(status.record_id).record
+        with st.container(border=True):
+            st.markdown(f"**{md_escape(record.title)}** ({record.year or 'no year'})")
+            st.caption(" · ".join(f"{who}: {CALLS[call]}" for who, call in sorted(status.votes.items())))
+            with st.expander("Abstract"):
+                st.text(record.abstract or "No abstract.")
+            cols = st.columns([1, 1, 2])
+            reason = cols[2].selectbox("Reason if excluded", [""] + reasons,
+                                       key=f"reason-{stage}-{status.record_id}")
+            for column, call in zip(cols[:2], ("include", "exclude")):
+                if column.button(f"Settle as {CALLS[call].lower()}",
+                                 key=f"settle-{call}-{stage}-{status.record_id}"):
+                    if call == "exclude" and stage == "full_text" and not reason:
+                        st.error("Choose the reason for excluding at full text: PRISMA reports it.")
+                        continue
+                    store.add_decision(status.record_id, stage=stage, decision=call,
+                                       reviewer=current_user(), reason=reason if call == "exclude" else "",
+                                       kind="resolution")
+                    st.rerun()

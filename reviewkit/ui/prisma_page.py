@@ -1,0 +1,26 @@
+"""PRISMA 2020: the flow diagram filled from the review's data, to read and to download."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from reviewkit.prisma import prisma_counts, prisma_png, prisma_svg
+from reviewkit.ui.common import get_store, require_review
+
+
+def render() -> None:
+    review = require_review()
+    st.title("PRISMA 2020 flow diagram")
+    st.write("Every number comes from this review's imports, merged duplicates and final "
+             "screening decisions, so the diagram is always up to date.")
+    counts = prisma_counts(get_store(), review)
+    svg = prisma_svg(counts)
+    st.image(prisma_png(counts), caption="PRISMA 2020 flow diagram (databases and registers)")
+    left, right = st.columns(2)
+    left.download_button("Download SVG", svg.encode("utf-8"), file_name="prisma-2020.svg",
+                         mime="image/svg+xml", icon=":material/download:")
+    right.download_button("Download PNG", prisma_png(counts), file_name="prisma-2020.png",
+                          mime="image/png", icon=":material/download:")
+    if counts.awaiting_screening or counts.awaiting_full_text:
+        st.info(f"Screening is not finished: {counts.awaiting_screening} records still to screen "
+                f"by title and abstract, {counts.awaiting_full_text} reports still to assess.")
