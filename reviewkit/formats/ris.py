@@ -1,0 +1,259 @@
+"""RIS, the tagged format every database exports: read it (Scopus, Web of Science, Ovid, EBSCO,
+reference managers) and write it.
+
+A record runs from a ``TY  - `` line to an ``ER  - `` line; every line between is ``XX  - value``
+or continues the value above it.  The reader is a single pass over the lines, so it keeps exact
+line numbers for its error messages and stays fast on 100,000-record files.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reviewkit.errors import FormatError
+from reviewkit.formats.fields import (
+    FORMAT_KEY,
+    classify_standard_number,
+    clean_record,
+    database_from_accession,
+    is_bare_year,
+    read_from,
+    take,
+    take_all,
+)
+from reviewkit.records import Record, join_pages, normalize_doi, parse_year, split_pages
+
+_TAG_LINE = re.compile(r"([A-Z][A-Z0-9])  -(?: (.*)|\s*)$")
+# A line that was meant as a tag line but is spaced wrongly, e.g. 'AU - Smith' or 'TI- x'.
+_NEAR_TAG_LINE = re.compile(r"([A-Z][A-Z0-9])(?: ?| {3,})-(?: |$)")
+_RIS_TAG = re.compile(r"[A-Z][A-Z0-9]")
+_DOI_URL = re.compile(r"doi\.org/", re.IGNORECASE)
+_MEDLINE_DB = re.compile(r"medline|pubmed", re.IGNORECASE)
+
+# Tags of the RIS specification and those the big databases add; a spacing mistake on one of
+# these is reported, whereas other look-alikes ('UK - based') are read as continuation text.
+KNOWN_TAGS = frozenset(
+    "TY ER ID AN AU A1 A2 A3 A4 ED TI T1 T2 T3 CT BT JF JO JA J1 J2 SO PY Y1 Y2 DA VL IS CP SP "
+    "EP DO DI SN AB N1 N2 KW UR L1 L2 L3 L4 PB CY PP LA DB DP M1 M2 M3 C1 C2 C3 C4 C5 C6 C7 C8 "
+    "AD CA CN ET LB NV OP RI RN RP SE ST TA TT U1 U2 U3 U4 U5 WP".split()
+)
+
+# RIS type codes and the work type each means.
+_TYPES = {
+    "JOUR": "journal article", "JFULL": "journal article", "EJOUR": "journal article",
+    "INPR": "journal article", "ABST": "journal article", "SER": "journal article",
+    "BOOK": "book", "EBOOK": "book", "EDBOOK": "book", "CTLG": "book",
+    "CHAP": "book chapter", "ECHAP": "book chapter",
+    "RPRT": "report", "GOVDOC": "report", "STAND": "report",
+    "CONF": "conference paper", "CPAPER": "conference paper",
+    "THES": "thesis",
+    "ELEC": "web page", "WEB": "web page", "BLOG": "web page",
+    "DATA": "dataset", "DBASE": "dataset",
+}
+# The code the writer uses for each work type.
+_TYPE_CODES = {
+    "journal article": "JOUR", "book": "BOOK", "book chapter": "CHAP", "report": "RPRT",
+    "conference paper": "CPAPER", "thesis": "THES", "web page": "ELEC", "dataset": "DATA",
+    "other": "GEN",
+}
+_BOOK_CODES = frozenset({"BOOK", "EBOOK", "EDBOOK"})
+
+
+def read_ris(text: str, *, filename: str = "") -> list[Record]:
+    """Read every record of a RIS export; raise FormatError naming the line of any problem."""
+    records: list[Record] = []
+    values: dict[str, list[str]] | None = None
+    last: list[str] = []  # the value list the previous tag line appended to
+    last_tag = ""
+    start = 0
+    tag_line = _TAG_LINE.match
+    for number, line in enumerate(text.split("\n"), 1):
+        match = tag_line(line)
+        if match is not None:
+            tag, value = match.groups("")
+            if tag == "TY":
+                if values is not None:
+                    raise FormatError(
+                        f"a new record starts here but the record that began on line {start} "
+                        "has no 'ER  -' end tag",
+                        file=filename, record=len(records) + 1, line=number,
+                    )
+                values = {"TY": [value.strip()]}
+                last, last_tag, start = values["TY"], "TY", number
+            elif values is None:
+                where = (f"after the end of record {len(records)}" if records
+                         else "before the first record")
+                raise FormatError(
+                    f"the tag '{tag}' appears {where}; every record must start with a "
+                    "'TY  - ' line",
+                    file=filename, line=number,
+                )
+            elif tag == "ER":
+                records.append(_build_record(values))
+                values = None
+            else:
+                last = values.get(tag)
+                if last is None:
+                    last = values[tag] = []
+                last.append(value.strip())
+                last_tag = tag
+            continue
+        if not line.strip():
+            continue
+        near = _NEAR_TAG_LINE.match(line)
+        if near is not None and near.group(1) in KNOWN_TAGS:
+            raise FormatError(
+                f"this line looks like a '{near.group(1)}' tag but is not shaped like a RIS tag "
+                f"line ('{near.group(1)}  - value': two spaces, a hyphen, a space)",
+                file=filename, record=len(records) + 1 if values is not None else None,
+                line=number,
+            )
+        if values is None:
+            if records:
+                raise FormatError(
+                    f"unexpected text between records (after the end of record {len(records)}): "
+                    f"{line.strip()[:60]!r}",
+                    file=filename, line=number,
+                )
+            continue  # some exports put a short preamble before the first record
+        if last_tag == "TY":
+            raise FormatError(
+                f"this line is not a RIS tag line ('XX  - value') and cannot continue the "
+                f"'TY' line above it: {line.strip()[:60]!r}",
+                file=filename, record=len(records) + 1, line=number,
+            )
+        last[-1] = f"{last[-1]} {line.strip()}" if last[-1] else line.strip()
+    if values is not None:
+        raise FormatError(
+            "the record has no 'ER  -' end tag (the file may be cut short)",
+            file=filename, record=len(records) + 1, line=start,
+        )
+    if not records:
+        raise FormatError("the file holds no RIS records (no line starts with 'TY  - ')",
+                          file=filename)
+    return records
+
+
+def _build_record(values: dict[str, list[str]]) -> Record:
+    code = values.pop("TY")[0].upper()
+    record_type = _TYPES.get(code, "other")
+    record = Record(record_type=record_type)
+    if code and _TYPE_CODES[record_type] != code:
+        values.setdefault("TY", []).append(code)
+
+    record.title = take(values, ("TI", "T1", "CT"))[1]
+    if not record.title and code in _BOOK_CODES:
+        record.title = take(values, ("BT",))[1]
+    record.authors = take_all(values, ("AU", "A1"))
+    tag, date = take(values, ("PY", "Y1", "DA"))
+    if date:
+        record.year = parse_year(date)
+        if record.year is None or (tag != "PY" and not is_bare_year(date)):
+            values.setdefault(tag, []).insert(0, date)
+    record.journal = take(values, ("T2", "JF", "JO", "JA", "J2", "SO", "BT"))[1]
+    record.volume = take(values, ("VL",))[1]
+    record.issue = take(values, ("IS", "CP"))[1]
+    first = take(values, ("SP",))[1]
+    last = take(values, ("EP",))[1]
+    record.pages = join_pages(first, last) if last else first
+    tag, doi = take(values, ("DO", "DI"))
+    if doi:
+        record.doi = normalize_doi(doi)
+        if not record.doi:
+            values.setdefault(tag, []).insert(0, doi)
+    else:
+        record.doi = next((normalize_doi(url) for url in values.get("UR", ())
+                           if _DOI_URL.search(url)), "")
+    _take_standard_numbers(values, record)
+    record.abstract = take(values, ("AB", "N2"))[1]
+    record.keywords = take_all(values, ("KW",))
+    record.url = take(values, ("UR",))[1]
+    record.fulltext_url = take(values, ("L1",))[1]
+    record.publisher = take(values, ("PB",))[1]
+    record.place_published = take(values, ("CY", "PP"))[1]
+    record.language = take(values, ("LA",))[1]
+    record.database = take(values, ("DB", "DP"))[1]
+    record.accession = take(values, ("AN",))[1]
+    record.notes = take(values, ("N1",))[1]
+    record.source_id = take(values, ("ID",))[1] or record.accession
+    record.database = record.database or database_from_accession(record.accession)
+    if _MEDLINE_DB.search(record.database):
+        for candidate in (record.accession, record.source_id):
+            pmid = candidate.replace("[pmid]", "").strip()
+            if pmid.isdigit():
+                record.pmid = pmid
+                break
+    values[FORMAT_KEY] = ["ris"]
+    record.extra = values
+    return clean_record(record)
+
+
+def _take_standard_numbers(values: dict[str, list[str]], record: Record) -> None:
+    """Sort the SN values into ISSN and ISBN; further ones stay as extras."""
+    numbers = values.pop("SN", None)
+    if not numbers:
+        return
+    rest = []
+    for number in numbers:
+        if not number.strip():
+            continue
+        kind = classify_standard_number(number)
+        if kind == "issn" and not record.issn:
+            record.issn = number
+        elif kind == "isbn" and not record.isbn:
+            record.isbn = number
+        else:
+            rest.append(number)
+    if rest:
+        values["SN"] = rest
+
+
+def write_ris(records: list[Record]) -> str:
+    """Write records as RIS, giving back the tags the reader kept in ``extra``."""
+    out: list[str] = []
+    for record in records:
+        lines = [("TY", _type_code(record))]
+        add = lines.append
+        if record.source_id and record.source_id != record.accession:
+            add(("ID", record.source_id))
+        lines.extend(("AU", author) for author in record.authors)
+        add(("TI", record.title))
+        add(("T2", record.journal))
+        add(("PY", str(record.year) if record.year is not None else ""))
+        add(("VL", record.volume))
+        add(("IS", record.issue))
+        first, last = split_pages(record.pages) if record.pages else ("", "")
+        add(("SP", first))
+        add(("EP", last))
+        add(("SN", record.issn))
+        add(("SN", record.isbn))
+        add(("DO", record.doi))
+        add(("AB", record.abstract))
+        lines.extend(("KW", keyword) for keyword in record.keywords)
+        add(("UR", record.url))
+        add(("L1", record.fulltext_url))
+        add(("PB", record.publisher))
+        add(("CY", record.place_published))
+        add(("LA", record.language))
+        add(("DB", record.database))
+        accession = record.accession or record.pmid
+        add(("AN", accession))
+        add(("N1", record.notes))
+        if read_from(record, "ris"):
+            for tag, tag_values in record.extra.items():
+                if _RIS_TAG.fullmatch(tag) and tag not in ("TY", "ER"):
+                    lines.extend((tag, value) for value in tag_values)
+        for tag, value in lines:
+            value = " ".join(value.split())
+            if value:
+                out.append(f"{tag}  - {value}")
+        out.append("ER  - ")
+        out.append("")
+    return "\n".join(out)
+
+
+def _type_code(record: Record) -> str:
+    kept = record.extra.get("TY") if read_from(record, "ris") else None
+    if kept and _TYPES.get(kept[0].upper(), "other") == record.record_type:
+        return kept[0].upper()
+    return _TYPE_CODES.get(record.record_type, "GEN")
