@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
 from reviewkit.errors import DuplicateImportError, ReviewkitError
 from reviewkit.importing import import_file
+from reviewkit.review_dedup import deduplicate_review
 from reviewkit.store import Review, Store
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "corpora" / "demo"
+LABELS = DEMO_DIR.parent / "demo_duplicates.json"
+# The demo team: two reviewers screen every record; a lead settles disagreements.
+REVIEWERS = ("demo-reviewer-1", "demo-reviewer-2")
+LEAD = "demo-lead"
+# Works on which the second reviewer disagreed: the first two are left open on purpose so the
+# Conflicts page has something to show; the last two were settled by the lead.
+OPEN_CONFLICTS = ("C05", "C30")
+SETTLED_CONFLICTS = ("N20", "C23")
 
 
 def load_demo_definition(folder: Path = DEMO_DIR) -> dict:
@@ -53,4 +63,81 @@ def ensure_demo_review(store: Store, *, folder: Path = DEMO_DIR, actor: str = "a
                         search_query=item.get("query", ""))
         except DuplicateImportError:
             continue
+    review = store.get_review(name)
+    if not review.settings.get("demo_screened") and (folder / "screening.csv").exists():
+        seed_screening(store, review, folder)
+        review = store.get_review(name)
     return review
+
+
+def work_records(store: Store, review: Review, labels_path: Path = LABELS) -> dict[str, list[int]]:
+    """Map each demo work id (N01…, C01…) to the ids of its records in the review."""
+    labels = json.loads(labels_path.read_text(encoding="utf-8"))
+    by_file: dict[str, dict[str, int]] = {}
+    batch_file = {b.id: b.filename for b in store.list_batches(review.id)}
+    for stored in store.list_records(review.id):
+        keys = by_file.setdefault(batch_file[stored.batch_id], {})
+        keys[str(stored.position)] = stored.id
+        if stored.record.source_id:
+            keys.setdefault(stored.record.source_id, stored.id)
+    out: dict[str, list[int]] = {}
+    for item in labels["works"]:
+        for ref in item["records"]:
+            key = ref.get("record") or ref.get("record_id") or ref.get("key") or ref.get("rec_number")
+            found = by_file.get(ref["file"], {}).get(str(key))
+            if found is not None:
+                out.setdefault(item["work"], []).append(found)
+    return out
+
+
+def seed_screening(store: Store, review: Review, folder: Path = DEMO_DIR) -> None:
+    """Play the demo team's work: deduplicate, screen twice, settle conflicts, full texts.
+
+    Possible duplicates of works that end up included are confirmed by the lead; the others
+    are left on the Deduplicate page for a visitor to try.
+    """
+    rows = list(csv.DictReader((folder / "screening.csv").open(encoding="utf-8")))
+    works = work_records(store, review)
+    deduplicate_review(store, review, actor=LEAD)
+    included = {r["work"] for r in rows if r["ft_decision"] == "include"}
+    work_of = {rid: work for work, ids in works.items() for rid in ids}
+    for pair in store.duplicate_pairs(review.id, status="possible"):
+        work = work_of.get(pair["left_id"])
+        if work is not None and work == work_of.get(pair["right_id"]) and work in included:
+            store.decide_pair(pair["id"], "same", actor=LEAD)
+    kept = set(store.kept_record_ids(review.id))
+    # Every third work the team excluded is left unscreened, so a visitor can try screening
+    # (with the model already trained on the team's decisions) without changing the evidence.
+    excluded = sorted(r["work"] for r in rows if r["ta_decision"] == "exclude"
+                      and r["work"] not in OPEN_CONFLICTS + SETTLED_CONFLICTS)
+    left_for_visitor = set(excluded[::3])
+    for row in rows:
+        if row["work"] in left_for_visitor:
+            continue
+        for rid in sorted(set(works.get(row["work"], [])) & kept):
+            _screen(store, rid, row)
+    store.update_review(review.id, actor=LEAD,
+                        settings={**review.settings, "reviewers_required": 2, "demo_screened": True})
+
+
+def _screen(store: Store, rid: int, row: dict) -> None:
+    first, second = REVIEWERS
+    ta = row["ta_decision"]
+    store.add_decision(rid, stage="title_abstract", decision=ta, reviewer=first,
+                       reason=row["ta_reason"] if ta == "exclude" else "")
+    if row["work"] in OPEN_CONFLICTS + SETTLED_CONFLICTS:
+        other = "include" if ta == "exclude" else "exclude"
+        store.add_decision(rid, stage="title_abstract", decision=other, reviewer=second,
+                           reason=row["ta_reason"] if other == "exclude" else "Wrong study design")
+        if row["work"] in OPEN_CONFLICTS:
+            return
+        store.add_decision(rid, stage="title_abstract", decision=ta, reviewer=LEAD,
+                           reason=row["ta_reason"], kind="resolution")
+    else:
+        store.add_decision(rid, stage="title_abstract", decision=ta, reviewer=second,
+                           reason=row["ta_reason"] if ta == "exclude" else "")
+    ft = row["ft_decision"]
+    if ta == "include" and ft:
+        for reviewer in REVIEWERS:
+            store.add_decision(rid, stage="full_text", decision=ft, reviewer=reviewer,
+                               reason=row["ft_reason"] if ft == "exclude" else "")

@@ -1,0 +1,89 @@
+"""Take the README's screenshots from the real app in headless Chromium.
+
+    python docs/make_screenshots.py
+
+Starts the app on a fresh database (so it opens on the demo review), visits each page as a
+user would, and writes docs/screenshots/<page>.png.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+
+# page path -> (file name, text to wait for, optional action before the shot)
+PAGES = [
+    ("", "overview", "Records identified", None),
+    ("import", "import", "Import search results", None),
+    ("records", "records", "records match", "select_row"),
+    ("deduplicate", "deduplicate", "Is this the same study?", None),
+    ("screen", "screen", "Screened by you", None),
+    ("conflicts", "conflicts", "Agreement between reviewers", None),
+    ("prisma", "prisma", "PRISMA 2020 flow diagram", None),
+    ("evidence-map", "evidence-map", "Evidence map", None),
+    ("evidence-by-approach", "evidence-by-approach", "Evidence by approach", None),
+    ("library", "library", "Local stories", None),
+]
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    data = tempfile.mkdtemp(prefix="reviewkit-shots-")
+    port = _port()
+    env = dict(os.environ, REVIEWKIT_DATA_DIR=data, HF_HUB_OFFLINE="1")
+    env.pop("REVIEWKIT_DATABASE_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.3)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                        args=["--no-sandbox", "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(120_000)
+            for path, name, wait_text, action in PAGES:
+                page.goto(f"{url}/{path}")
+                try:
+                    page.get_by_text(wait_text).first.wait_for()
+                except Exception as exc:  # a page this build does not have: skip it
+                    print(f"skipped {name}: {exc.__class__.__name__}")
+                    continue
+                if action == "select_row":
+                    page.get_by_test_id("stDataFrame").first.wait_for()
+                page.wait_for_timeout(2500)
+                page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
+                print(f"wrote docs/screenshots/{name}.png")
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
