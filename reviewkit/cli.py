@@ -121,6 +121,73 @@ def cmd_dedup(args) -> int:
     return 0
 
 
+def _id_list(text: str | None) -> list[str]:
+    return [x.strip() for x in (text or "").split(",") if x.strip()]
+
+
+def cmd_simulate(args) -> int:
+    """Simulate screening a labelled CSV with the app's model; write the screening order."""
+    from reviewkit.screening.simulation import simulate_csv
+
+    order = simulate_csv(args.data, args.output, prior_included=_id_list(args.prior_included),
+                         prior_excluded=_id_list(args.prior_excluded), seed=args.seed)
+    print(f"{len(order)} records screened in simulation; order written to {args.output}.")
+    return 0
+
+
+def cmd_search(args) -> int:
+    """Search the case-study and story library; print one JSON line per hit."""
+    import json
+
+    from reviewkit.library.search import search_cli
+
+    for hit in search_cli(args.query, args.top):
+        print(json.dumps({k: hit[k] for k in ("id", "title", "type", "score")}, ensure_ascii=False))
+    return 0
+
+
+def cmd_cluster(args) -> int:
+    """Group studies by topic; write record_id,cluster_id,cluster_label."""
+    from reviewkit.clustering import cluster_csv
+
+    result = cluster_csv(args.data, args.output, k=args.k)
+    print(f"{len(result.labels)} studies in {result.k} clusters; written to {args.output}.")
+    return 0
+
+
+def cmd_code(args) -> int:
+    """Suggest approach, outcome and design codes; write record_id,scheme,code,confidence."""
+    from reviewkit.coding import code_csv
+
+    written = code_csv(args.data, args.output)
+    print(f"{written} code suggestions written to {args.output}.")
+    return 0
+
+
+def cmd_brief(args) -> int:
+    """Write an evidence brief for an approach (or the whole review) as docx, pdf or md."""
+    from reviewkit.briefs import build_brief, find_approach, render_brief
+    from reviewkit.codebook import review_codebook
+
+    store = _open_store(args)
+    if args.review:
+        review = store.get_review(args.review)
+    else:
+        from reviewkit.demo import ensure_demo_review
+
+        reviews = store.list_reviews()
+        review = reviews[0] if len(reviews) == 1 else ensure_demo_review(store)
+    approach = None
+    if args.approach:
+        approach = find_approach(review_codebook(store, review.id), args.approach)
+        if approach is None:
+            raise ReviewkitError(f"No approach in the codebook matches '{args.approach}'.")
+    brief = build_brief(store, review, approach=approach)
+    Path(args.output).write_bytes(render_brief(brief, args.format))
+    print(f"{brief.title} ({len(brief.references)} studies) written to {args.output}.")
+    return 0
+
+
 def cmd_reviews(args) -> int:
     """List the reviews in the database with their record counts."""
     store = _open_store(args)
@@ -183,6 +250,33 @@ def build_parser() -> argparse.ArgumentParser:
                 "Find duplicates across exported files; write one row per record: record_id,group_id.")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--output", required=True, metavar="FILE", help="CSV file to write")
+
+    p = command("simulate", cmd_simulate,
+                "Simulate screening a labelled CSV (record_id,title,abstract,label_included).")
+    p.add_argument("data", metavar="DATA.csv")
+    p.add_argument("--output", required=True, metavar="FILE")
+    p.add_argument("--prior-included", metavar="ID,...", help="record ids known to be relevant")
+    p.add_argument("--prior-excluded", metavar="ID,...", help="record ids known to be irrelevant")
+    p.add_argument("--seed", type=int, default=0)
+
+    p = command("search", cmd_search, "Search the case-study and story library (JSON lines).")
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--top", type=int, default=10)
+
+    p = command("cluster", cmd_cluster, "Cluster studies by topic: record_id,cluster_id,cluster_label.")
+    p.add_argument("data", metavar="DATA.csv")
+    p.add_argument("--output", required=True, metavar="FILE")
+    p.add_argument("--k", type=int, default=None, help="number of clusters (default: chosen automatically)")
+
+    p = command("code", cmd_code, "Suggest codes for studies: record_id,scheme,code,confidence.")
+    p.add_argument("data", metavar="DATA.csv")
+    p.add_argument("--output", required=True, metavar="FILE")
+
+    p = command("brief", cmd_brief, "Write an evidence brief for an approach or a whole review.")
+    p.add_argument("--approach", metavar="NAME", help="in everyday words, e.g. 'social prescribing'")
+    p.add_argument("--format", required=True, choices=("docx", "pdf", "md"))
+    p.add_argument("--output", required=True, metavar="FILE")
+    p.add_argument("--review", metavar="NAME", help="default: the only review, else the demo review")
 
     command("reviews", cmd_reviews, "List reviews.")
     command("demo", cmd_demo, "Create the demo review from corpora/.")

@@ -116,8 +116,27 @@ def seed_screening(store: Store, review: Review, folder: Path = DEMO_DIR) -> Non
             continue
         for rid in sorted(set(works.get(row["work"], [])) & kept):
             _screen(store, rid, row)
+    _code_included(store, review, rows, works, kept)
     store.update_review(review.id, actor=LEAD,
                         settings={**review.settings, "reviewers_required": 2, "demo_screened": True})
+
+
+def _code_included(store: Store, review: Review, rows: list[dict], works: dict[str, list[int]],
+                   kept: set[int]) -> None:
+    """Code each included study by approach, outcome and design, with its key finding."""
+    from reviewkit.coding import confirm_code, set_finding
+
+    for row in rows:
+        if row["ft_decision"] != "include":
+            continue
+        for rid in sorted(set(works.get(row["work"], [])) & kept)[:1]:
+            for code in filter(None, row["approaches"].split(";")):
+                confirm_code(store, review.id, rid, "approach", code.strip(), actor=LEAD)
+            if row["design"]:
+                confirm_code(store, review.id, rid, "design", row["design"].strip(), actor=LEAD)
+            for code in filter(None, row["outcomes"].split(";")):
+                set_finding(store, review.id, rid, "outcome", code.strip(),
+                            direction=row["direction"], finding=row["finding"], actor=LEAD)
 
 
 def _screen(store: Store, rid: int, row: dict) -> None:

@@ -84,3 +84,47 @@ def test_import_page_without_upload_explains_what_it_reads():
     assert not at.exception
     assert at.title[0].value == "Import search results"
     assert any("EndNote XML" in m.value for m in at.markdown)
+
+
+def _page(module_name: str):
+    """An AppTest script that draws one page with the sidebar, as the app does."""
+    source = (
+        "from reviewkit.ui import common\n"
+        f"from reviewkit.ui import {module_name} as page\n"
+        "common.sidebar()\n"
+        "page.render()\n")
+    return AppTest.from_string(source, default_timeout=120)
+
+
+@pytest.mark.parametrize(("module_name", "title"), [
+    ("dedup_page", "Find duplicates"),
+    ("screening_page", "Screen"),
+    ("conflicts_page", "Conflicts and agreement"),
+    ("prisma_page", "PRISMA 2020 flow diagram"),
+    ("evidence_map_page", "Evidence map"),
+    ("approach_page", "Evidence by approach"),
+    ("library_page", "Local stories"),
+])
+def test_every_page_opens_on_the_demo_review(module_name, title):
+    at = _page(module_name).run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == title
+
+
+def test_evidence_by_approach_resolves_everyday_words():
+    at = _page("approach_page").run()
+    at.text_input(key="approach_query").input("community connectors").run()
+    assert not at.exception, at.exception
+    assert at.header[0].value == "Social networks and community connectors"
+    studies = next(m for m in at.metric if m.label == "Included studies")
+    assert int(studies.value) >= 1
+
+
+def test_screening_page_shows_a_record_and_records_a_decision():
+    at = _page("screening_page").run()
+    assert not at.exception, at.exception
+    first = at.subheader[0].value
+    include = next(b for b in at.button if b.label == "Include")
+    include.click().run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value != first

@@ -97,12 +97,13 @@ def render() -> None:
     if not groups:
         st.info("Nothing has been merged yet.")
         return
+    source = {b.id: b.database_name for b in store.list_batches(review.id)}
     rows = []
     for kept_id, members in groups.items():
-        kept = store.get_record(kept_id).record
-        rows.append({"Kept record": kept_id, "Title": kept.title, "Year": kept.year,
-                     "Merged records": len(members), "Sources": ", ".join(sorted(
-                         {kept.database} | {store.get_record(m).record.database for m in members}) - {""})})
+        kept = store.get_record(kept_id)
+        sources = {source[store.get_record(m).batch_id] for m in [kept_id, *members]}
+        rows.append({"Kept record": kept_id, "Title": kept.record.title, "Year": kept.record.year,
+                     "Merged records": len(members), "Sources": ", ".join(sorted(sources))})
     table = pd.DataFrame(rows)
     event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
                          key="groups_table")

@@ -1,0 +1,209 @@
+"""Write an evidence brief as Markdown, Word (DOCX) and PDF from one Brief object."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from reviewkit.briefs.content import Brief
+
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+DIRECTION_WORDS = {"positive": "improved", "mixed": "mixed results", "none": "no clear change",
+                   "negative": "worsened", "": "direction not coded"}
+ACCENT = (0, 94, 120)  # a dark teal, readable in print and on screen
+
+
+def to_markdown(brief: Brief) -> str:
+    """Return the brief as Markdown."""
+    out = [f"# {brief.title}", "", f"*{brief.subtitle}*", ""]
+    out += ["## Key messages", ""] + [f"- {point}" for point in brief.key_messages] + [""]
+    out += ["## The question", "", brief.question, ""]
+    out += ["## How the evidence was found", "", brief.methods, ""]
+    out += ["## What the studies found", ""]
+    if not brief.findings:
+        out += ["No included study has been coded for this yet.", ""]
+    for block in brief.findings:
+        out += [f"### {block.outcome}", ""]
+        for f in block.studies:
+            out.append(f"- **{f.citation}** ({f.design}; {DIRECTION_WORDS.get(f.direction, f.direction)}): "
+                       f"{f.finding or 'key finding not yet written'}")
+        out.append("")
+    out += ["## Gaps in the evidence", ""]
+    out += [f"- {gap}" for gap in brief.gaps] or ["- None found among the outcomes in the codebook."]
+    out.append("")
+    out += ["## Local examples and residents' stories", ""]
+    if not brief.local_examples:
+        out += ["No matching local entry in the library yet.", ""]
+    for ex in brief.local_examples:
+        out += [f"**{ex.title}** — {ex.kind}, {ex.place}", "", ex.summary, f"*Source: {ex.source}*", ""]
+    out += ["## References", ""] + [f"{i}. {ref}" for i, ref in enumerate(brief.references, 1)]
+    return "\n".join(out) + "\n"
+
+
+def to_docx(brief: Brief) -> bytes:
+    """Return the brief as a Word document."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt, RGBColor
+
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "Calibri"
+    style.font.size = Pt(11)
+    heading = doc.add_heading(brief.title, level=0)
+    heading.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    sub = doc.add_paragraph(brief.subtitle)
+    sub.runs[0].italic = True
+    sub.runs[0].font.color.rgb = RGBColor(*ACCENT)
+
+    doc.add_heading("Key messages", level=1)
+    for point in brief.key_messages:
+        doc.add_paragraph(point, style="List Bullet")
+    doc.add_heading("The question", level=1)
+    doc.add_paragraph(brief.question)
+    doc.add_heading("How the evidence was found", level=1)
+    doc.add_paragraph(brief.methods)
+    table = doc.add_table(rows=1, cols=2)
+    table.style = "Light List Accent 1"
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "PRISMA 2020 stage", "Number"
+    for label, value in brief.prisma_rows:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = label, str(value)
+
+    doc.add_heading("What the studies found", level=1)
+    if not brief.findings:
+        doc.add_paragraph("No included study has been coded for this yet.")
+    for block in brief.findings:
+        doc.add_heading(block.outcome, level=2)
+        for f in block.studies:
+            para = doc.add_paragraph(style="List Bullet")
+            para.add_run(f.citation).bold = True
+            para.add_run(f" ({f.design}; {DIRECTION_WORDS.get(f.direction, f.direction)}): ")
+            para.add_run(f.finding or "key finding not yet written")
+    doc.add_heading("Gaps in the evidence", level=1)
+    for gap in brief.gaps or ["None found among the outcomes in the codebook."]:
+        doc.add_paragraph(gap, style="List Bullet")
+    doc.add_heading("Local examples and residents' stories", level=1)
+    if not brief.local_examples:
+        doc.add_paragraph("No matching local entry in the library yet.")
+    for ex in brief.local_examples:
+        para = doc.add_paragraph()
+        para.add_run(ex.title).bold = True
+        para.add_run(f" — {ex.kind}, {ex.place}")
+        doc.add_paragraph(ex.summary)
+        src = doc.add_paragraph(f"Source: {ex.source}")
+        src.runs[0].italic = True
+        src.runs[0].font.size = Pt(9)
+    doc.add_heading("References", level=1)
+    for i, ref in enumerate(brief.references, 1):
+        para = doc.add_paragraph(f"{i}. {ref}")
+        para.runs[0].font.size = Pt(9)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def to_pdf(brief: Brief) -> bytes:
+    """Return the brief as a PDF laid out for printing (A4, numbered pages)."""
+    from fpdf import FPDF, FontFace
+    from fpdf.enums import XPos, YPos
+
+    class _PDF(FPDF):
+        def footer(self):
+            self.set_y(-14)
+            self.set_font("DejaVu", size=8)
+            self.set_text_color(110, 110, 110)
+            self.cell(0, 8, f"{brief.title} · page {self.page_no()} of {{nb}}", align="C")
+
+    pdf = _PDF(format="A4")
+    pdf.set_margins(18, 16, 18)
+    pdf.set_auto_page_break(True, margin=18)
+    pdf.add_font("DejaVu", fname=str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", style="B", fname=str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.add_font("DejaVu", style="I", fname=str(FONT_DIR / "DejaVuSans-Oblique.ttf"))
+    pdf.alias_nb_pages()
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    newline = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+
+    # title band
+    pdf.set_fill_color(*ACCENT)
+    pdf.rect(0, 0, pdf.w, 34, style="F")
+    pdf.set_xy(18, 9)
+    pdf.set_text_color(255, 255, 255)
+    pdf.set_font("DejaVu", "B", 17)
+    pdf.multi_cell(width, 8, brief.title, **newline)
+    pdf.set_font("DejaVu", size=9)
+    pdf.set_x(18)
+    pdf.multi_cell(width, 5, brief.subtitle, **newline)
+    pdf.set_text_color(20, 20, 20)
+    pdf.set_y(42)
+
+    def heading(text: str, size: int = 13) -> None:
+        pdf.ln(2)
+        pdf.set_font("DejaVu", "B", size)
+        pdf.set_text_color(*ACCENT)
+        pdf.multi_cell(width, 7, text, **newline)
+        pdf.set_text_color(20, 20, 20)
+        pdf.set_font("DejaVu", size=10)
+
+    def para(text: str, size: int = 10, style: str = "") -> None:
+        pdf.set_font("DejaVu", style, size)
+        pdf.multi_cell(width, 5.2, text, **newline)
+        pdf.ln(1)
+
+    def bullet(text: str) -> None:
+        pdf.set_font("DejaVu", size=10)
+        pdf.set_x(pdf.l_margin + 2)
+        pdf.cell(5, 5.2, "•")
+        pdf.multi_cell(width - 7, 5.2, text, **newline)
+
+    # key messages in a shaded box
+    pdf.set_fill_color(232, 243, 246)
+    top = pdf.get_y()
+    heading("Key messages")
+    for point in brief.key_messages:
+        bullet(point)
+    pdf.ln(2)
+    pdf.set_draw_color(*ACCENT)
+    pdf.line(pdf.l_margin - 3, top, pdf.l_margin - 3, pdf.get_y())
+
+    heading("The question")
+    para(brief.question)
+    heading("How the evidence was found")
+    para(brief.methods)
+    pdf.set_font("DejaVu", size=9)
+    with pdf.table(col_widths=(3, 1), text_align=("LEFT", "RIGHT"), line_height=5.5,
+                   headings_style=FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=ACCENT),
+                   first_row_as_headings=True) as table:
+        row = table.row()
+        row.cell("PRISMA 2020 stage")
+        row.cell("Number")
+        for label, value in brief.prisma_rows:
+            row = table.row()
+            row.cell(label)
+            row.cell(str(value))
+    pdf.ln(2)
+
+    heading("What the studies found")
+    if not brief.findings:
+        para("No included study has been coded for this yet.")
+    for block in brief.findings:
+        heading(block.outcome, size=11)
+        for f in block.studies:
+            bullet(f"{f.citation} ({f.design}; {DIRECTION_WORDS.get(f.direction, f.direction)}): "
+                   f"{f.finding or 'key finding not yet written'}")
+    heading("Gaps in the evidence")
+    for gap in brief.gaps or ["None found among the outcomes in the codebook."]:
+        bullet(gap)
+    heading("Local examples and residents' stories")
+    if not brief.local_examples:
+        para("No matching local entry in the library yet.")
+    for ex in brief.local_examples:
+        para(f"{ex.title} — {ex.kind}, {ex.place}", style="B")
+        para(ex.summary)
+        para(f"Source: {ex.source}", size=8, style="I")
+    heading("References")
+    for i, ref in enumerate(brief.references, 1):
+        para(f"{i}. {ref}", size=8)
+    return bytes(pdf.output())

@@ -1,0 +1,281 @@
+"""Group studies by topic: k-means on sentence embeddings, named by their distinctive words.
+
+The number of groups is chosen by the silhouette score (how much closer studies sit to their
+own group than to the next one) over a range of k, unless the caller fixes it.  Each group is
+named by class-based TF-IDF: the words and phrases frequent in that group and rare in the
+others.  A 2-D projection of the embeddings gives a map to draw.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+from sklearn.metrics import silhouette_score
+from sqlalchemy import select
+from threadpoolctl import threadpool_limits
+
+from reviewkit.coding import read_study_csv
+from reviewkit.embedding_cache import embeddings_for_records
+from reviewkit.embeddings import embed
+from reviewkit.errors import ReviewkitError
+from reviewkit.store import Store
+from reviewkit.store.schema import records
+
+DEFAULT_K_RANGE = (2, 12)
+# Choosing k (k-means per k, and a silhouette that is quadratic in size) works on a random
+# sample of this many studies; the final grouping uses them all.
+_SAMPLE = 2000
+# Naming a group reads at most this many of its studies (plenty to find its words).
+_LABEL_SAMPLE = 400
+_LABEL_TERMS = 3
+# Words every abstract uses: they say nothing about what a group is about.
+_REPORTING_WORDS = frozenset("""
+study studies studied group groups patient patients result results conclusion conclusions
+method methods background objective objectives aim aims purpose introduction design setting
+participants outcome outcomes analysis analyses data using used use compared comparison
+significant significantly associated association total mean median years year respectively
+included including effect effects based found showed
+""".split())
+
+
+@dataclass
+class Clustering:
+    labels: list[int]  # group of each text; group 0 is the largest
+    cluster_labels: dict[int, str]  # group -> its most distinctive terms, comma separated
+    sizes: dict[int, int]
+    coords_2d: np.ndarray  # (n, 2) positions for a scatter plot
+    k: int
+    quality: float  # silhouette (cosine) of the chosen grouping, -1..1; 0 when undefined
+    k_scores: dict[int, float] = field(default_factory=dict)  # silhouette for each k tried
+    terms: dict[int, list[str]] = field(default_factory=dict)  # ranked distinctive terms
+
+
+def cluster_records(texts: Sequence[str], *, embeddings: np.ndarray | None = None,
+                    k: int | None = None, model=None, random_state: int = 0,
+                    k_range: tuple[int, int] = DEFAULT_K_RANGE,
+                    projection: str = "pca") -> Clustering:
+    """Cluster texts by topic; ``k`` fixes the number of groups, otherwise it is chosen.
+
+    ``embeddings`` (one L2-normalised row per text) skips embedding; ``model`` is anything with
+    ``.encode``.  ``projection`` is "pca" (fast) or "tsne" for the 2-D map.
+    """
+    texts = [t or "" for t in texts]
+    n = len(texts)
+    if embeddings is None:
+        embeddings = embed(texts, model=model) if n else np.zeros((0, 2), dtype=np.float32)
+    vectors = np.asarray(embeddings, dtype=np.float32)
+    if vectors.shape[0] != n:
+        raise ReviewkitError(f"Got {vectors.shape[0]} embeddings for {n} texts.")
+    if n < 3 or (k is not None and k <= 1):
+        return _single_group(texts, vectors)
+    # One thread: the steps are small, and on shared cores the OpenMP/BLAS threads of
+    # k-means and PCA spin-wait for each other (5-10x slower on a busy 2-core machine).
+    with threadpool_limits(limits=1):
+        k_scores: dict[int, float] = {}
+        if k is None:
+            k, k_scores = choose_k(vectors, k_range=k_range, random_state=random_state)
+        k = min(k, n - 1)
+        labels = _by_size(_fit(vectors, k, random_state))
+        quality = k_scores.get(k)
+        if quality is None:
+            quality = _silhouette(vectors, labels, random_state)
+        coords = project_2d(vectors, method=projection, random_state=random_state)
+    terms = distinctive_terms(texts, labels)
+    return Clustering(
+        labels=labels.tolist(),
+        cluster_labels={c: ", ".join(t[:_LABEL_TERMS]) or f"group {c + 1}"
+                        for c, t in terms.items()},
+        sizes={c: int((labels == c).sum()) for c in range(k)},
+        coords_2d=coords, k=k, quality=round(float(quality), 4), k_scores=k_scores,
+        terms=terms)
+
+
+def choose_k(vectors: np.ndarray, *, k_range: tuple[int, int] = DEFAULT_K_RANGE,
+             random_state: int = 0) -> tuple[int, dict[int, float]]:
+    """Pick the k with the best silhouette score; return it and the score of each k tried.
+
+    Large sets are judged on a random sample, which keeps the choice quick at 10k studies.
+    """
+    sample = _sample(vectors, random_state)
+    low, high = max(2, k_range[0]), min(k_range[1], sample.shape[0] - 1)
+    if high < low:
+        return low, {}
+    scores = {}
+    for k in range(low, high + 1):
+        labels = _kmeans(sample, k, random_state).labels_
+        scores[k] = round(_silhouette(sample, labels, random_state), 4)
+    best = max(scores, key=lambda k: (scores[k], -k))
+    return best, scores
+
+
+def _sample(vectors: np.ndarray, random_state: int) -> np.ndarray:
+    n = vectors.shape[0]
+    if n <= _SAMPLE:
+        return vectors
+    rng = np.random.default_rng(random_state)
+    return vectors[np.sort(rng.choice(n, _SAMPLE, replace=False))]
+
+
+def _kmeans(vectors: np.ndarray, k: int, random_state: int, *, n_init: int = 3,
+            init=None) -> KMeans:
+    model = KMeans(n_clusters=k, n_init=1 if init is not None else n_init,
+                   init=init if init is not None else "k-means++", random_state=random_state)
+    return model.fit(vectors)
+
+
+def _fit(vectors: np.ndarray, k: int, random_state: int) -> np.ndarray:
+    """The final k-means: ten starts (on a sample for a large set, then refined on all)."""
+    sample = _sample(vectors, random_state)
+    if sample.shape[0] == vectors.shape[0]:
+        return _kmeans(vectors, k, random_state, n_init=10).labels_
+    centres = _kmeans(sample, k, random_state, n_init=10).cluster_centers_
+    return _kmeans(vectors, k, random_state, init=centres).labels_
+
+
+def _silhouette(vectors: np.ndarray, labels: np.ndarray, random_state: int) -> float:
+    if len(set(labels.tolist())) < 2:
+        return 0.0
+    sample = min(len(labels), _SAMPLE)
+    return float(silhouette_score(vectors, labels, metric="cosine", sample_size=sample,
+                                  random_state=random_state))
+
+
+def _by_size(raw: np.ndarray) -> np.ndarray:
+    """Renumber groups so that 0 is the largest (ties by first appearance)."""
+    counts = np.bincount(raw)
+    first = {c: int(np.argmax(raw == c)) for c in range(len(counts))}
+    order = sorted(range(len(counts)), key=lambda c: (-counts[c], first[c]))
+    mapping = np.empty(len(counts), dtype=int)
+    mapping[order] = np.arange(len(counts))
+    return mapping[raw]
+
+
+def _single_group(texts: list[str], vectors: np.ndarray) -> Clustering:
+    n = len(texts)
+    labels = np.zeros(n, dtype=int)
+    terms = distinctive_terms(texts, labels) if n else {}
+    return Clustering(labels=labels.tolist(),
+                      cluster_labels={0: ", ".join(terms.get(0, [])[:_LABEL_TERMS]) or "all"}
+                      if n else {},
+                      sizes={0: n} if n else {}, coords_2d=project_2d(vectors),
+                      k=1 if n else 0, quality=0.0)
+
+
+def distinctive_terms(texts: Sequence[str], labels: Sequence[int], *, top: int = 10,
+                      random_state: int = 0) -> dict[int, list[str]]:
+    """Rank each group's words and two-word phrases by class-based TF-IDF.
+
+    A term scores high when it makes up a large share of the group's words and appears in few
+    of the other groups.  A word already inside a chosen phrase is skipped.
+    """
+    labels = np.asarray(labels)
+    groups = sorted(set(labels.tolist()))
+    if not groups:
+        return {}
+    rng = np.random.default_rng(random_state)
+    keep = []
+    for g in groups:
+        members = np.flatnonzero(labels == g)
+        if len(members) > _LABEL_SAMPLE:
+            members = rng.choice(members, _LABEL_SAMPLE, replace=False)
+        keep.extend(members.tolist())
+    keep.sort()
+    docs = [texts[i] for i in keep]
+    kept_labels = labels[keep]
+    stop_words = sorted(ENGLISH_STOP_WORDS | _REPORTING_WORDS)
+    vectorizer = CountVectorizer(stop_words=stop_words, ngram_range=(1, 2),
+                                 min_df=2 if len(docs) >= 20 else 1,
+                                 token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z-]{2,}\b")
+    try:
+        counts = vectorizer.fit_transform(docs)
+    except ValueError:  # nothing but stop words
+        return {g: [] for g in groups}
+    vocab = vectorizer.get_feature_names_out()
+    per_group = np.vstack([np.asarray(counts[kept_labels == g].sum(axis=0)).ravel()
+                           for g in groups]).astype(float)
+    totals = per_group.sum(axis=1, keepdims=True)
+    totals[totals == 0] = 1.0
+    tf = per_group / totals
+    average_words = per_group.sum() / len(groups)
+    idf = np.log1p(average_words / np.maximum(per_group.sum(axis=0), 1.0))
+    scores = tf * idf
+    out = {}
+    for row, g in enumerate(groups):
+        chosen: list[str] = []
+        for j in np.argsort(-scores[row]):
+            if scores[row, j] <= 0 or len(chosen) >= top:
+                break
+            term = str(vocab[j])
+            if any(term in c.split() or c in term.split() for c in chosen):
+                continue
+            chosen.append(term)
+        out[g] = chosen
+    return out
+
+
+def project_2d(vectors: np.ndarray, *, method: str = "pca", random_state: int = 0) -> np.ndarray:
+    """Project embeddings to 2-D for a map: PCA (default, fast) or t-SNE."""
+    n = vectors.shape[0]
+    if n == 0:
+        return np.zeros((0, 2))
+    if n < 3:
+        return np.zeros((n, 2))
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = max(2.0, min(30.0, (n - 1) / 3))
+        return TSNE(n_components=2, perplexity=perplexity, init="pca", metric="cosine",
+                    random_state=random_state).fit_transform(vectors)
+    if method != "pca":
+        raise ReviewkitError(f"Unknown projection '{method}' (use pca or tsne).")
+    return PCA(n_components=2, random_state=random_state).fit_transform(vectors)
+
+
+# -- a stored review --------------------------------------------------------------------------
+
+
+def review_texts(store: Store, review_id: int) -> tuple[list[int], list[str]]:
+    """Ids and texts (title and abstract) of a review's records left after deduplication."""
+    query = (select(records.c.id, records.c.title, records.c.abstract)
+             .where(records.c.review_id == review_id, records.c.deleted_at.is_(None),
+                    records.c.duplicate_of.is_(None)).order_by(records.c.id))
+    with store.read() as conn:
+        rows = conn.execute(query).all()
+    return [r.id for r in rows], [f"{r.title}\n{r.abstract}".strip() for r in rows]
+
+
+def cluster_review(store: Store, review_id: int, *, k: int | None = None, model=None,
+                   random_state: int = 0,
+                   progress: Callable[[int, int], None] | None = None
+                   ) -> tuple[list[int], Clustering]:
+    """Cluster a review's records, using (and filling) the embedding cache."""
+    ids, texts = review_texts(store, review_id)
+    vectors = embeddings_for_records(store, ids, texts, model=model, progress=progress)
+    return ids, cluster_records(texts, embeddings=vectors if ids else None, k=k, model=model,
+                                random_state=random_state)
+
+
+# -- command line -----------------------------------------------------------------------------
+
+CLUSTER_CSV_COLUMNS = ("record_id", "cluster_id", "cluster_label")
+
+
+def cluster_csv(path: str | Path, output: str | Path, k: int | None = None, *,
+                model=None) -> Clustering:
+    """Cluster the studies in a CSV; write record_id,cluster_id,cluster_label rows."""
+    rows = read_study_csv(path)
+    texts = [f"{r['title']}\n{r['abstract']}".strip() for r in rows]
+    result = cluster_records(texts, k=k, model=model)
+    with open(output, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CLUSTER_CSV_COLUMNS)
+        for row, label in zip(rows, result.labels, strict=True):
+            writer.writerow([row["record_id"], label, result.cluster_labels.get(label, "")])
+    return result

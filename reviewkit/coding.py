@@ -1,0 +1,443 @@
+"""Auto-coding: suggest codebook codes for studies, learn from researchers' calls, store codes.
+
+A suggestion's confidence mixes three kinds of evidence about a text and a code:
+
+* how close the text's meaning is to the code (sentence embeddings of the text against the
+  code's label, description and synonyms), both in absolute terms and relative to the other
+  codes of the scheme;
+* the codebook's own words found in the text (labels and synonyms);
+* researchers' earlier calls (``feedback``): texts confirmed for a code act as extra examples
+  of it, texts rejected for a code push similar texts away from it.
+
+The weights turn these into a probability-like score with a logistic curve.  They were fitted
+on the project's case-study library (approach and outcome codes given by hand) plus unrelated
+clinical abstracts as negatives, and rounded; study design leans mostly on the words a text
+uses ("randomised", "interviews", "difference-in-difference").  ``benchmarks/autocoding.py``
+measures precision and recall against hand-coded studies.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+
+from reviewkit.codebook import Codebook, find_code_words, load_codebook, to_yaml
+from reviewkit.embeddings import embed
+from reviewkit.errors import ReviewkitError
+from reviewkit.records import Record
+from reviewkit.store import Store
+from reviewkit.store.schema import record_codes, records, users
+
+DEFAULT_SCHEMES = ("approach", "outcome", "design")
+DEFAULT_THRESHOLD = 0.4
+DIRECTIONS = ("positive", "mixed", "none", "negative")
+
+# Logistic weights per scheme: intercept, absolute similarity, similarity relative to the
+# scheme's other codes (a z-score), strength of codebook words found.
+_WEIGHTS = {
+    "approach": (-4.6, 4.4, 0.6, 3.3),
+    "outcome": (-4.2, 5.4, 0.7, 1.9),
+    "design": (-3.4, 2.0, 0.4, 5.0),
+}
+_OTHER_SCHEMES = (-4.4, 5.0, 0.7, 2.5)
+# Feedback: an example confirmed (rejected) for a code starts to pull a text towards (push it
+# away from) that code at this cosine, with full force at _FEEDBACK_FULL (the same text).
+_FEEDBACK_FLOOR, _FEEDBACK_FULL = 0.5, 1.0
+_FEEDBACK_PULL, _FEEDBACK_PUSH = 5.0, 5.0
+# At most this many suggestions per scheme and text: a study has one or two designs.
+_MAX_PER_SCHEME = {"design": 2}
+_MAX_DEFAULT = 5
+# When a specific design is named, a vaguer one it usually sits inside is less likely:
+# "a mixed method evaluation" is mixed methods first; "longitudinal survey" is a cohort.
+_DESIGN_PRECEDENCE = ("rct", "quasi_experimental", "mixed_methods", "cohort", "review",
+                      "qualitative", "cross_sectional", "evaluation", "case_study", "other")
+_DESIGN_DAMPING = 2.5
+# Texts longer than this many words are read in overlapping windows (the model reads ~200).
+_WINDOW_WORDS, _MAX_WINDOWS = 150, 24
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    scheme: str
+    code: str
+    confidence: float
+    matched: tuple[str, ...] = ()  # codebook words found in the text
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A researcher's call on a code for a text: confirmed (accepted) or rejected."""
+
+    text: str
+    scheme: str
+    code: str
+    accepted: bool
+
+
+def record_text(record: Record, *, full_text: bool = True) -> str:
+    """The text coded for a record: title, abstract, keywords and (optionally) full text."""
+    parts = [record.title, record.abstract, "; ".join(record.keywords)]
+    if full_text:
+        parts.append(record.full_text)
+    return "\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def suggest_codes(texts: Sequence[str], codebook: Codebook | None = None, *,
+                  schemes: Iterable[str] = DEFAULT_SCHEMES, model=None,
+                  feedback: Iterable[Feedback | tuple] | None = None,
+                  threshold: float = DEFAULT_THRESHOLD) -> list[list[Suggestion]]:
+    """Suggest codes for each text, best first within each scheme, above ``threshold``.
+
+    ``model`` is anything with ``.encode(texts)`` (the bundled MiniLM when None); ``feedback``
+    holds researchers' earlier calls as :class:`Feedback` or ``(text, scheme, code, accepted)``.
+    """
+    scores = score_codes(texts, codebook, schemes=schemes, model=model, feedback=feedback)
+    out = []
+    for per_text in scores:
+        chosen = []
+        for scheme, ranked in per_text.items():
+            keep = [s for s in ranked if s.confidence >= threshold]
+            chosen.extend(keep[:_MAX_PER_SCHEME.get(scheme, _MAX_DEFAULT)])
+        out.append(chosen)
+    return out
+
+
+def score_codes(texts: Sequence[str], codebook: Codebook | None = None, *,
+                schemes: Iterable[str] = DEFAULT_SCHEMES, model=None,
+                feedback: Iterable[Feedback | tuple] | None = None
+                ) -> list[dict[str, list[Suggestion]]]:
+    """Score every code of each scheme for each text: [{scheme: [Suggestion, best first]}]."""
+    codebook = codebook or load_codebook()
+    schemes = list(schemes)
+    texts = [t or "" for t in texts]
+    if not texts:
+        return []
+    calls = [f if isinstance(f, Feedback) else Feedback(*f) for f in feedback or []]
+    windows, owner = _windows(texts)
+    vectors = embed(windows + [f.text for f in calls], model=model)
+    window_vectors, call_vectors = vectors[:len(windows)], vectors[len(windows):]
+    prototypes = _prototypes(codebook, schemes, model)
+    results: list[dict[str, list[Suggestion]]] = [{} for _ in texts]
+    for scheme in schemes:
+        codes = [c.code for c in codebook.scheme(scheme).codes]
+        if not codes:
+            continue
+        # similarity of every window to every prototype, then the best per text and code
+        per_window = (window_vectors @ prototypes[scheme].T).reshape(len(windows), len(codes), -1)
+        per_window = per_window.max(axis=2)
+        sims = np.full((len(texts), len(codes)), -1.0, dtype=np.float32)
+        np.maximum.at(sims, owner, per_window)
+        confirmed = _closest_example(calls, call_vectors, window_vectors, owner, len(texts),
+                                     scheme, codes, accepted=True)
+        rejected = _closest_example(calls, call_vectors, window_vectors, owner, len(texts),
+                                    scheme, codes, accepted=False)
+        spread = sims.std(axis=1, keepdims=True)
+        spread[spread == 0] = 1.0
+        relative = (sims - sims.mean(axis=1, keepdims=True)) / spread
+        pulls = _FEEDBACK_PULL * _strength(confirmed) - _FEEDBACK_PUSH * _strength(rejected)
+        intercept, w_abs, w_rel, w_words = _WEIGHTS.get(scheme, _OTHER_SCHEMES)
+        for i, text in enumerate(texts):
+            words = find_code_words(codebook, scheme, text)
+            logits = (intercept + w_abs * sims[i] + w_rel * relative[i] + pulls[i]
+                      + w_words * np.array([words.get(c, (0.0, []))[0] for c in codes]))
+            if scheme == "design":
+                logits = _damp_vaguer_designs(logits, codes, words)
+            ranked = sorted(
+                (Suggestion(scheme, code, round(_sigmoid(z), 3), tuple(words.get(code, (0, []))[1]))
+                 for code, z in zip(codes, logits, strict=True)),
+                key=lambda s: -s.confidence)
+            results[i][scheme] = ranked
+    return results
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-float(z)))
+
+
+def _windows(texts: list[str]) -> tuple[list[str], np.ndarray]:
+    """Split long texts into overlapping windows; return them and the text each belongs to."""
+    windows, owner = [], []
+    for i, text in enumerate(texts):
+        words = text.split()
+        if len(words) <= _WINDOW_WORDS:
+            pieces = [text]
+        else:
+            step = _WINDOW_WORDS // 2
+            starts = list(range(0, len(words) - step, step))
+            if len(starts) > _MAX_WINDOWS:
+                # keep the opening (title, abstract) and an even spread of the rest
+                picks = np.linspace(1, len(starts) - 1, _MAX_WINDOWS - 1).round().astype(int)
+                starts = [starts[0]] + [starts[j] for j in sorted(set(picks))]
+            pieces = [" ".join(words[s:s + _WINDOW_WORDS]) for s in starts]
+        windows.extend(pieces)
+        owner.extend([i] * len(pieces))
+    return windows, np.array(owner, dtype=int)
+
+
+_PROTOTYPE_CACHE: dict[tuple, dict[str, np.ndarray]] = {}
+
+
+def _prototypes(codebook: Codebook, schemes: list[str], model) -> dict[str, np.ndarray]:
+    """Embed two descriptions of every code: label with description, label with synonyms."""
+    key = (id(model), hash(to_yaml(codebook)), tuple(schemes))
+    if key not in _PROTOTYPE_CACHE:
+        texts, sizes = [], []
+        for scheme in schemes:
+            codes = codebook.scheme(scheme).codes
+            for code in codes:
+                texts.append(f"{code.label}. {code.description}")
+                texts.append(f"{code.label}: {', '.join(code.synonyms)}")
+            sizes.append(len(codes))
+        vectors = embed(texts, model=model) if texts else np.zeros((0, 0), dtype=np.float32)
+        found, start = {}, 0
+        for scheme, size in zip(schemes, sizes, strict=True):
+            found[scheme] = vectors[start:start + 2 * size]
+            start += 2 * size
+        if len(_PROTOTYPE_CACHE) > 8:
+            _PROTOTYPE_CACHE.clear()
+        _PROTOTYPE_CACHE[key] = found
+    return _PROTOTYPE_CACHE[key]
+
+
+def _closest_example(calls: list[Feedback], call_vectors: np.ndarray,
+                     window_vectors: np.ndarray, owner: np.ndarray, n_texts: int, scheme: str,
+                     codes: list[str], *, accepted: bool) -> np.ndarray:
+    """Cosine of each text to its closest confirmed (or rejected) example of each code."""
+    closest = np.full((n_texts, len(codes)), -1.0, dtype=np.float32)
+    for j, code in enumerate(codes):
+        rows = [k for k, f in enumerate(calls)
+                if f.scheme == scheme and f.code == code and f.accepted is accepted]
+        if rows:
+            per_window = (window_vectors @ call_vectors[rows].T).max(axis=1)
+            np.maximum.at(closest[:, j], owner, per_window)
+    return closest
+
+
+def _strength(closest: np.ndarray) -> np.ndarray:
+    span = _FEEDBACK_FULL - _FEEDBACK_FLOOR
+    return np.clip((closest - _FEEDBACK_FLOOR) / span, 0, 1)
+
+
+def _damp_vaguer_designs(logits: np.ndarray, codes: list[str], words: dict) -> np.ndarray:
+    named = [c for c in _DESIGN_PRECEDENCE if words.get(c, (0.0,))[0] >= 0.5]
+    if not named:
+        return logits
+    rank = {c: i for i, c in enumerate(_DESIGN_PRECEDENCE)}
+    first = rank[named[0]]
+    return np.array([z - _DESIGN_DAMPING if rank.get(c, len(rank)) > first else z
+                     for c, z in zip(codes, logits, strict=True)])
+
+
+# -- the record_codes table -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordCode:
+    """One current code on a record, as stored."""
+
+    id: int
+    record_id: int
+    scheme: str
+    code: str
+    confidence: float | None
+    source: str  # auto | human
+    status: str  # suggested | confirmed | rejected
+    direction: str
+    finding: str
+    coder: str
+    created_at: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _current(review_id: int, record_id: int | None = None):
+    clauses = [record_codes.c.review_id == review_id, record_codes.c.superseded_at.is_(None)]
+    if record_id is not None:
+        clauses.append(record_codes.c.record_id == record_id)
+    return clauses
+
+
+def store_suggestions(store: Store, review_id: int, record_id: int,
+                      suggestions: Iterable[Suggestion], actor: str) -> int:
+    """Store auto suggestions for a record, replacing its earlier pending ones.
+
+    Codes a person already confirmed or rejected for the record are left alone.  Returns how
+    many suggestions were stored.
+    """
+    actor_id = store.ensure_user(actor).id
+    now = _now()
+    with store.write() as conn:
+        current = conn.execute(select(record_codes.c.id, record_codes.c.scheme,
+                                      record_codes.c.code, record_codes.c.status)
+                               .where(*_current(review_id, record_id))).all()
+        decided = {(r.scheme, r.code) for r in current if r.status != "suggested"}
+        pending = [r.id for r in current if r.status == "suggested"]
+        if pending:
+            conn.execute(record_codes.update().where(record_codes.c.id.in_(pending))
+                         .values(superseded_at=now))
+        rows = [{"review_id": review_id, "record_id": record_id, "scheme": s.scheme,
+                 "code": s.code, "confidence": float(s.confidence), "source": "auto",
+                 "status": "suggested", "coder_id": actor_id, "created_at": now}
+                for s in suggestions if (s.scheme, s.code) not in decided]
+        if rows:
+            conn.execute(record_codes.insert(), rows)
+        store.audit(conn, actor_id=actor_id, action="coding.suggest", entity="record",
+                    entity_id=record_id, review_id=review_id,
+                    details={"suggested": [f"{r['scheme']}:{r['code']}" for r in rows],
+                             "replaced": len(pending)})
+    return len(rows)
+
+
+def confirm_code(store: Store, review_id: int, record_id: int, scheme: str, code: str,
+                 actor: str) -> RecordCode:
+    """A researcher confirms a code for a record (a suggestion, or a code of their own)."""
+    return _decide(store, review_id, record_id, scheme, code, actor, status="confirmed")
+
+
+def reject_code(store: Store, review_id: int, record_id: int, scheme: str, code: str,
+                actor: str) -> RecordCode:
+    """A researcher rejects a code for a record; it stays on file as feedback."""
+    return _decide(store, review_id, record_id, scheme, code, actor, status="rejected")
+
+
+def set_finding(store: Store, review_id: int, record_id: int, scheme: str, code: str,
+                direction: str, finding: str, actor: str) -> RecordCode:
+    """Record the direction of effect (positive|mixed|none|negative) and a one-line finding."""
+    if direction not in DIRECTIONS:
+        raise ReviewkitError(f"Unknown direction of effect '{direction}' "
+                             f"(use one of {', '.join(DIRECTIONS)}).")
+    finding = " ".join((finding or "").split())
+    return _decide(store, review_id, record_id, scheme, code, actor, status="confirmed",
+                   direction=direction, finding=finding)
+
+
+def _decide(store: Store, review_id: int, record_id: int, scheme: str, code: str, actor: str,
+            *, status: str, direction: str | None = None, finding: str | None = None
+            ) -> RecordCode:
+    actor_id = store.ensure_user(actor).id
+    now = _now()
+    with store.write() as conn:
+        old = conn.execute(select(record_codes).where(
+            *_current(review_id, record_id), record_codes.c.scheme == scheme,
+            record_codes.c.code == code).order_by(record_codes.c.id.desc())).first()
+        if old is not None:
+            conn.execute(record_codes.update().where(
+                *_current(review_id, record_id), record_codes.c.scheme == scheme,
+                record_codes.c.code == code).values(superseded_at=now))
+        values = {
+            "review_id": review_id, "record_id": record_id, "scheme": scheme, "code": code,
+            "confidence": old.confidence if old is not None else None,
+            # a confirmed suggestion stays 'auto': that is how suggestion quality is measured
+            "source": old.source if old is not None else "human",
+            "status": status,
+            "direction": direction if direction is not None else (old.direction if old else ""),
+            "finding": finding if finding is not None else (old.finding if old else ""),
+            "coder_id": actor_id, "created_at": now,
+        }
+        new_id = conn.execute(record_codes.insert().values(**values)).inserted_primary_key[0]
+        action = "coding.finding" if direction is not None else f"coding.{status[:-2]}"
+        store.audit(conn, actor_id=actor_id, action=action, entity="record",
+                    entity_id=record_id, review_id=review_id,
+                    details={"scheme": scheme, "code": code, "status": status,
+                             "was": old.status if old is not None else None,
+                             "direction": values["direction"], "finding": values["finding"]})
+    return RecordCode(new_id, record_id, scheme, code, values["confidence"], values["source"],
+                      status, values["direction"], values["finding"], actor, now)
+
+
+def repoint_codes(store: Store, review_id: int, scheme: str, old: str, new: str,
+                  actor: str) -> int:
+    """Move every current use of code ``old`` to ``new`` (after merging codes); return count."""
+    actor_id = store.ensure_user(actor).id
+    now = _now()
+    with store.write() as conn:
+        moving = conn.execute(select(record_codes).where(
+            *_current(review_id), record_codes.c.scheme == scheme,
+            record_codes.c.code == old)).all()
+        has_new = {r.record_id for r in conn.execute(select(record_codes.c.record_id).where(
+            *_current(review_id), record_codes.c.scheme == scheme, record_codes.c.code == new))}
+        if moving:
+            conn.execute(record_codes.update().where(
+                record_codes.c.id.in_([r.id for r in moving])).values(superseded_at=now))
+        rows = [{**{k: getattr(r, k) for k in ("review_id", "record_id", "scheme", "confidence",
+                                                "source", "status", "direction", "finding")},
+                 "code": new, "coder_id": actor_id, "created_at": now}
+                for r in moving if r.record_id not in has_new]
+        if rows:
+            conn.execute(record_codes.insert(), rows)
+        store.audit(conn, actor_id=actor_id, action="coding.repoint", entity="code",
+                    entity_id=f"{scheme}:{old}", review_id=review_id,
+                    details={"from": old, "to": new, "records": [r.record_id for r in moving]})
+    return len(moving)
+
+
+def record_codes_for_review(store: Store, review_id: int, status: str | None = "confirmed"
+                            ) -> list[RecordCode]:
+    """Return the review's current codes (of one status, or all when ``status`` is None)."""
+    query = (select(record_codes, users.c.username)
+             .join(users, users.c.id == record_codes.c.coder_id)
+             .where(*_current(review_id)).order_by(record_codes.c.record_id, record_codes.c.id))
+    if status is not None:
+        query = query.where(record_codes.c.status == status)
+    with store.read() as conn:
+        return [RecordCode(r.id, r.record_id, r.scheme, r.code, r.confidence, r.source, r.status,
+                           r.direction, r.finding, r.username, r.created_at)
+                for r in conn.execute(query)]
+
+
+def review_feedback(store: Store, review_id: int) -> list[Feedback]:
+    """Turn a review's confirmed and rejected codes into feedback for :func:`suggest_codes`."""
+    decided = [c for c in record_codes_for_review(store, review_id, status=None)
+               if c.status in ("confirmed", "rejected")]
+    if not decided:
+        return []
+    ids = sorted({c.record_id for c in decided})
+    with store.read() as conn:
+        found = conn.execute(select(records.c.id, records.c.title, records.c.abstract)
+                             .where(records.c.id.in_(ids))).all()
+    texts = {r.id: "\n".join(p for p in (r.title, r.abstract) if p) for r in found}
+    return [Feedback(texts.get(c.record_id, ""), c.scheme, c.code, c.status == "confirmed")
+            for c in decided if texts.get(c.record_id)]
+
+
+# -- command line ---------------------------------------------------------------------------
+
+CODE_CSV_COLUMNS = ("record_id", "scheme", "code", "confidence")
+
+
+def read_study_csv(path: str | Path) -> list[dict[str, str]]:
+    """Read a CSV with at least record_id, title and abstract columns."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        names = {n.strip().lower(): n for n in reader.fieldnames or []}
+        missing = [c for c in ("record_id", "title", "abstract") if c not in names]
+        if missing:
+            raise ReviewkitError(f"{path}: the CSV needs the column(s) {', '.join(missing)}.")
+        return [{key: (row.get(names[key]) or "").strip()
+                 for key in ("record_id", "title", "abstract")} for row in reader]
+
+
+def code_csv(path: str | Path, output: str | Path, *, codebook: Codebook | None = None,
+             model=None, threshold: float = DEFAULT_THRESHOLD) -> int:
+    """Suggest codes for the studies in a CSV; write record_id,scheme,code,confidence rows."""
+    rows = read_study_csv(path)
+    texts = [f"{r['title']}\n{r['abstract']}".strip() for r in rows]
+    suggestions = suggest_codes(texts, codebook, model=model, threshold=threshold)
+    written = 0
+    with open(output, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CODE_CSV_COLUMNS)
+        for row, found in zip(rows, suggestions, strict=True):
+            for s in found:
+                writer.writerow([row["record_id"], s.scheme, s.code, f"{s.confidence:.3f}"])
+                written += 1
+    return written

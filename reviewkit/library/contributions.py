@@ -1,0 +1,227 @@
+"""Entries contributed through reviewkit: stored pending with a consent record, then moderated.
+
+A contribution is checked as a whole before anything is stored, so a half-filled form gets
+back every missing or invalid field at once and the database is untouched.  It is stored as
+``pending``; only a moderator's ``publish`` lets other people see it, and every step writes
+who did what to the audit log.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from reviewkit.errors import NotFoundError, ReviewkitError
+from reviewkit.library.anonymise import flag_personal_details
+from reviewkit.library.entries import (
+    CASE_STUDIES_DIR,
+    REQUIRED_FIELDS,
+    LibraryEntry,
+    check_front_matter,
+    entry_files,
+    entry_from_front_matter,
+)
+from reviewkit.library.visibility import Viewer, visible_to
+from reviewkit.store import Store
+from reviewkit.store.schema import library_entries, review_members, reviews
+
+DECISIONS = {"publish": "published", "reject": "rejected"}
+
+# What a contributor must fill in.  The id, status and consent fields are set here, and the
+# source defaults to saying the entry was contributed.
+CONTRIBUTION_FIELDS = {name: hint for name, hint in REQUIRED_FIELDS.items()
+                       if name not in ("id", "status", "consent", "source")}
+
+
+class ContributionError(ReviewkitError):
+    """A contribution was not stored; ``problems`` says every field that needs fixing."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("The contribution was not saved. Please fix:\n- " + "\n- ".join(problems))
+
+
+@dataclass(frozen=True)
+class Consent:
+    """Consent to use a contributed account.
+
+    ``who`` is the person the account is about or comes from (a role is enough), ``when`` the
+    date consent was given, ``purposes`` what it covers (e.g. "publish in the library",
+    "quote in briefings"), and ``given_by`` who gave it and how (e.g. "the resident, signed
+    form" or "parent, verbally, recorded by the facilitator").
+    """
+
+    who: str
+    when: date | datetime | str
+    purposes: tuple[str, ...] | list[str]
+    given_by: str
+
+    def problems(self, *, today: date | None = None) -> list[str]:
+        """Return every gap in this consent record, in plain words."""
+        found = []
+        if not str(self.who or "").strip():
+            found.append("Consent: say whose account this is (a role is enough).")
+        if not str(self.given_by or "").strip():
+            found.append("Consent: say who gave consent and how.")
+        purposes = [str(p).strip() for p in (self.purposes or ()) if str(p).strip()]
+        if not purposes:
+            found.append("Consent: say what the consent covers, such as 'publish in the library'.")
+        when = _as_date(self.when)
+        if when is None:
+            found.append("Consent: give the date consent was given, as YYYY-MM-DD.")
+        elif when > (today or datetime.now(UTC).date()):
+            found.append(f"Consent: the date {when.isoformat()} is in the future.")
+        return found
+
+    def as_record(self, *, recorded_by: str) -> dict:
+        return {"who": str(self.who).strip(), "when": _as_date(self.when).isoformat(),
+                "purposes": [str(p).strip() for p in self.purposes if str(p).strip()],
+                "given_by": str(self.given_by).strip(), "recorded_by": recorded_by,
+                "recorded_at": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        return None
+
+
+def _slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:60].rstrip("-") or "entry"
+
+
+def _free_slug(conn, wanted: str, folder: str | Path) -> str:
+    taken = {path.stem for path in entry_files(folder)} if Path(folder).is_dir() else set()
+    taken |= set(conn.execute(select(library_entries.c.slug)).scalars())
+    slug, number = wanted, 2
+    while slug in taken:
+        slug, number = f"{wanted}-{number}", number + 1
+    return slug
+
+
+def add_contribution(store: Store, *, front_matter: Mapping, body: str, consent: Consent,
+                     actor: str, review_id: int | None = None,
+                     folder: str | Path = CASE_STUDIES_DIR) -> int:
+    """Store a contributed entry as pending and return its database id.
+
+    ``review_id`` (or ``review_id`` in the front matter) names the review team that owns a
+    team-only entry.  Raises ContributionError listing every problem; nothing is stored then.
+    """
+    fields = dict(front_matter)
+    fields.pop("status", None)  # a contribution always waits for a moderator
+    review_id = review_id if review_id is not None else fields.get("review_id")
+    problems = check_front_matter(fields, required=CONTRIBUTION_FIELDS)
+    if not str(body or "").strip():
+        problems.append("'body' is missing: write the account itself.")
+    problems.extend(consent.problems())
+    if fields.get("visibility") == "team" and review_id is None:
+        problems.append("'visibility' is team, so say which review team it belongs to.")
+    if isinstance(review_id, int) and not _review_exists(store, review_id):
+        problems.append(f"There is no review with id {review_id} to own this entry.")
+    if problems:
+        raise ContributionError(problems)
+
+    actor_id = store.ensure_user(actor).id
+    fields["consent"] = "consent recorded"
+    fields.setdefault("source", f"Contributed to reviewkit by {actor}")
+    fields.setdefault("source_url", "")
+    fields["status"] = "pending"
+    flags = Counter(flag.kind for text in (fields.get("title", ""), fields.get("summary", ""),
+                                           body) for flag in flag_personal_details(str(text)))
+    with store.write() as conn:
+        wanted = str(fields.get("id") or "").strip() or _slugify(str(fields["title"]))
+        fields["id"] = _free_slug(conn, wanted, folder)
+        if review_id is not None:
+            fields["review_id"] = int(review_id)
+        entry = entry_from_front_matter(fields, str(body).strip())
+        new_id = conn.execute(library_entries.insert().values(
+            slug=entry.id, title=entry.title, entry_type=entry.type,
+            front_matter=entry.front_matter(), body=entry.body, status="pending",
+            visibility=entry.visibility, review_id=review_id,
+            consent=consent.as_record(recorded_by=actor), created_by=actor_id,
+            created_at=datetime.now(UTC),
+        )).inserted_primary_key[0]
+        # The audit line says what kinds of personal detail were spotted, never the details.
+        store.audit(conn, actor_id=actor_id, action="library.contribute", entity="library_entry",
+                    entity_id=new_id, review_id=review_id,
+                    details={"slug": entry.id, "visibility": entry.visibility,
+                             "consent_purposes": list(consent.purposes),
+                             "personal_detail_flags": dict(flags)})
+    return new_id
+
+
+def _review_exists(store: Store, review_id: int) -> bool:
+    with store.read() as conn:
+        return conn.execute(select(reviews.c.id).where(
+            reviews.c.id == review_id, reviews.c.deleted_at.is_(None))).first() is not None
+
+
+def moderate(store: Store, entry_id: int, decision: str, *, actor: str,
+             note: str = "") -> LibraryEntry:
+    """Publish or reject a pending contribution and return it as it now stands."""
+    if decision not in DECISIONS:
+        raise ReviewkitError(f"A moderation decision is 'publish' or 'reject', not '{decision}'.")
+    actor_id = store.ensure_user(actor).id
+    with store.write() as conn:
+        row = conn.execute(select(library_entries).where(
+            library_entries.c.id == entry_id, library_entries.c.deleted_at.is_(None))).first()
+        if row is None:
+            raise NotFoundError(f"There is no contributed entry with id {entry_id}.")
+        if row.status != "pending":
+            raise ReviewkitError(f"Entry '{row.slug}' is already {row.status}; only pending "
+                                 "entries can be moderated.")
+        status = DECISIONS[decision]
+        front_matter = dict(row.front_matter or {}, status=status)
+        conn.execute(library_entries.update().where(library_entries.c.id == entry_id)
+                     .values(status=status, front_matter=front_matter))
+        store.audit(conn, actor_id=actor_id, action=f"library.{decision}",
+                    entity="library_entry", entity_id=entry_id, review_id=row.review_id,
+                    details={"slug": row.slug, "note": note})
+        row = conn.execute(select(library_entries).where(library_entries.c.id == entry_id)).first()
+    return _entry(row)
+
+
+def _entry(row) -> LibraryEntry:
+    front_matter = dict(row.front_matter or {})
+    return entry_from_front_matter(
+        front_matter, row.body or "", id=row.slug, title=row.title, type=row.entry_type,
+        status=row.status, visibility=row.visibility, review_id=row.review_id, db_id=row.id)
+
+
+def stored_entries(store: Store, *, statuses: Iterable[str] = ("published", "pending")
+                   ) -> list[LibraryEntry]:
+    """Return contributed entries with the given statuses, oldest first (no viewer applied)."""
+    with store.read() as conn:
+        rows = conn.execute(select(library_entries).where(
+            library_entries.c.status.in_(list(statuses)),
+            library_entries.c.deleted_at.is_(None)).order_by(library_entries.c.id)).all()
+    return [_entry(row) for row in rows]
+
+
+def pending_contributions(store: Store, *, viewer: Viewer) -> list[LibraryEntry]:
+    """Return the moderation queue as ``viewer`` may see it (empty for non-moderators)."""
+    return [entry for entry in stored_entries(store, statuses=("pending",))
+            if visible_to(entry, viewer)]
+
+
+def viewer_for(store: Store, username: str) -> Viewer:
+    """Return the Viewer for a signed-in user: their review teams; admins moderate."""
+    user = store.get_user(username)
+    if user is None:
+        return Viewer.public()
+    with store.read() as conn:
+        teams = conn.execute(select(review_members.c.review_id).where(
+            review_members.c.user_id == user.id)).scalars().all()
+    return Viewer(team_review_ids=frozenset(teams), moderator=user.role == "admin")

@@ -1,0 +1,153 @@
+"""Which record a reviewer sees next, and how far screening has come.
+
+The prioritiser keeps the review's texts and learned ranking; after each decision it is told
+the labels so far and re-ranks in a background thread, so a click never waits for training:
+the next record comes from the newest ranking that is ready.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+
+from reviewkit.screening.agreement import record_statuses
+from reviewkit.store import Review, Store
+
+TA, FT = "title_abstract", "full_text"
+
+
+def record_text(title: str, abstract: str) -> str:
+    return f"{title}. {abstract}".strip()
+
+
+def stage_records(store: Store, review: Review, stage: str) -> list[int]:
+    """The records screened at a stage: all kept records, or those through to full text."""
+    kept = store.kept_record_ids(review.id)
+    if stage == TA:
+        return kept
+    required = int(review.settings.get("reviewers_required", 1))
+    first = record_statuses(store.current_decisions(review.id, stage=TA), kept,
+                            reviewers_required=required)
+    return [rid for rid, s in first.items() if s.state == "decided" and s.final == "include"]
+
+
+def labels_from(store: Store, review: Review) -> dict[int, int]:
+    """Training labels: 1 for a title/abstract include by anyone, 0 for an exclude.
+
+    Records appear in the order they were first decided (the stopping test relies on it).
+    """
+    labels: dict[int, int] = {}
+    for d in store.current_decisions(review.id, stage=TA):
+        if d.decision in ("include", "exclude"):
+            # a resolution or any include wins: relevant records are the rare class
+            labels[d.record_id] = max(labels.get(d.record_id, 0), int(d.decision == "include"))
+    return labels
+
+
+@dataclass
+class Progress:
+    total: int
+    screened_by_me: int
+    decided: int
+    included: int
+    conflicts: int
+
+
+def progress(store: Store, review: Review, stage: str, reviewer: str) -> Progress:
+    ids = stage_records(store, review, stage)
+    decisions = store.current_decisions(review.id, stage=stage)
+    required = int(review.settings.get("reviewers_required", 1))
+    statuses = record_statuses(decisions, ids, reviewers_required=required)
+    mine = {d.record_id for d in decisions if d.reviewer == reviewer and d.kind == "vote"}
+    return Progress(
+        total=len(ids), screened_by_me=len(mine & set(ids)),
+        decided=sum(s.state == "decided" for s in statuses.values()),
+        included=sum(s.final == "include" for s in statuses.values()),
+        conflicts=sum(s.state in ("conflict", "maybe") for s in statuses.values()))
+
+
+class Prioritiser:
+    """Ranks a review's records by how likely they are to be relevant, retraining off-thread."""
+
+    def __init__(self, ids: list[int], texts: list[str], criteria: str, *, random_state: int = 0,
+                 exploration: float = 0.0):
+        from reviewkit.screening.model import Ranker, rank_by_criteria
+
+        self.ids = list(ids)
+        self._position = {rid: i for i, rid in enumerate(self.ids)}
+        self._texts = list(texts)
+        # one ranker for the review: refits reuse its text features, so retraining is quick
+        self._ranker = Ranker(random_state=random_state, exploration=exploration,
+                              criteria=criteria)
+        self._lock = threading.Lock()
+        self._order = [self.ids[i] for i in rank_by_criteria(self._texts, criteria)]
+        self._trained_on: dict[int, int] | None = None
+        self._worker: threading.Thread | None = None
+        self._pending: dict[int, int] | None = None
+
+    def _train(self, labels: dict[int, int]) -> None:
+        indexed = {self._position[rid]: y for rid, y in labels.items() if rid in self._position}
+        order = [self.ids[i] for i in self._ranker.fit(self._texts, indexed).rank(exclude=set(indexed))]
+        with self._lock:
+            self._order = order + [rid for rid in labels if rid in self._position]
+            self._trained_on = dict(labels)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                labels, self._pending = self._pending, None
+                if labels is None:
+                    self._worker = None
+                    return
+            self._train(labels)
+
+    def update(self, labels: dict[int, int], *, wait: bool = False) -> None:
+        """Re-rank with these labels (needs one include and one exclude to learn from)."""
+        if len(set(labels.values())) < 2 or labels == self._trained_on:
+            return
+        with self._lock:
+            self._pending = dict(labels)
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._run, daemon=True)
+                self._worker.start()
+            worker = self._worker
+        if wait and worker is not None:
+            worker.join()
+
+    @property
+    def learned(self) -> bool:
+        return self._trained_on is not None
+
+    def order(self) -> list[int]:
+        """Record ids, most likely relevant first (from the newest finished ranking)."""
+        with self._lock:
+            return list(self._order)
+
+
+def next_record(candidates: set[int], *, ranked: list[int], mode: str = "ranked",
+                seed: int = 0) -> int | None:
+    """Pick the next record to show from ``candidates``: by ranking, or in a seeded random order."""
+    if not candidates:
+        return None
+    if mode == "random":
+        pool = sorted(candidates)
+        return random.Random(seed + len(pool)).choice(pool)
+    for rid in ranked:
+        if rid in candidates:
+            return rid
+    return min(candidates)
+
+
+def to_screen(store: Store, review: Review, stage: str, reviewer: str) -> set[int]:
+    """Records this reviewer should still screen at a stage.
+
+    That is every record not yet settled (unscreened, or waiting for another reviewer's
+    vote) that this reviewer has not voted on; records in conflict go to the Conflicts page.
+    """
+    ids = stage_records(store, review, stage)
+    decisions = store.current_decisions(review.id, stage=stage)
+    required = int(review.settings.get("reviewers_required", 1))
+    statuses = record_statuses(decisions, ids, reviewers_required=required)
+    return {rid for rid, s in statuses.items()
+            if s.state in ("unscreened", "waiting") and reviewer not in s.votes}

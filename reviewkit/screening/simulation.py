@@ -1,0 +1,119 @@
+"""Replay a finished review to see in which order the ranker would have shown its records.
+
+The simulation plays the reviewer: it asks the ranker for the next record, looks up that one
+record's label, and tells the ranker.  A label is read only when its record is asked for, so the
+simulation measures exactly what a reviewer using the app would have seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from reviewkit.errors import FormatError, NotFoundError
+from reviewkit.screening.model import Ranker, rank_by_criteria, retrain_due
+
+CSV_COLUMNS = ("record_id", "title", "abstract", "label_included")
+
+
+def simulate(
+    ids: list[str],
+    texts: list[str],
+    labels: Sequence[int],
+    *,
+    prior_included: Sequence[str] = (),
+    prior_excluded: Sequence[str] = (),
+    seed: int = 0,
+    criteria: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> list[str]:
+    """Return the record ids in the order a reviewer would screen them, priors first.
+
+    ``prior_included`` and ``prior_excluded`` are ids the reviewer already judged; their labels
+    are taken from those lists.  Any other label is read when its record is asked for.  Without
+    priors, screening starts from the ranking by ``criteria`` (the file's order when empty).
+    ``progress(done, total)`` is called after each decision.
+    """
+    ids = [str(record_id) for record_id in ids]
+    if not len(ids) == len(texts) == len(labels):
+        raise ValueError(f"{len(ids)} ids, {len(texts)} texts and {len(labels)} labels differ")
+    position = {record_id: index for index, record_id in enumerate(ids)}
+    if len(position) != len(ids):
+        raise ValueError("record ids must be unique")
+    known: dict[int, int] = {}
+    for record_ids, label in ((prior_included, 1), (prior_excluded, 0)):
+        for record_id in record_ids:
+            if str(record_id) not in position:
+                raise NotFoundError(f"prior record {record_id!r} is not among the records")
+            known[position[str(record_id)]] = label
+    order = list(known)
+    total = len(ids)
+    ranker = Ranker(random_state=seed, criteria=criteria)
+    ranking: list[int] = [] if known else rank_by_criteria(texts, criteria)
+    cursor = since_fit = 0
+    while len(order) < total:
+        if known and (cursor >= len(ranking) or retrain_due(len(known), since_fit)):
+            ranking, cursor, since_fit = ranker.fit(texts, known).rank(), 0, 0
+        while ranking[cursor] in known:
+            cursor += 1
+        index = ranking[cursor]
+        cursor += 1
+        known[index] = int(labels[index])  # the reviewer's answer, read only now
+        order.append(index)
+        since_fit += 1
+        if progress is not None:
+            progress(len(order), total)
+    return [ids[index] for index in order]
+
+
+def read_simulation_csv(path: str | Path) -> pd.DataFrame:
+    """Read a labelled screening file (columns record_id, title, abstract, label_included)."""
+    frame = pd.read_csv(path, dtype={"record_id": str}, keep_default_na=False)
+    missing = [column for column in CSV_COLUMNS if column not in frame.columns]
+    if missing:
+        raise FormatError(f"missing column(s) {', '.join(missing)}", file=str(path))
+    labels = pd.to_numeric(frame["label_included"], errors="coerce")
+    bad = labels.isna() | ~labels.isin((0, 1))
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise FormatError("label_included must be 0 or 1", file=str(path), line=row + 2)
+    frame["label_included"] = labels.astype(int)
+    return frame
+
+
+def record_texts(frame: pd.DataFrame) -> list[str]:
+    """Join each record's title and abstract into the text the ranker reads."""
+    titles = frame["title"].astype(str).str.strip()
+    abstracts = frame["abstract"].astype(str).str.strip()
+    return (titles + " " + abstracts).str.strip().tolist()
+
+
+def simulate_csv(
+    path: str | Path,
+    output: str | Path,
+    *,
+    prior_included: Sequence[str] = (),
+    prior_excluded: Sequence[str] = (),
+    seed: int = 0,
+    criteria: str = "",
+    progress: Callable[[int, int], None] | None = None,
+) -> list[str]:
+    """Simulate screening the labelled CSV at ``path`` and write the order to ``output``.
+
+    ``output`` gets one column, ``record_id``, in screening order with the priors first.
+    """
+    frame = read_simulation_csv(path)
+    order = simulate(
+        frame["record_id"].tolist(),
+        record_texts(frame),
+        frame["label_included"].tolist(),
+        prior_included=[str(record_id) for record_id in prior_included],
+        prior_excluded=[str(record_id) for record_id in prior_excluded],
+        seed=seed,
+        criteria=criteria,
+        progress=progress,
+    )
+    pd.DataFrame({"record_id": order}).to_csv(output, index=False)
+    return order

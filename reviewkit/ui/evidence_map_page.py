@@ -1,0 +1,86 @@
+"""Evidence map: approaches down the side, outcomes across; click a cell to see its studies."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from reviewkit.codebook import review_codebook
+from reviewkit.evidence_map import (
+    build_evidence_map,
+    coded_studies_for_review,
+    map_figure,
+    map_html,
+    map_table_csv,
+)
+from reviewkit.ui.common import get_store, require_review
+from reviewkit.ui.library_page import local_entries_panel
+
+
+def _cell_from_point(point: dict, evidence_map) -> tuple[str, str] | None:
+    row, col = round(point.get("y", -1)), round(point.get("x", -1))
+    if 0 <= row < len(evidence_map.approaches) and 0 <= col < len(evidence_map.outcomes):
+        return evidence_map.approaches[row][0], evidence_map.outcomes[col][0]
+    return None
+
+
+def render() -> None:
+    review = require_review()
+    store = get_store()
+    st.title("Evidence map")
+    st.write("Each bubble is the set of included studies that tested an approach for an "
+             "outcome; bigger bubbles mean more studies. Empty crossings are evidence gaps.")
+    codebook = review_codebook(store, review.id)
+    studies = coded_studies_for_review(store, review.id)
+    if not studies:
+        st.info("No included study has been coded yet. Code studies by approach and outcome "
+                "after full-text screening, and the map fills itself.")
+        return
+    designs = sorted({s.design for s in studies if s.design})
+    a, b = st.columns([3, 1])
+    chosen = a.multiselect("Study designs", designs, default=designs,
+                           format_func=lambda c: codebook.label("design", c))
+    colour = b.radio("Colour by", ["design", "direction"], horizontal=True,
+                     format_func={"design": "Design", "direction": "Direction of effect"}.get)
+    evidence_map = build_evidence_map(studies, codebook, designs=chosen)
+    figure = map_figure(evidence_map, colour)
+    event = st.plotly_chart(figure, on_select="rerun", selection_mode="points", key="map",
+                            config={"toImageButtonOptions": {"format": "png", "scale": 2,
+                                                             "filename": "evidence-map"}})
+    st.caption(f"{len(evidence_map.studies)} studies · {len(evidence_map.cells)} filled cells · "
+               f"{len(evidence_map.gaps)} gaps. The camera icon above the map saves it as a PNG.")
+
+    cell = None
+    points = event.selection.points if event and event.selection else []
+    if points:
+        cell = _cell_from_point(points[0], evidence_map)
+    with st.expander("Or choose a cell", expanded=cell is None):
+        filled = sorted(evidence_map.cells, key=lambda c: -len(evidence_map.cells[c]))
+        pick = st.selectbox("Approach → outcome", filled, index=None,
+                            format_func=lambda c: f"{codebook.label('approach', c[0])} → "
+                                                  f"{codebook.label('outcome', c[1])} "
+                                                  f"({len(evidence_map.cells[c])})")
+        cell = cell or pick
+    if cell:
+        approach, outcome = cell
+        found = evidence_map.cells.get(cell, [])
+        st.subheader(f"{codebook.label('approach', approach)} → {codebook.label('outcome', outcome)}")
+        if not found:
+            st.warning("No included study looked at this: an evidence gap.")
+        else:
+            st.dataframe(pd.DataFrame([{
+                "Study": s.title, "Year": s.year, "Design": codebook.label("design", s.design) if s.design else "",
+                "Direction": s.direction_for(outcome), "Key finding": s.finding} for s in found]),
+                hide_index=True)
+        local_entries_panel([approach], [outcome])
+
+    gaps = [(codebook.label("approach", x), codebook.label("outcome", y)) for x, y in evidence_map.gaps]
+    with st.expander(f"Evidence gaps ({len(gaps)})"):
+        st.dataframe(pd.DataFrame(gaps, columns=["Approach", "Outcome with no study"]),
+                     hide_index=True)
+    left, right = st.columns(2)
+    left.download_button("Download interactive map (HTML, works offline)",
+                         map_html(evidence_map).encode("utf-8"), file_name="evidence-map.html",
+                         mime="text/html", icon=":material/download:")
+    right.download_button("Download the table (CSV)", map_table_csv(evidence_map),
+                          file_name="evidence-map.csv", mime="text/csv", icon=":material/download:")

@@ -1,0 +1,201 @@
+"""Screen: one record at a time, most likely relevant first, with the criteria always in view."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from reviewkit.errors import ReviewkitError
+from reviewkit.fulltext import attach_pdf
+from reviewkit.screening.highlight import highlight_spans
+from reviewkit.screening.queue import (
+    FT,
+    TA,
+    Prioritiser,
+    labels_from,
+    next_record,
+    progress,
+    record_text,
+    stage_records,
+    to_screen,
+)
+from reviewkit.screening.stopping import stopping_advice
+from reviewkit.ui.common import current_user, get_store, md_escape, require_review
+
+STAGES = {TA: "Title and abstract", FT: "Full text"}
+ORDERS = {"ranked": "Most likely relevant first", "random": "Random order"}
+
+
+@st.cache_resource(show_spinner="Learning from the decisions so far…", max_entries=8)
+def _prioritiser(review_id: int, record_count: int, exploration: float) -> Prioritiser:
+    store = get_store()
+    review = store.review_by_id(review_id)
+    kept = {s.id: s.record for s in store.list_records(review_id) if s.duplicate_of is None}
+    ids = sorted(kept)
+    texts = [record_text(kept[i].title, kept[i].abstract) for i in ids]
+    criteria = "\n".join([review.question, review.inclusion_criteria])
+    return Prioritiser(ids, texts, criteria, exploration=exploration)
+
+
+def _marked(text: str, include: list[str], exclude: list[str]) -> str:
+    pieces = []
+    for piece, kind in highlight_spans(text, include, exclude):
+        safe = md_escape(piece)
+        if kind == "include":
+            pieces.append(f":green-background[**{safe}**]")
+        elif kind == "exclude":
+            pieces.append(f":red-background[**{safe}**]")
+        else:
+            pieces.append(safe)
+    return "".join(pieces)
+
+
+def _decide(record_id: int, stage: str, decision: str) -> None:
+    reason = st.session_state.get("screen_reason") or ""
+    note = st.session_state.get("screen_note") or ""
+    if decision == "exclude" and stage == FT and not reason:
+        st.session_state["screen_error"] = ("Choose a reason before excluding at full text: "
+                                            "PRISMA reports every full-text exclusion with its reason.")
+        return
+    get_store().add_decision(record_id, stage=stage, decision=decision, reviewer=current_user(),
+                             reason=reason if decision == "exclude" else "", note=note)
+    st.session_state.setdefault("screen_undo", []).append((record_id, stage))
+    st.session_state.pop(f"screen_current_{stage}", None)
+    st.session_state["screen_reason"] = ""
+    st.session_state["screen_note"] = ""
+
+
+def _undo() -> None:
+    stack = st.session_state.get("screen_undo", [])
+    if stack:
+        record_id, stage = stack.pop()
+        get_store().undo_decision(record_id, stage=stage, reviewer=current_user())
+        st.session_state[f"screen_current_{stage}"] = record_id
+
+
+def _criteria_panel(review, stats, advice) -> None:
+    with st.container(border=True):
+        st.markdown(f"**Question.** {md_escape(review.question)}")
+        with st.expander("Inclusion and exclusion criteria", expanded=True):
+            for title, text in (("Include", review.inclusion_criteria),
+                                ("Exclude", review.exclusion_criteria)):
+                lines = [x.strip() for x in text.splitlines() if x.strip()]
+                if lines:
+                    st.markdown(f"**{title}**\n" + "\n".join(f"- {md_escape(x)}" for x in lines))
+    a, b, c = st.columns(3)
+    a.metric("Screened by you", f"{stats.screened_by_me} / {stats.total}")
+    b.metric("Included so far", stats.included)
+    c.metric("Conflicts", stats.conflicts)
+    st.progress(stats.screened_by_me / max(stats.total, 1))
+    if advice is not None:
+        (st.success if advice.safe_to_stop else st.info)(advice.plain_words)
+
+
+def render() -> None:
+    review = require_review()
+    store = get_store()
+    me = current_user()
+    st.title("Screen")
+    top = st.columns([2, 2, 2])
+    stage = top[0].segmented_control("Stage", list(STAGES), format_func=STAGES.get, default=TA,
+                                     key="screen_stage") or TA
+    order = top[1].segmented_control("Order", list(ORDERS), format_func=ORDERS.get,
+                                     default="ranked", key="screen_order") or "ranked"
+    with top[2].popover("Settings", icon=":material/tune:"):
+        required = st.radio("Reviewers per record", [1, 2],
+                            index=int(review.settings.get("reviewers_required", 1)) - 1,
+                            help="With two, each record needs two independent votes; "
+                                 "disagreements go to the Conflicts page.")
+        if required != int(review.settings.get("reviewers_required", 1)):
+            store.update_review(review.id, actor=me,
+                                settings={**review.settings, "reviewers_required": required})
+            st.rerun()
+        exploration = st.slider("Share of records shown to explore", 0.0, 0.3, 0.1, 0.05,
+                                help="Some records are picked because the model is unsure "
+                                     "about them, to avoid only ever seeing one kind of study.")
+        recall = st.select_slider("Recall target for the stopping advice", [0.8, 0.9, 0.95, 0.99],
+                                  value=0.95, format_func=lambda x: f"{x:.0%}")
+
+    ids = stage_records(store, review, stage)
+    if not ids:
+        st.info("No records have reached this stage yet." if stage == FT
+                else "Import records first.")
+        return
+    prioritiser = _prioritiser(review.id, len(store.kept_record_ids(review.id)), exploration)
+    labels = labels_from(store, review)
+    prioritiser.update(labels)
+    stats = progress(store, review, stage, me)
+    # labels come in the order the decisions were made, which is what the stopping test reads
+    advice = stopping_advice(list(labels.values()), len(store.kept_record_ids(review.id)),
+                             recall_target=recall) if stage == TA and labels else None
+
+    with st.expander("Find a record and screen it directly"):
+        query = st.text_input("Words from the title, abstract or authors", key="screen_search")
+        if query:
+            hits = store.list_records(review.id, search=query, limit=20)
+            chosen = st.selectbox("Record", [h.id for h in hits if h.id in ids],
+                                  format_func=lambda rid: store.get_record(rid).record.title[:120])
+            if chosen and st.button("Screen this record"):
+                st.session_state[f"screen_current_{stage}"] = chosen
+
+    pending = to_screen(store, review, stage, me)
+    current = st.session_state.get(f"screen_current_{stage}")
+    if current not in ids:
+        current = next_record(pending, ranked=prioritiser.order(), mode=order,
+                              seed=len(labels))
+        st.session_state[f"screen_current_{stage}"] = current
+
+    left, right = st.columns([3, 2], gap="large")
+    with right:
+        _criteria_panel(review, stats, advice)
+    with left:
+        if current is None:
+            st.success("You have screened every record at this stage. "
+                       "Check the Conflicts page for records the reviewers disagree on.")
+            st.button("Undo last decision", on_click=_undo, shortcut="u", icon=":material/undo:",
+                      disabled=not st.session_state.get("screen_undo"))
+            return
+        stored = store.get_record(current)
+        rec = stored.record
+        include = review.settings.get("keywords_include", [])
+        exclude = review.settings.get("keywords_exclude", [])
+        st.caption(f"Record {current} · {'chosen by you' if current not in pending else ORDERS[order].lower()}"
+                   + (" · the model is learning from your decisions" if prioritiser.learned else ""))
+        st.subheader(rec.title or "(no title)")
+        st.caption(" · ".join(x for x in ["; ".join(rec.authors[:6]), str(rec.year or ""),
+                                          rec.journal] if x))
+        st.markdown(_marked(rec.abstract, include, exclude) if rec.abstract else "*No abstract.*")
+        if stage == FT:
+            if rec.full_text:
+                with st.expander("Full text", expanded=True):
+                    with st.container(height=400):
+                        st.markdown(_marked(rec.full_text[:60000], include, exclude))
+            else:
+                upload = st.file_uploader("Attach the full text (PDF)", type=["pdf"],
+                                          key=f"ft-{current}")
+                if upload is not None:
+                    try:
+                        attach_pdf(store, current, upload.getvalue(), upload.name, actor=me)
+                    except ReviewkitError as exc:
+                        st.error(str(exc))
+                    else:
+                        st.rerun()
+
+        reasons = review.settings.get("exclusion_reasons", [])
+        st.selectbox("Reason for excluding" + (" (required)" if stage == FT else ""),
+                     [""] + reasons, key="screen_reason")
+        st.text_input("Note (optional)", key="screen_note")
+        if st.session_state.get("screen_error"):
+            st.error(st.session_state.pop("screen_error"))
+        cols = st.columns(5)
+        cols[0].button("Include", on_click=_decide, args=(current, stage, "include"),
+                       shortcut="i", type="primary", icon=":material/check:")
+        cols[1].button("Exclude", on_click=_decide, args=(current, stage, "exclude"),
+                       shortcut="e", icon=":material/close:")
+        cols[2].button("Maybe", on_click=_decide, args=(current, stage, "maybe"), shortcut="m",
+                       icon=":material/help:")
+        if stage == FT:
+            cols[3].button("Not retrieved", on_click=_decide, args=(current, stage, "not_retrieved"),
+                           shortcut="n", icon=":material/report:")
+        cols[4].button("Undo", on_click=_undo, shortcut="u", icon=":material/undo:",
+                       disabled=not st.session_state.get("screen_undo"))
+        st.caption("Keys: I include · E exclude · M maybe · U undo" + (" · N not retrieved" if stage == FT else ""))

@@ -1,0 +1,268 @@
+"""Screening: ranking, cold start, honest simulation, stopping advice, embeddings."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from reviewkit import screening
+from reviewkit.embeddings import embed
+from reviewkit.screening import (
+    Ranker,
+    estimate_remaining,
+    rank_by_criteria,
+    simulate,
+    simulate_csv,
+    stopping_advice,
+)
+
+# A small review: emicizumab pharmacokinetics is relevant, the rest is what a search also finds.
+RELEVANT = [
+    "Emicizumab pharmacokinetics in children with haemophilia A: plasma concentration over time",
+    "Population pharmacokinetics of emicizumab prophylaxis in haemophilia A with inhibitors",
+    "Emicizumab plasma levels and dosing interval: a pharmacokinetic model in haemophilia A",
+    "Pharmacokinetic modelling of subcutaneous emicizumab in adults with haemophilia A",
+    "Emicizumab pharmacokinetics and clearance in infants with severe haemophilia A",
+    "Steady-state emicizumab concentrations with weekly and monthly dosing in haemophilia A",
+]
+IRRELEVANT = [
+    "Factor VIII gene therapy outcomes in haemophilia A: five-year follow-up",
+    "Joint bleeding and physiotherapy in adults with haemophilia B",
+    "Cost of illness of von Willebrand disease in European countries",
+    "Dental extraction in patients taking warfarin: bleeding risk",
+    "Immune tolerance induction with plasma-derived factor VIII concentrates",
+    "Quality of life of carriers of haemophilia: a questionnaire survey",
+    "Thrombosis after hip replacement surgery and low molecular weight heparin",
+    "Platelet function testing before cardiac surgery",
+    "Iron deficiency anaemia in pregnant women: oral versus intravenous iron",
+    "Genetic counselling for families with bleeding disorders",
+    "Recombinant factor IX with extended half-life in haemophilia B",
+    "Bleeding scores in children referred for easy bruising",
+    "Anticoagulation reversal with prothrombin complex concentrate",
+    "Menstrual bleeding in adolescents with von Willebrand disease",
+    "Physical activity and sport participation in boys with haemophilia",
+    "Fibrinogen concentrate in postpartum haemorrhage: a randomised trial",
+    "Inhibitor development in previously untreated patients with haemophilia A",
+    "Home treatment programmes for haemophilia in low-income countries",
+]
+TEXTS = RELEVANT + IRRELEVANT
+LABELS = [1] * len(RELEVANT) + [0] * len(IRRELEVANT)
+IDS = [f"r{i:02d}" for i in range(len(TEXTS))]
+
+
+class HashingEncoder:
+    """A stand-in sentence model: a bag of hashed words, enough to make similar texts close."""
+
+    def __init__(self, dimensions: int = 64):
+        self.dimensions = dimensions
+        self.calls = 0
+
+    def encode(self, texts):
+        self.calls += 1
+        rows = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        for row, text in zip(rows, texts, strict=True):
+            for word in text.lower().split():
+                digest = hashlib.md5(word.strip(".,:;()").encode()).digest()
+                row[int.from_bytes(digest[:4], "little") % self.dimensions] += 1.0
+        return rows
+
+
+class RecordingLabels:
+    """Labels that log every read, so a test can see when the simulation looked."""
+
+    def __init__(self, values):
+        self._values = list(values)
+        self.reads: list[int] = []
+
+    def __len__(self):
+        return len(self._values)
+
+    def __getitem__(self, index):
+        self.reads.append(index)
+        return self._values[index]
+
+    def __iter__(self):
+        raise AssertionError("the simulation must not read all labels at once")
+
+
+def test_relevant_records_rank_above_irrelevant_after_a_few_labels():
+    labels = {0: 1, 1: 1, len(RELEVANT): 0, len(RELEVANT) + 1: 0, len(RELEVANT) + 2: 0}
+    ranking = Ranker(random_state=0).fit(TEXTS, labels).rank()
+    unscreened_relevant = set(range(len(RELEVANT))) - set(labels)
+    assert set(ranking[: len(unscreened_relevant)]) == unscreened_relevant
+    assert not set(ranking) & set(labels)
+
+
+def test_rank_skips_excluded_records_and_scores_every_record():
+    ranker = Ranker().fit(TEXTS, {0: 1, 10: 0})
+    assert 2 not in ranker.rank(exclude={2})
+    assert ranker.scores().shape == (len(TEXTS),)
+
+
+def test_ranker_follows_the_estimator_contract():
+    ranker = Ranker(exploration=0.1, random_state=3)
+    assert ranker.get_params()["exploration"] == 0.1
+    assert not [name for name in vars(ranker) if name.endswith("_")]
+    assert ranker.fit(TEXTS, {0: 1, 9: 0}) is ranker
+    fresh = clone(ranker)
+    assert fresh.get_params() == ranker.get_params()
+    assert not hasattr(fresh, "scores_")
+
+
+def test_exploration_is_reproducible_by_random_state():
+    def ranking(seed):
+        return Ranker(exploration=0.5, random_state=seed).fit(TEXTS, {0: 1, 9: 0}).rank()
+
+    assert ranking(7) == ranking(7)
+    assert sorted(ranking(7)) == sorted(Ranker().fit(TEXTS, {0: 1, 9: 0}).rank())
+
+
+def test_without_relevant_decisions_the_criteria_lead():
+    ranker = Ranker(criteria="emicizumab pharmacokinetics").fit(TEXTS, {9: 0})
+    assert ranker.rank()[0] < len(RELEVANT)
+
+
+@pytest.mark.parametrize("use_embeddings", [False, True])
+def test_rank_by_criteria_puts_matching_records_first(use_embeddings):
+    criteria = "Studies of emicizumab pharmacokinetics or plasma concentration in haemophilia A"
+    encoder = HashingEncoder()
+    embeddings = embed(TEXTS, model=encoder) if use_embeddings else None
+    ranking = rank_by_criteria(TEXTS, criteria, embeddings=embeddings, model=encoder)
+    assert sorted(ranking) == list(range(len(TEXTS)))
+    top = ranking[: len(RELEVANT)]
+    assert sum(index < len(RELEVANT) for index in top) >= len(RELEVANT) - 1
+
+
+def test_rank_by_criteria_without_criteria_keeps_the_file_order():
+    assert rank_by_criteria(TEXTS, "  ") == list(range(len(TEXTS)))
+
+
+def test_simulate_reads_each_label_only_when_it_asks_for_that_record():
+    labels = RecordingLabels(LABELS)
+    order = simulate(IDS, TEXTS, labels, prior_included=["r02"], prior_excluded=["r10"], seed=1)
+    assert sorted(order) == sorted(IDS)
+    # Priors come from the reviewer's own lists; every other label is read once, in turn.
+    assert [IDS[index] for index in labels.reads] == order[2:]
+
+
+def test_simulate_puts_priors_first_and_finds_relevant_records_early():
+    order = simulate(IDS, TEXTS, LABELS, prior_included=["r00"], prior_excluded=["r20", "r21"])
+    assert order[:3] == ["r00", "r20", "r21"]
+    relevant_left = set(IDS[1 : len(RELEVANT)])
+    # One slip allowed: with one relevant example a shared phrase can mislead once.
+    assert relevant_left <= set(order[3 : 3 + len(relevant_left) + 1])
+
+
+def test_simulate_without_priors_starts_from_the_criteria_ranking():
+    labels = RecordingLabels(LABELS)
+    order = simulate(IDS, TEXTS, labels, criteria="emicizumab pharmacokinetics")
+    assert IDS.index(order[0]) < len(RELEVANT)
+
+
+def test_simulate_is_deterministic_for_a_seed():
+    def run(seed):
+        return simulate(IDS, TEXTS, LABELS, prior_included=["r01"], prior_excluded=["r22"], seed=seed)
+
+    assert run(4) == run(4)
+
+
+def test_simulate_rejects_unknown_priors():
+    with pytest.raises(screening.simulation.NotFoundError, match="r99"):
+        simulate(IDS, TEXTS, LABELS, prior_included=["r99"])
+
+
+def test_simulate_csv_writes_the_screening_order(tmp_path):
+    source = tmp_path / "review.csv"
+    pd.DataFrame(
+        {
+            "record_id": IDS,
+            "title": TEXTS,
+            "abstract": [""] * len(TEXTS),
+            "label_included": LABELS,
+        }
+    ).to_csv(source, index=False)
+    output = tmp_path / "order.csv"
+    order = simulate_csv(source, output, prior_included=["r00"], prior_excluded=["r07"], seed=2)
+    written = pd.read_csv(output, dtype=str)
+    assert list(written.columns) == ["record_id"]
+    assert written["record_id"].tolist() == order
+    assert order[:2] == ["r00", "r07"]
+
+
+def test_simulate_csv_names_a_missing_column(tmp_path):
+    source = tmp_path / "review.csv"
+    pd.DataFrame({"record_id": ["a"], "title": ["x"]}).to_csv(source, index=False)
+    with pytest.raises(screening.simulation.FormatError, match="abstract, label_included"):
+        simulate_csv(source, tmp_path / "order.csv")
+
+
+def test_nothing_left_to_screen_is_safe_to_stop():
+    advice = stopping_advice([1, 0, 1, 0, 0], 5, recall_target=0.95)
+    assert advice.safe_to_stop
+    assert advice.estimate.upper == 0
+    assert "Every record" in advice.plain_words
+
+
+def test_few_records_screened_is_not_safe_to_stop():
+    advice = stopping_advice([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], 2000)
+    assert not advice.safe_to_stop
+    assert "keep screening" in advice.plain_words
+    assert advice.estimate.upper > advice.max_missed
+
+
+def test_a_long_run_without_relevant_records_is_safe_to_stop():
+    decisions = [1] * 30 + [0, 1] * 10 + [0] * 1500
+    advice = stopping_advice(decisions, 2000, recall_target=0.9)
+    assert advice.safe_to_stop, advice.plain_words
+    assert advice.p_value < 0.05
+    assert "safe to stop" in advice.plain_words
+
+
+def test_a_random_sample_with_relevant_records_is_not_safe():
+    ranked = [1] * 40 + [0] * 200
+    sample = [0] * 95 + [1] * 5  # 5 % of a random sample relevant: many are left
+    advice = stopping_advice(ranked + sample, 3000, random_from=len(ranked))
+    assert not advice.safe_to_stop
+    assert advice.estimate.method == "random sample"
+    assert advice.estimate.expected > 50
+
+
+@pytest.mark.parametrize("target", [0.8, 0.95, 1.0])
+def test_stricter_targets_never_stop_earlier(target):
+    decisions = [1] * 30 + [0, 1] * 10 + [0] * 400
+    loose = stopping_advice(decisions, 2000, recall_target=0.8)
+    strict = stopping_advice(decisions, 2000, recall_target=target)
+    assert strict.p_value >= loose.p_value - 1e-12
+    assert strict.safe_to_stop <= loose.safe_to_stop
+
+
+def test_remaining_estimate_shrinks_as_the_run_without_relevant_grows():
+    early = estimate_remaining([1] * 20 + [0] * 50, 5000)
+    later = estimate_remaining([1] * 20 + [0] * 1500, 5000)
+    assert later.upper < early.upper
+    assert later.expected < early.expected
+
+
+def test_embed_returns_unit_float32_rows_and_reports_progress():
+    seen = []
+    vectors = embed(TEXTS, model=HashingEncoder(), batch_size=5, progress=lambda d, t: seen.append(d))
+    assert vectors.dtype == np.float32 and vectors.shape == (len(TEXTS), 64)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    assert seen[-1] == len(TEXTS) and len(seen) == -(-len(TEXTS) // 5)
+
+
+@pytest.mark.slow
+def test_real_model_ranks_matching_records_first_by_criteria():
+    from reviewkit.embeddings import load_model
+
+    model = load_model()
+    embeddings = embed(TEXTS, model=model)
+    assert embeddings.shape == (len(TEXTS), 384)
+    ranking = rank_by_criteria(
+        TEXTS, "emicizumab pharmacokinetics", embeddings=embeddings, model=model
+    )
+    assert sum(index < len(RELEVANT) for index in ranking[: len(RELEVANT)]) >= len(RELEVANT) - 1
