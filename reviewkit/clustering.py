@@ -173,7 +173,8 @@ def distinctive_terms(texts: Sequence[str], labels: Sequence[int], *, top: int =
     """Rank each group's words and two-word phrases by class-based TF-IDF.
 
     A term scores high when it makes up a large share of the group's words and appears in few
-    of the other groups.  A word already inside a chosen phrase is skipped.
+    of the other groups.  A term sharing a word with one already chosen is skipped, so the
+    list is not 'social prescribing, prescribing, social'.
     """
     labels = np.asarray(labels)
     groups = sorted(set(labels.tolist()))
@@ -206,16 +207,20 @@ def distinctive_terms(texts: Sequence[str], labels: Sequence[int], *, top: int =
     average_words = per_group.sum() / len(groups)
     idf = np.log1p(average_words / np.maximum(per_group.sum(axis=0), 1.0))
     scores = tf * idf
+    lengths = np.array([len(t.split()) for t in vocab])
     out = {}
     for row, g in enumerate(groups):
         chosen: list[str] = []
-        for j in np.argsort(-scores[row]):
+        used: set[str] = set()
+        # best score first; on a tie the phrase before its single words
+        for j in np.lexsort((-lengths, -scores[row])):
             if scores[row, j] <= 0 or len(chosen) >= top:
                 break
-            term = str(vocab[j])
-            if any(term in c.split() or c in term.split() for c in chosen):
+            words = set(str(vocab[j]).split())
+            if words & used:
                 continue
-            chosen.append(term)
+            chosen.append(str(vocab[j]))
+            used |= words
         out[g] = chosen
     return out
 

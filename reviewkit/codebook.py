@@ -233,33 +233,52 @@ def _fuzzy_score(wanted: tuple[str, ...], words: tuple[str, ...]) -> float:
     return max(whole, by_word)
 
 
-def find_code_words(codebook: Codebook, scheme: str, text: str) -> dict[str, tuple[float, list[str]]]:
+def find_code_words(codebook: Codebook, scheme: str, text: str, *,
+                    forms: list | None = None) -> dict[str, tuple[float, list[str]]]:
     """Find a scheme's labels and synonyms in a text: {code: (strength 0–1, words found)}.
 
     A phrase of several words counts for more than a single word, and a phrase shared by
     several codes of the scheme is split between them.  Codes with no match are left out.
+    ``forms`` (from :func:`code_word_forms`) saves preparing the scheme for every text.
 
     >>> find_code_words(load_codebook(), "design", "A cluster randomised trial in 40 schools")
     {'rct': (1.0, ['cluster randomised trial'])}
     """
     stems = _stems(text)
-    longest = 6
-    present = {stems[i:i + n] for n in range(1, longest + 1) for i in range(len(stems) - n + 1)}
-    forms: dict[tuple[str, ...], set[str]] = {}
-    for code in codebook.scheme(scheme).codes:
-        for word in code.words():
-            forms.setdefault(_stems(word), set()).add(code.code)
+    present = {stems[i:i + n] for n in range(1, _LONGEST_FORM + 1)
+               for i in range(len(stems) - n + 1)}
     found = {}
-    for code in codebook.scheme(scheme).codes:
-        hits = {_stems(w): w for w in code.words() if _stems(w) and _stems(w) in present}
+    for code, code_forms in forms if forms is not None else code_word_forms(codebook, scheme):
+        hits = {form: (word, weight) for form, word, weight in code_forms if form in present}
         # 'survey' inside 'household survey' is the same evidence: count the longer one only
         kept = [f for f in hits if not any(f != g and _contains(g, f) for g in hits)]
         missing = 1.0
         for form in kept:
-            missing *= 1 - {1: 0.6, 2: 0.9}.get(len(form), 1.0) / len(forms[form])
+            missing *= 1 - hits[form][1]
         if kept:
-            found[code.code] = (round(1 - missing, 4), [hits[f] for f in kept])
+            found[code] = (round(1 - missing, 4), [hits[f][0] for f in kept])
     return found
+
+
+_LONGEST_FORM = 6
+
+
+def code_word_forms(codebook: Codebook, scheme: str) -> list[tuple[str, list[tuple]]]:
+    """Prepare a scheme for :func:`find_code_words`: [(code, [(stems, word, weight)])]."""
+    shared: dict[tuple[str, ...], set[str]] = {}
+    for code in codebook.scheme(scheme).codes:
+        for word in code.words():
+            shared.setdefault(_stems(word), set()).add(code.code)
+    out = []
+    for code in codebook.scheme(scheme).codes:
+        forms = []
+        for word in code.words():
+            form = _stems(word)
+            if form and len(form) <= _LONGEST_FORM:
+                weight = {1: 0.6, 2: 0.9}.get(len(form), 1.0) / len(shared[form])
+                forms.append((form, word, weight))
+        out.append((code.code, forms))
+    return out
 
 
 # -- editing: each returns a new codebook --------------------------------------------------

@@ -28,7 +28,13 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import select
 
-from reviewkit.codebook import Codebook, find_code_words, load_codebook, to_yaml
+from reviewkit.codebook import (
+    Codebook,
+    code_word_forms,
+    find_code_words,
+    load_codebook,
+    to_yaml,
+)
 from reviewkit.embeddings import embed
 from reviewkit.errors import ReviewkitError
 from reviewkit.records import Record
@@ -143,8 +149,9 @@ def score_codes(texts: Sequence[str], codebook: Codebook | None = None, *,
         relative = (sims - sims.mean(axis=1, keepdims=True)) / spread
         pulls = _FEEDBACK_PULL * _strength(confirmed) - _FEEDBACK_PUSH * _strength(rejected)
         intercept, w_abs, w_rel, w_words = _WEIGHTS.get(scheme, _OTHER_SCHEMES)
+        forms = code_word_forms(codebook, scheme)
         for i, text in enumerate(texts):
-            words = find_code_words(codebook, scheme, text)
+            words = find_code_words(codebook, scheme, text, forms=forms)
             logits = (intercept + w_abs * sims[i] + w_rel * relative[i] + pulls[i]
                       + w_words * np.array([words.get(c, (0.0, []))[0] for c in codes]))
             if scheme == "design":
@@ -181,29 +188,33 @@ def _windows(texts: list[str]) -> tuple[list[str], np.ndarray]:
     return windows, np.array(owner, dtype=int)
 
 
-_PROTOTYPE_CACHE: dict[tuple, dict[str, np.ndarray]] = {}
+# (codebook text, schemes) -> (model, prototype vectors); the model is kept to compare by
+# identity, so a new model object never reuses another's vectors.
+_PROTOTYPE_CACHE: dict[tuple, tuple[object, dict[str, np.ndarray]]] = {}
 
 
 def _prototypes(codebook: Codebook, schemes: list[str], model) -> dict[str, np.ndarray]:
     """Embed two descriptions of every code: label with description, label with synonyms."""
-    key = (id(model), hash(to_yaml(codebook)), tuple(schemes))
-    if key not in _PROTOTYPE_CACHE:
-        texts, sizes = [], []
-        for scheme in schemes:
-            codes = codebook.scheme(scheme).codes
-            for code in codes:
-                texts.append(f"{code.label}. {code.description}")
-                texts.append(f"{code.label}: {', '.join(code.synonyms)}")
-            sizes.append(len(codes))
-        vectors = embed(texts, model=model) if texts else np.zeros((0, 0), dtype=np.float32)
-        found, start = {}, 0
-        for scheme, size in zip(schemes, sizes, strict=True):
-            found[scheme] = vectors[start:start + 2 * size]
-            start += 2 * size
-        if len(_PROTOTYPE_CACHE) > 8:
-            _PROTOTYPE_CACHE.clear()
-        _PROTOTYPE_CACHE[key] = found
-    return _PROTOTYPE_CACHE[key]
+    key = (to_yaml(codebook), tuple(schemes))
+    cached = _PROTOTYPE_CACHE.get(key)
+    if cached is not None and cached[0] is model:
+        return cached[1]
+    texts, sizes = [], []
+    for scheme in schemes:
+        codes = codebook.scheme(scheme).codes
+        for code in codes:
+            texts.append(f"{code.label}. {code.description}")
+            texts.append(f"{code.label}: {', '.join(code.synonyms)}")
+        sizes.append(len(codes))
+    vectors = embed(texts, model=model) if texts else np.zeros((0, 0), dtype=np.float32)
+    found, start = {}, 0
+    for scheme, size in zip(schemes, sizes, strict=True):
+        found[scheme] = vectors[start:start + 2 * size]
+        start += 2 * size
+    if len(_PROTOTYPE_CACHE) >= 8:
+        _PROTOTYPE_CACHE.clear()
+    _PROTOTYPE_CACHE[key] = (model, found)
+    return found
 
 
 def _closest_example(calls: list[Feedback], call_vectors: np.ndarray,

@@ -98,7 +98,7 @@ def test_tiny_inputs_make_one_group_or_none(n):
 def test_distinctive_terms_prefer_phrases_over_their_words():
     texts = ["social prescribing link workers"] * 3 + ["credit union debt advice"] * 3
     terms = distinctive_terms(texts, [0, 0, 0, 1, 1, 1])
-    assert terms[0][0] in ("social prescribing", "link workers", "prescribing link")
+    assert set(terms[0][:2]) == {"social prescribing", "link workers"}
     assert "social" not in terms[0] and "prescribing" not in terms[0]
     assert all("debt" not in t and "credit" not in t for t in terms[0])
 

@@ -57,6 +57,7 @@ class Ranker(BaseEstimator):
     ``C`` is the classifier's regularisation, ``relevant_weight`` how much more all relevant
     decisions weigh than all not-relevant ones, ``unscreened_weight`` the weight of all
     unscreened records (as weak negatives) relative to all not-relevant decisions,
+    ``max_unscreened`` how many unscreened records at most stand in for them (drawn at random),
     ``exploration`` the share of places in the ranking given to a random record instead, and
     ``criteria`` the eligibility criteria used while no record has been judged relevant.
     """
@@ -64,9 +65,10 @@ class Ranker(BaseEstimator):
     def __init__(
         self,
         *,
-        C: float = 0.11,
+        C: float = 0.2,
         relevant_weight: float = 9.8,
         unscreened_weight: float = 0.5,
+        max_unscreened: int = 2000,
         exploration: float = 0.0,
         criteria: str = "",
         random_state=None,
@@ -74,6 +76,7 @@ class Ranker(BaseEstimator):
         self.C = C
         self.relevant_weight = relevant_weight
         self.unscreened_weight = unscreened_weight
+        self.max_unscreened = max_unscreened
         self.exploration = exploration
         self.criteria = criteria
         self.random_state = random_state
@@ -111,6 +114,11 @@ class Ranker(BaseEstimator):
         screened = np.fromiter(self.labels_, dtype=np.int64, count=len(self.labels_))
         decided = np.fromiter(self.labels_.values(), dtype=np.int64, count=len(self.labels_))
         unscreened = np.setdiff1d(np.arange(n), screened)
+        if len(unscreened) > self.max_unscreened:
+            # A random subset carries the same total weight and keeps a retrain fast at scale.
+            unscreened = np.sort(
+                self.random_state_.choice(unscreened, self.max_unscreened, replace=False)
+            )
         n_relevant = int(decided.sum())
         n_excluded = len(decided) - n_relevant
         # Relevant decisions together weigh ``relevant_weight`` times the not-relevant ones;

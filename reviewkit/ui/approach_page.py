@@ -28,6 +28,9 @@ def render() -> None:
     if typed.strip() and approach is None:
         st.warning(f"No approach in the codebook matches '{typed}'. Try other words, or pick one below.")
     codes = [c.code for c in codebook.scheme("approach").codes]
+    linked = st.query_params.get("approach")  # arriving from a link on another page
+    if approach is None and linked in codes:
+        approach = linked
     picked = st.selectbox("…or pick one", codes, index=codes.index(approach) if approach else None,
                           format_func=lambda c: codebook.label("approach", c), key="approach_pick")
     approach = picked or approach

@@ -67,8 +67,10 @@ def _detail(entry, codebook) -> None:
         st.caption("No included study in this review shares its approach or outcome yet.")
     for study, why in paired:
         st.markdown(f"- {md_escape(study.title)} — {md_escape(why)}")
-    if paired:
-        st.caption("The Evidence map and Evidence by approach pages show these studies' findings.")
+    links = [f"[Evidence on {md_escape(codebook.label('approach', code))}]"
+             f"(/evidence-by-approach?approach={code})" for code in entry.approaches]
+    if links:
+        st.markdown("**Follow the evidence:** " + " · ".join(links))
 
 
 def _search(codebook) -> None:
