@@ -141,7 +141,7 @@ def cmd_search(args) -> int:
 
     from reviewkit.library.search import search_cli
 
-    for hit in search_cli(args.query, args.top):
+    for hit in search_cli(args.query, args.top, store=_open_store(args)):
         print(json.dumps({k: hit[k] for k in ("id", "title", "type", "score")}, ensure_ascii=False))
     return 0
 

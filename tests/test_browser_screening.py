@@ -27,7 +27,7 @@ def test_screen_with_keys_and_undo(page, app_url):
     page.locator("h3").first.wait_for()
     screenshot(page, "screen")
     before, first_title = _screened(page), _title(page)
-    assert page.get_by_text("Question.").is_visible(), "the question stays on screen"
+    page.get_by_text("Question.").wait_for()  # the question stays on screen
 
     page.locator("h1").first.click()  # keep focus away from text boxes
     page.keyboard.press("e")
@@ -54,7 +54,7 @@ def test_screen_with_keys_and_undo(page, app_url):
 def test_conflicts_view_settles_a_disagreement(page, app_url):
     page.goto(f"{app_url}/conflicts")
     page.get_by_text("Agreement between reviewers").wait_for(timeout=120_000)
-    assert page.get_by_text("kappa").first.is_visible()
+    page.get_by_text("kappa").first.wait_for()
     heading = page.get_by_role("heading", name=re.compile(r"Waiting for a decision \(\d+\)"))
     heading.wait_for()
     waiting = int(re.search(r"\((\d+)\)", heading.inner_text()).group(1))

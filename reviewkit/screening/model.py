@@ -57,7 +57,8 @@ class Ranker(BaseEstimator):
     ``C`` is the classifier's regularisation, ``relevant_weight`` how much more all relevant
     decisions weigh than all not-relevant ones, ``unscreened_weight`` the weight of all
     unscreened records (as weak negatives) relative to all not-relevant decisions,
-    ``max_unscreened`` how many unscreened records at most stand in for them (drawn at random),
+    ``max_unscreened`` and ``max_excluded`` how many unscreened records and not-relevant
+    decisions at most the classifier sees (a random subset, same total weight; for speed),
     ``exploration`` the share of places in the ranking given to a random record instead, and
     ``criteria`` the eligibility criteria used while no record has been judged relevant.
     """
@@ -69,6 +70,7 @@ class Ranker(BaseEstimator):
         relevant_weight: float = 9.8,
         unscreened_weight: float = 0.5,
         max_unscreened: int = 2000,
+        max_excluded: int = 4000,
         exploration: float = 0.0,
         criteria: str = "",
         random_state=None,
@@ -77,6 +79,7 @@ class Ranker(BaseEstimator):
         self.relevant_weight = relevant_weight
         self.unscreened_weight = unscreened_weight
         self.max_unscreened = max_unscreened
+        self.max_excluded = max_excluded
         self.exploration = exploration
         self.criteria = criteria
         self.random_state = random_state
@@ -113,18 +116,19 @@ class Ranker(BaseEstimator):
     def _classifier_scores(self, n: int) -> np.ndarray:
         screened = np.fromiter(self.labels_, dtype=np.int64, count=len(self.labels_))
         decided = np.fromiter(self.labels_.values(), dtype=np.int64, count=len(self.labels_))
-        unscreened = np.setdiff1d(np.arange(n), screened)
-        if len(unscreened) > self.max_unscreened:
-            # A random subset carries the same total weight and keeps a retrain fast at scale.
-            unscreened = np.sort(
-                self.random_state_.choice(unscreened, self.max_unscreened, replace=False)
-            )
+        n_labelled = len(screened)
         n_relevant = int(decided.sum())
-        n_excluded = len(decided) - n_relevant
+        n_excluded = n_labelled - n_relevant
+        unscreened = np.setdiff1d(np.arange(n), screened)
+        # Random subsets carry the same total weight and keep a retrain fast at scale.
+        unscreened = self._at_most(unscreened, self.max_unscreened)
+        kept_excluded = self._at_most(screened[decided == 0], self.max_excluded)
+        keep = (decided == 1) | np.isin(screened, kept_excluded)
+        screened, decided = screened[keep], decided[keep]
         # Relevant decisions together weigh ``relevant_weight`` times the not-relevant ones;
         # the unscreened records together weigh ``unscreened_weight`` times those again.
         excluded_total = n_relevant / self.relevant_weight
-        weight_each_excluded = excluded_total / n_excluded if n_excluded else 0.0
+        weight_each_excluded = excluded_total / len(kept_excluded) if n_excluded else 0.0
         weight_each_unscreened = (
             self.unscreened_weight * excluded_total / len(unscreened) if len(unscreened) else 0.0
         )
@@ -141,12 +145,18 @@ class Ranker(BaseEstimator):
         if y.min() == y.max():  # every record judged relevant: nothing to tell apart
             return np.zeros(n)
         # Scale so that the regularisation means the same whatever the number of rows.
-        weights *= len(screened) / weights.sum()
+        weights *= n_labelled / weights.sum()
+        # A looser tolerance than liblinear's default: the ranking is the same, the fit faster.
         classifier = LinearSVC(
-            C=self.C, random_state=self.random_state_.randint(2**31 - 1)
+            C=self.C, tol=1e-3, random_state=self.random_state_.randint(2**31 - 1)
         )
         classifier.fit(self.features_[rows], y, sample_weight=weights)
         return classifier.decision_function(self.features_)
+
+    def _at_most(self, indexes: np.ndarray, limit: int) -> np.ndarray:
+        if len(indexes) <= limit:
+            return indexes
+        return np.sort(self.random_state_.choice(indexes, limit, replace=False))
 
     def scores(self) -> np.ndarray:
         """Return each record's score (higher is more likely relevant)."""
@@ -169,19 +179,17 @@ class Ranker(BaseEstimator):
 
 def _mix_in_random(order: np.ndarray, share: float, rng: np.random.RandomState) -> list[int]:
     """Give each place, with chance ``share``, to a random record not yet placed."""
-    remaining = order.tolist()
+    best_first = order.tolist()
+    shuffled = rng.permutation(order).tolist()
+    explore = (rng.random_sample(len(order)) < share).tolist()
     placed: list[int] = []
     taken: set[int] = set()
-    head = 0
-    explore = rng.random_sample(len(order)) < share
+    cursors = {True: 0, False: 0}  # how far each source has been read
     for slot in range(len(order)):
-        if explore[slot]:
-            pool = [i for i in remaining[head:] if i not in taken]
-            pick = pool[rng.randint(len(pool))]
-        else:
-            while remaining[head] in taken:
-                head += 1
-            pick = remaining[head]
+        source = shuffled if explore[slot] else best_first
+        while source[cursors[explore[slot]]] in taken:
+            cursors[explore[slot]] += 1
+        pick = source[cursors[explore[slot]]]
         placed.append(pick)
         taken.add(pick)
     return placed
