@@ -186,16 +186,16 @@ def render() -> None:
         st.text_input("Note (optional)", key="screen_note")
         if st.session_state.get("screen_error"):
             st.error(st.session_state.pop("screen_error"))
-        cols = st.columns(5)
-        cols[0].button("Include", on_click=_decide, args=(current, stage, "include"),
+        row = st.container(horizontal=True)
+        row.button("Include", on_click=_decide, args=(current, stage, "include"),
                        shortcut="i", type="primary", icon=":material/check:")
-        cols[1].button("Exclude", on_click=_decide, args=(current, stage, "exclude"),
+        row.button("Exclude", on_click=_decide, args=(current, stage, "exclude"),
                        shortcut="e", icon=":material/close:")
-        cols[2].button("Maybe", on_click=_decide, args=(current, stage, "maybe"), shortcut="m",
+        row.button("Maybe", on_click=_decide, args=(current, stage, "maybe"), shortcut="m",
                        icon=":material/help:")
         if stage == FT:
-            cols[3].button("Not retrieved", on_click=_decide, args=(current, stage, "not_retrieved"),
+            row.button("Not retrieved", on_click=_decide, args=(current, stage, "not_retrieved"),
                            shortcut="n", icon=":material/report:")
-        cols[4].button("Undo", on_click=_undo, shortcut="u", icon=":material/undo:",
+        row.button("Undo", on_click=_undo, shortcut="u", icon=":material/undo:",
                        disabled=not st.session_state.get("screen_undo"))
         st.caption("Keys: I include · E exclude · M maybe · U undo" + (" · N not retrieved" if stage == FT else ""))
