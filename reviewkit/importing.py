@@ -12,6 +12,7 @@ from pathlib import Path
 
 from reviewkit import formats
 from reviewkit.errors import FormatError, ReviewkitError
+from reviewkit.formats.tabular import sniff_delimiter
 from reviewkit.records import Record
 from reviewkit.store import Batch, Review, Store, duplicate_import_error
 
@@ -52,7 +53,7 @@ def table_headers(data: bytes, filename: str, format: str) -> list[str]:
     """Return the header row of a CSV or TSV file."""
     text = formats.decode_bytes(data, filename=filename)
     first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if format == "tsv" else ","
+    delimiter = "\t" if format == "tsv" else sniff_delimiter(first_line)
     return [h.strip() for h in next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])]
 
 

@@ -156,3 +156,11 @@ def test_csv_export_opens_in_excel():
     assert data.startswith(b"\xef\xbb\xbf")
     header = data[3:].decode("utf-8").splitlines()[0]
     assert header.startswith("record_id,title,authors,year,journal,volume,issue,pages,doi,abstract")
+
+
+def test_semicolon_csv_from_european_excel_maps_its_columns():
+    data = "Title;Authors;Year\r\nHealth champions in Halton;Smith, A.;2016\r\n".encode("cp1252")
+    preview = preview_file(data, "excel.csv")
+    assert preview.headers == ["Title", "Authors", "Year"]
+    assert preview.column_map["Title"] == "title"
+    assert (preview.records[0].title, preview.records[0].year) == ("Health champions in Halton", 2016)

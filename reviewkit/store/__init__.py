@@ -450,10 +450,7 @@ class Store:
         actor_id = self._user_id(actor)
         now = _now()
         with self.write() as conn:
-            review_id = conn.execute(select(records.c.review_id)
-                                     .where(records.c.id == record_id)).scalar()
-            if review_id is None:
-                raise NotFoundError(f"There is no record with id {record_id}.")
+            review_id = _review_of(conn, record_id)
             conn.execute(fulltexts.update().where(fulltexts.c.record_id == record_id,
                                                   fulltexts.c.deleted_at.is_(None))
                          .values(deleted_at=now))
@@ -694,10 +691,7 @@ class Store:
         reviewer_id = self._user_id(reviewer)
         now = _now()
         with self.write() as conn:
-            review_id = conn.execute(select(records.c.review_id)
-                                     .where(records.c.id == record_id)).scalar()
-            if review_id is None:
-                raise NotFoundError(f"There is no record with id {record_id}.")
+            review_id = _review_of(conn, record_id)
             conn.execute(decisions.update().where(
                 decisions.c.record_id == record_id, decisions.c.stage == stage,
                 decisions.c.reviewer_id == reviewer_id, decisions.c.kind == kind,
@@ -754,6 +748,14 @@ class Store:
         with self.read() as conn:
             return [Decision(r.id, r.record_id, r.stage, r.username, r.decision, r.reason,
                              r.note, r.created_at, r.kind) for r in conn.execute(query)]
+
+
+def _review_of(conn: Connection, record_id: int) -> int:
+    """The review a record belongs to; NotFoundError when there is no such record."""
+    review_id = conn.execute(select(records.c.review_id).where(records.c.id == record_id)).scalar()
+    if review_id is None:
+        raise NotFoundError(f"There is no record with id {record_id}.")
+    return review_id
 
 
 def duplicate_import_error(filename: str, earlier: Batch) -> DuplicateImportError:
