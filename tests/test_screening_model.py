@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from reviewkit import screening
 from reviewkit.embeddings import embed
+from reviewkit.errors import FormatError, NotFoundError
 from reviewkit.screening import (
     Ranker,
     estimate_remaining,
@@ -171,7 +171,7 @@ def test_simulate_is_deterministic_for_a_seed():
 
 
 def test_simulate_rejects_unknown_priors():
-    with pytest.raises(screening.simulation.NotFoundError, match="r99"):
+    with pytest.raises(NotFoundError, match="r99"):
         simulate(IDS, TEXTS, LABELS, prior_included=["r99"])
 
 
@@ -196,7 +196,7 @@ def test_simulate_csv_writes_the_screening_order(tmp_path):
 def test_simulate_csv_names_a_missing_column(tmp_path):
     source = tmp_path / "review.csv"
     pd.DataFrame({"record_id": ["a"], "title": ["x"]}).to_csv(source, index=False)
-    with pytest.raises(screening.simulation.FormatError, match="abstract, label_included"):
+    with pytest.raises(FormatError, match="abstract, label_included"):
         simulate_csv(source, tmp_path / "order.csv")
 
 

@@ -6,7 +6,27 @@ import pandas as pd
 import streamlit as st
 
 from reviewkit.errors import ReviewkitError
+from reviewkit.progress import STAGE_NAMES, review_progress
 from reviewkit.ui.common import choose_review, current_review, current_user, get_store, md_escape
+
+
+def _progress(store, review) -> None:
+    progress = review_progress(store, review)
+    st.subheader("Progress")
+    cols = st.columns(len(progress.stages) + 1)
+    for column, stage in zip(cols, progress.stages):
+        with column.container(border=True):
+            st.markdown(f"**{STAGE_NAMES[stage.stage]}**")
+            st.progress(stage.decided / max(stage.records, 1),
+                        text=f"{stage.decided} of {stage.records} decided")
+            st.caption(f"{stage.waiting} still to screen · {stage.conflicts} conflicts waiting")
+            for who, n in sorted(stage.by_reviewer.items(), key=lambda x: -x[1]):
+                st.caption(f"{who}: {n} screened")
+    with cols[-1].container(border=True):
+        st.markdown("**Coding and duplicates**")
+        st.caption(f"{progress.included} included studies, {len(progress.to_code)} still to code "
+                   "by approach and outcome")
+        st.caption(f"{progress.possible_duplicates} possible duplicates to check")
 
 
 def render() -> None:
@@ -30,6 +50,7 @@ def render() -> None:
         a.metric("Records identified", total)
         b.metric("Files imported", len(batches))
         c.metric("Sources", len({x.database_name for x in batches}))
+        _progress(store, review)
         sources = store.counts_by_source(review.id)
         if sources:
             st.subheader("Records identified, by source")
