@@ -48,7 +48,7 @@ def test_every_number_in_the_brief_is_the_database_count(store, demo):
     assert brief.key_messages[0].startswith(f"{len(studies)} included stud")
     per_outcome = Counter(o for s in studies for o in s.outcomes)
     codebook = load_codebook()
-    assert {b.outcome: len(b.studies) for b in brief.findings} == \
+    assert {b.outcome: len(b.studies) + b.more for b in brief.findings} == \
         {codebook.label("outcome", o): n for o, n in per_outcome.items()}
     assert len(brief.gaps) == len(codebook.scheme("outcome").codes) - len(per_outcome)
     assert len(brief.references) == len(studies)

@@ -30,6 +30,9 @@ __all__ = ["ApproachEvidence", "Brief", "approach_evidence", "build_brief", "fin
            "render_brief", "to_docx", "to_markdown", "to_pdf"]
 
 FORMATS = {"md": to_markdown, "docx": to_docx, "pdf": to_pdf}
+# A brief stays 2–4 pages: per outcome, the studies with a written finding come first and at
+# most this many are listed; the rest are counted.
+STUDIES_PER_OUTCOME = 6
 
 
 @dataclass
@@ -72,9 +75,10 @@ def approach_evidence(store: Store, review: Review, approach: str | None, *, vie
     batch_source = {b.id: b.database_name for b in store.list_batches(review.id)}
     groups = store.duplicate_groups(review.id)
     sources: Counter = Counter()
+    batch_of = {s.id: s.batch_id for s in store.list_records(review.id)}
     for study in studies:
         ids = [int(study.record_id), *groups.get(int(study.record_id), [])]
-        for name in {batch_source[store.get_record(i).batch_id] for i in ids}:
+        for name in {batch_source[batch_of[i]] for i in ids}:
             sources[name] += 1
     outcomes = sorted({o for s in studies for o in s.outcomes})
     local = entries_for_codes([approach] if approach else sorted({a for s in studies for a in s.approaches}),
@@ -102,12 +106,16 @@ def build_brief(store: Store, review: Review, *, approach: str | None = None, vi
     """Build the brief for one approach, or for the whole review when ``approach`` is None."""
     evidence = approach_evidence(store, review, approach, viewer=viewer)
     codebook = review_codebook(store, review.id)
-    records = {int(s.record_id): store.get_record(int(s.record_id)).record for s in evidence.studies}
     design = lambda code: codebook.label("design", code) if code else "design not coded"  # noqa: E731
+    listed = {outcome: sorted(found, key=lambda s: (not s.finding, -(s.year or 0)))[:STUDIES_PER_OUTCOME]
+              for outcome, found in evidence.by_outcome.items()}
+    cited = {int(s.record_id) for found in listed.values() for s in found}
+    records = {rid: store.get_record(rid).record for rid in sorted(cited)}
     findings = [OutcomeBlock(codebook.label("outcome", outcome), [
         StudyFinding(int(s.record_id), short_citation(records[int(s.record_id)]), design(s.design),
-                     s.direction_for(outcome), s.finding) for s in found])
-        for outcome, found in evidence.by_outcome.items()]
+                     s.direction_for(outcome), s.finding) for s in found],
+        more=len(evidence.by_outcome[outcome]) - len(found))
+        for outcome, found in listed.items()]
     n = len(evidence.studies)
     topic = evidence.approach_label
     messages = [f"{n} included stud{'y' if n == 1 else 'ies'} "
@@ -143,7 +151,7 @@ def build_brief(store: Store, review: Review, *, approach: str | None = None, vi
         findings=findings,
         gaps=[codebook.label("outcome", g) for g in evidence.gaps],
         local_examples=examples,
-        references=sorted(harvard_reference(r) for r in records.values()),
+        references=sorted(harvard_reference(r) for r in records.values()),  # the studies cited above
     )
 
 

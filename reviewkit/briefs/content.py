@@ -20,6 +20,7 @@ class StudyFinding:
 class OutcomeBlock:
     outcome: str
     studies: list[StudyFinding]
+    more: int = 0  # further studies of this outcome not listed, to keep the brief short
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ def to_markdown(brief: Brief) -> str:
         for f in block.studies:
             out.append(f"- **{f.citation}** ({f.design}; {DIRECTION_WORDS.get(f.direction, f.direction)}): "
                        f"{f.finding or 'key finding not yet written'}")
+        if block.more:
+            out.append(f"- …and {block.more} more studies of this outcome in the review.")
         out.append("")
     out += ["## Gaps in the evidence", ""]
     out += [f"- {gap}" for gap in brief.gaps] or ["- None found among the outcomes in the codebook."]
@@ -80,6 +82,9 @@ def to_docx(brief: Brief) -> bytes:
             para.add_run(f.citation).bold = True
             para.add_run(f" ({f.design}; {DIRECTION_WORDS.get(f.direction, f.direction)}): ")
             para.add_run(f.finding or "key finding not yet written")
+        if block.more:
+            doc.add_paragraph(f"…and {block.more} more studies of this outcome in the review.",
+                              style="List Bullet")
     doc.add_heading("Gaps in the evidence", level=1)
     for gap in brief.gaps or ["None found among the outcomes in the codebook."]:
         doc.add_paragraph(gap, style="List Bullet")
@@ -193,6 +198,8 @@ def to_pdf(brief: Brief) -> bytes:
         for f in block.studies:
             bullet(f"{f.citation} ({f.design}; {DIRECTION_WORDS.get(f.direction, f.direction)}): "
                    f"{f.finding or 'key finding not yet written'}")
+        if block.more:
+            bullet(f"…and {block.more} more studies of this outcome in the review.")
     heading("Gaps in the evidence")
     for gap in brief.gaps or ["None found among the outcomes in the codebook."]:
         bullet(gap)
