@@ -6,11 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from reviewkit.codebook import review_codebook
+from reviewkit.errors import ReviewkitError
 from reviewkit.evidence_map import (
     build_evidence_map,
     coded_studies_for_review,
     map_figure,
     map_html,
+    map_image,
     map_table_csv,
 )
 from reviewkit.ui.common import get_store, require_review
@@ -78,7 +80,20 @@ def render() -> None:
     with st.expander(f"Evidence gaps ({len(gaps)})"):
         st.dataframe(pd.DataFrame(gaps, columns=["Approach", "Outcome with no study"]),
                      hide_index=True)
-    left, right = st.columns(2)
+    if st.button("Prepare PNG and SVG pictures", icon=":material/image:"):
+        with st.spinner("Drawing the map…"):
+            try:
+                st.session_state["map_pictures"] = {
+                    fmt: map_image(evidence_map, fmt, colour_by=colour) for fmt in ("png", "svg")}
+            except ReviewkitError as exc:
+                st.error(str(exc))
+    pictures = st.session_state.get("map_pictures", {})
+    left, middle, right = st.columns(3)
+    if pictures:
+        middle.download_button("Download PNG", pictures["png"], file_name="evidence-map.png",
+                               mime="image/png", icon=":material/download:")
+        middle.download_button("Download SVG", pictures["svg"], file_name="evidence-map.svg",
+                               mime="image/svg+xml", icon=":material/download:")
     left.download_button("Download interactive map (HTML, works offline)",
                          map_html(evidence_map).encode("utf-8"), file_name="evidence-map.html",
                          mime="text/html", icon=":material/download:")
