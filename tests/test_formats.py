@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import reviewkit.formats as formats
@@ -160,3 +160,13 @@ def test_tsv_and_semicolon_csv_are_read():
 def test_write_records_refuses_a_format_it_cannot_write():
     with pytest.raises(FormatError, match="cannot write 'medline'"):
         write_records([Record(title="x")], "medline")
+
+
+@given(st.text(alphabet="abc XYZ{}-`'%&.,0123", max_size=40))
+def test_bibtex_fast_path_agrees_with_the_latex_decoder(text):
+    """Plain braces and dashes skip the (slow) LaTeX parser but must read the same."""
+    from reviewkit.formats import bibtex
+
+    assume(text.count("{") == text.count("}"))
+    slow = bibtex._DECODER.latex_to_text(bibtex._BARE_SPECIAL.sub(r"\\\1", text))
+    assert bibtex.decode_latex(text) == slow
