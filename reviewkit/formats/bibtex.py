@@ -117,10 +117,10 @@ def decode_latex(value: str) -> str:
     """Turn LaTeX markup into plain text: '{\\"o}' to 'ö', '\\&' to '&', braces dropped."""
     if not _LATEX_MARKUP.search(value):
         return value
-    if not _COMMANDS.search(value):
-        # No command, maths or tie: braces and dashes only, which need no LaTeX parser (the
-        # parser is by far the slowest step on a large file).
-        plain = value.replace("{", "").replace("}", "")
+    if not _COMMANDS.search(_RAW_ESCAPE.sub("", value)):
+        # No command, maths or tie beyond escaped characters such as \&: braces, escapes and
+        # dashes need no LaTeX parser (the parser is by far the slowest step on a large file).
+        plain = _RAW_ESCAPE.sub(r"\1", value).replace("{", "").replace("}", "")
         for markup, char in (("---", "\u2014"), ("--", "\u2013"), ("``", "\u201c"), ("''", "\u201d")):
             plain = plain.replace(markup, char)
         return plain
