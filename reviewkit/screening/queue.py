@@ -18,7 +18,8 @@ TA, FT = "title_abstract", "full_text"
 
 
 def record_text(title: str, abstract: str) -> str:
-    return f"{title}. {abstract}".strip()
+    """The text the ranker reads for a record; the simulation uses the very same."""
+    return f"{(title or '').strip()} {(abstract or '').strip()}".strip()
 
 
 def stage_records(store: Store, review: Review, stage: str) -> list[int]:

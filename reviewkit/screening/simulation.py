@@ -84,10 +84,10 @@ def read_simulation_csv(path: str | Path) -> pd.DataFrame:
 
 
 def record_texts(frame: pd.DataFrame) -> list[str]:
-    """Join each record's title and abstract into the text the ranker reads."""
-    titles = frame["title"].astype(str).str.strip()
-    abstracts = frame["abstract"].astype(str).str.strip()
-    return (titles + " " + abstracts).str.strip().tolist()
+    """Join each record's title and abstract into the text the ranker reads (as the app does)."""
+    from reviewkit.screening.queue import record_text
+
+    return [record_text(t, a) for t, a in zip(frame["title"].astype(str), frame["abstract"].astype(str))]
 
 
 def simulate_csv(
