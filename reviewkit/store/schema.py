@@ -32,7 +32,7 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -271,6 +271,23 @@ library_entries = Table(
 )
 
 
+screening_assignments = Table(
+    "screening_assignments",
+    metadata,
+    # When a review splits screening between reviewers, each record at a stage is handed to
+    # one reviewer at a time: the primary key makes a second hand-out of the same record fail.
+    Column("review_id", Integer, ForeignKey("reviews.id"), primary_key=True),
+    Column("stage", String(32), primary_key=True),
+    Column("record_id", Integer, ForeignKey("records.id"), primary_key=True),
+    Column("reviewer_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+    # an unanswered hand-out lapses, and the record can go to someone else
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_assignments_reviewer", "review_id", "stage", "reviewer_id"),
+    info=_since(3),
+)
+
+
 def _table_since(table: Table) -> int:
     return table.info.get("since", 1)
 
@@ -304,8 +321,40 @@ def tables_at(version: int) -> MetaData:
     return shaped
 
 
+def _one_current_vote(conn: Connection) -> None:
+    """Version 3: at most one standing decision per record, stage, reviewer and kind.
+
+    Two browser tabs or two processes saving at the same instant could otherwise both leave a
+    decision standing.  Older databases may hold such pairs already: the older of each pair is
+    marked superseded first (nothing is deleted), then a partial unique index guards the rule.
+    """
+    d = decisions
+    standing = select(d.c.id, d.c.record_id, d.c.stage, d.c.reviewer_id, d.c.kind,
+                      d.c.created_at).where(d.c.superseded_at.is_(None)).order_by(d.c.id)
+    latest: dict[tuple, int] = {}
+    older: list[tuple[int, object]] = []
+    for row in conn.execute(standing):
+        key = (row.record_id, row.stage, row.reviewer_id, row.kind)
+        if key in latest:
+            older.append((latest[key], row.created_at))
+        latest[key] = row.id
+    for decision_id, when in older:
+        conn.execute(d.update().where(d.c.id == decision_id).values(superseded_at=when))
+    CURRENT_VOTE_INDEX.create(conn)
+
+
+# Indexes that need a WHERE clause live outside the table definitions (tables_at copies plain
+# indexes only); they are made by the data step of the version that introduced them.
+CURRENT_VOTE_INDEX = Index(
+    "ux_decisions_current", decisions.c.record_id, decisions.c.stage, decisions.c.reviewer_id,
+    decisions.c.kind, unique=True,
+    sqlite_where=decisions.c.superseded_at.is_(None),
+    postgresql_where=decisions.c.superseded_at.is_(None),
+)
+decisions.indexes.discard(CURRENT_VOTE_INDEX)
+
 # Data steps that a version needs beyond new tables and columns: {version: fn(conn)}.
-DATA_STEPS: dict[int, Callable[[Connection], None]] = {}
+DATA_STEPS: dict[int, Callable[[Connection], None]] = {3: _one_current_vote}
 
 
 def stored_version(conn: Connection) -> int:
@@ -353,4 +402,7 @@ def upgrade_step(conn: Connection, target: int) -> None:
 def create_at(conn: Connection, version: int) -> None:
     """Create an empty schema exactly as it stood at ``version`` (new databases, and tests)."""
     tables_at(version).create_all(conn)
+    for step_version, step in sorted(DATA_STEPS.items()):
+        if step_version <= version:
+            step(conn)
     _set_version(conn, version)
