@@ -1,4 +1,7 @@
-"""reviewkit's app: which pages exist.  Run with ``streamlit run streamlit_app.py``."""
+"""reviewkit's app: which pages exist, and which of them the person here may open.
+
+Run with ``streamlit run streamlit_app.py``.
+"""
 
 import streamlit as st
 
@@ -10,40 +13,59 @@ from reviewkit.ui import (
     evidence_map_page,
     import_page,
     library_page,
+    login_page,
     overview,
     prisma_page,
     records_page,
     screening_page,
+    team_page,
 )
 
 st.set_page_config(page_title="reviewkit", page_icon=":material/library_books:", layout="wide")
 
-navigation = st.navigation({
-    "Review": [
-        st.Page(overview.render, title="Overview", icon=":material/dashboard:",
-                url_path="overview", default=True),
-        st.Page(import_page.render, title="Import", icon=":material/upload_file:",
-                url_path="import"),
-        st.Page(records_page.render, title="Records", icon=":material/table_rows:",
-                url_path="records"),
-        st.Page(dedup_page.render, title="Deduplicate", icon=":material/join:",
-                url_path="deduplicate"),
-    ],
-    "Screening": [
-        st.Page(screening_page.render, title="Screen", icon=":material/rule:", url_path="screen"),
-        st.Page(conflicts_page.render, title="Conflicts", icon=":material/gavel:",
-                url_path="conflicts"),
-        st.Page(prisma_page.render, title="PRISMA diagram", icon=":material/account_tree:",
-                url_path="prisma"),
-    ],
-    "Evidence": [
-        st.Page(evidence_map_page.render, title="Evidence map", icon=":material/bubble_chart:",
-                url_path="evidence-map"),
-        st.Page(approach_page.render, title="Evidence by approach", icon=":material/search:",
-                url_path="evidence-by-approach"),
-        st.Page(library_page.render, title="Local stories", icon=":material/diversity_3:",
-                url_path="library"),
-    ],
-})
-common.sidebar()
+# (section, page, the action a person must be allowed in the chosen review to see it)
+PAGES = [
+    ("Review", st.Page(overview.render, title="Overview", icon=":material/dashboard:",
+                       url_path="overview"), "review.read"),
+    ("Review", st.Page(import_page.render, title="Import", icon=":material/upload_file:",
+                       url_path="import"), "import"),
+    ("Review", st.Page(records_page.render, title="Records", icon=":material/table_rows:",
+                       url_path="records"), "review.read"),
+    ("Review", st.Page(dedup_page.render, title="Deduplicate", icon=":material/join:",
+                       url_path="deduplicate"), "dedup"),
+    ("Screening", st.Page(screening_page.render, title="Screen", icon=":material/rule:",
+                          url_path="screen"), "screen"),
+    ("Screening", st.Page(conflicts_page.render, title="Conflicts", icon=":material/gavel:",
+                          url_path="conflicts"), "screen"),
+    ("Screening", st.Page(prisma_page.render, title="PRISMA diagram",
+                          icon=":material/account_tree:", url_path="prisma"), "review.read"),
+    ("Evidence", st.Page(evidence_map_page.render, title="Evidence map",
+                         icon=":material/bubble_chart:", url_path="evidence-map"),
+     "evidence.read"),
+    ("Evidence", st.Page(approach_page.render, title="Evidence by approach",
+                         icon=":material/search:", url_path="evidence-by-approach"),
+     "evidence.read"),
+    ("Evidence", st.Page(library_page.render, title="Local stories",
+                         icon=":material/diversity_3:", url_path="library"), "library.read"),
+    ("Team", st.Page(team_page.render, title="Team", icon=":material/group:", url_path="team"),
+     "signed_in"),
+]
+
+review = common.sidebar()
+user = common.current_user()
+sections: dict[str, list] = {}
+if common.accounts_on() and user is None:
+    sections["Account"] = [st.Page(login_page.render, title="Log in", icon=":material/login:",
+                                   url_path="login")]
+for section, page, action in PAGES:
+    if action == "signed_in":
+        visible = user is not None
+    else:
+        visible = common.allowed(action, review if action != "review.create" else None)
+    if visible:
+        sections.setdefault(section, []).append(page)
+if review is None and common.allowed("review.create") and not sections.get("Review"):
+    # a researcher with no review yet still needs the Overview to start one
+    sections.setdefault("Review", []).insert(0, PAGES[0][1])
+navigation = st.navigation(sections)
 navigation.run()

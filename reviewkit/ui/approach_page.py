@@ -16,7 +16,7 @@ MIME = {"pdf": "application/pdf", "md": "text/markdown",
 
 
 def render() -> None:
-    review = require_review()
+    review = require_review("evidence.read")
     store = get_store()
     codebook = review_codebook(store, review.id)
     st.title("Evidence by approach")

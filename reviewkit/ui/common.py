@@ -7,6 +7,7 @@ import re
 
 import streamlit as st
 
+from reviewkit import accounts
 from reviewkit.demo import ensure_demo_review
 from reviewkit.store import Review, Store
 
@@ -25,18 +26,69 @@ def md_escape(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~$:<])", r"\\\1", text or "")
 
 
-def current_user() -> str:
-    """The person acting: the local admin until accounts are turned on."""
-    return os.environ.get("REVIEWKIT_USER") or "admin"
+def accounts_on() -> bool:
+    """Whether this install asks people to log in (see reviewkit.accounts)."""
+    return accounts.accounts_enabled(get_store())
 
 
-def sidebar() -> None:
-    """Show the review picker in the sidebar."""
-    reviews = get_store().list_reviews()
+def current_user() -> str | None:
+    """The person acting: the local admin (or ``REVIEWKIT_USER``) while accounts are off;
+    with accounts on, whoever logged in in this browser session (None for a visitor)."""
+    if not accounts_on():
+        return os.environ.get("REVIEWKIT_USER") or "admin"
+    return st.session_state.get("auth_user")
+
+
+def log_in(username: str) -> None:
+    st.session_state["auth_user"] = username
+
+
+def log_out() -> None:
+    st.session_state.pop("auth_user", None)
+    st.session_state.pop("review_name", None)
+
+
+def allowed(action: str, review: Review | None = None) -> bool:
+    """Whether the current user may do ``action`` (in ``review``)."""
+    return accounts.can(get_store(), current_user(), action,
+                        review_id=review.id if review is not None else None)
+
+
+def require_page(action: str, review: Review | None = None) -> None:
+    """Stop the page with a plain message unless the current user may do ``action``."""
+    refusal = accounts.refusal(get_store(), current_user(), action,
+                               review_id=review.id if review is not None else None)
+    if refusal:
+        st.warning(f"{refusal} Ask the review's lead or an admin if you need this.",
+                   icon=":material/lock:")
+        st.stop()
+
+
+def _who_box() -> None:
+    user = current_user()
+    if not accounts_on():
+        return
+    if user is None:
+        st.sidebar.caption("Not logged in: you see the published local stories.")
+        return
+    found = get_store().get_user(user)
+    role = accounts.ROLE_NAMES.get(found.role if found else None, "")
+    st.sidebar.caption(f"Logged in as **{md_escape(user)}** ({role})")
+    if st.sidebar.button("Log out", icon=":material/logout:"):
+        log_out()
+        st.rerun()
+
+
+def sidebar() -> Review | None:
+    """Show who is logged in and the review picker; return the chosen review."""
+    _who_box()
+    reviews = accounts.visible_reviews(get_store(), current_user())
     names = [r.name for r in reviews]
     if not names:
-        st.sidebar.info("No reviews yet: create one on the Overview page.")
-        return
+        if allowed("review.create"):
+            st.sidebar.info("No reviews yet: create one on the Overview page.")
+        st.session_state.pop("review_name", None)
+        return None
     # A page asked for another review: apply it before the picker is drawn.
     if "next_review" in st.session_state:
         st.session_state["review_name"] = st.session_state.pop("next_review")
@@ -45,6 +97,7 @@ def sidebar() -> None:
         st.session_state["review_name"] = names[0]
     st.sidebar.selectbox("Review", names, key="review_name",
                          help="Every page works on the review chosen here.")
+    return current_review()
 
 
 def choose_review(name: str) -> None:
@@ -53,15 +106,26 @@ def choose_review(name: str) -> None:
 
 
 def current_review() -> Review | None:
-    """The review picked in the sidebar, or None when there is none."""
+    """The review picked in the sidebar, or None when there is none (or it is not yours)."""
     name = st.session_state.get("review_name")
-    return get_store().find_review(name) if name else None
+    review = get_store().find_review(name) if name else None
+    if review is not None and accounts_on() and review.id not in {
+            r.id for r in accounts.visible_reviews(get_store(), current_user())}:
+        return None
+    return review
 
 
-def require_review() -> Review:
-    """Return the chosen review, or stop the page with a pointer to the Overview page."""
+def require_review(action: str | None = None) -> Review:
+    """Return the chosen review, or stop the page with a pointer to the Overview page.
+
+    With ``action``, the page also stops, saying why, unless the current user may do it.
+    """
     review = current_review()
     if review is None:
+        if action and not allowed(action):
+            require_page(action)
         st.info("Choose or create a review on the Overview page first.")
         st.stop()
+    if action:
+        require_page(action, review)
     return review

@@ -46,7 +46,7 @@ def _undo() -> None:
 
 
 def render() -> None:
-    review = require_review()
+    review = require_review("dedup")
     store = get_store()
     st.title("Find duplicates")
     st.write("The same study often comes back from several databases, written differently. "

@@ -27,7 +27,7 @@ def _cell_from_point(point: dict, evidence_map) -> tuple[str, str] | None:
 
 
 def render() -> None:
-    review = require_review()
+    review = require_review("evidence.read")
     store = get_store()
     st.title("Evidence map")
     st.write("Each bubble is the set of included studies that tested an approach for an "

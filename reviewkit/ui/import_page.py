@@ -34,7 +34,7 @@ def _column_mapping(key: str, headers: list[str], suggested: dict[str, str]) -> 
 
 
 def render() -> None:
-    review = require_review()
+    review = require_review("import")
     store = get_store()
     st.title("Import search results")
     st.write(f"Add the exports of your database searches to **{review.name}**. reviewkit reads "

@@ -23,7 +23,7 @@ from reviewkit.library import (
     viewer_for,
 )
 from reviewkit.library.pairing import CodedStudy
-from reviewkit.ui.common import current_review, current_user, get_store, md_escape
+from reviewkit.ui.common import allowed, current_review, current_user, get_store, md_escape
 
 FACET_NAMES = {"type": "Kind", "local_authority": "Council area", "place": "Place",
                "approach": "Approach", "outcome": "Outcome", "domain": "Resilience domain"}
@@ -187,6 +187,9 @@ def render() -> None:
     with find:
         _search(codebook)
     with add:
-        _contribute(codebook)
+        if allowed("library.contribute"):
+            _contribute(codebook)
+        else:
+            st.info("Log in as a peer researcher or researcher to add a story to the library.")
     with check:
         _moderate()

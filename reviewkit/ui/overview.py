@@ -7,7 +7,15 @@ import streamlit as st
 
 from reviewkit.errors import ReviewkitError
 from reviewkit.progress import STAGE_NAMES, review_progress
-from reviewkit.ui.common import choose_review, current_review, current_user, get_store, md_escape
+from reviewkit.ui.common import (
+    allowed,
+    choose_review,
+    current_review,
+    current_user,
+    get_store,
+    md_escape,
+    require_page,
+)
 
 
 def _progress(store, review) -> None:
@@ -33,7 +41,10 @@ def render() -> None:
     store = get_store()
     st.title("Overview")
     review = current_review()
+    if review is None and not allowed("review.create"):
+        require_page("review.read")
     if review is not None:
+        require_page("review.read", review)
         st.header(review.name)
         if review.question:
             st.markdown(f"**Question.** {md_escape(review.question)}")
@@ -65,6 +76,8 @@ def render() -> None:
                 "Imported": f"{x.imported_at:%Y-%m-%d %H:%M}", "By": x.imported_by,
             } for x in batches]), hide_index=True)
 
+    if not allowed("review.create"):
+        return
     with st.expander("Start a new review", expanded=review is None):
         with st.form("new_review", clear_on_submit=False):
             name = st.text_input("Name of the review *")

@@ -9,7 +9,7 @@ from reviewkit.ui.common import get_store, require_review
 
 
 def render() -> None:
-    review = require_review()
+    review = require_review("review.read")
     st.title("PRISMA 2020 flow diagram")
     st.write("Every number comes from this review's imports, merged duplicates and final "
              "screening decisions, so the diagram is always up to date.")

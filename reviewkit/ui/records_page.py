@@ -39,7 +39,7 @@ def _detail(record_id: int) -> None:
 
 
 def render() -> None:
-    review = require_review()
+    review = require_review("review.read")
     store = get_store()
     st.title("Records")
     left, right = st.columns([3, 1])

@@ -1,0 +1,409 @@
+"""Accounts, roles and review membership: who may do what.
+
+reviewkit starts as a single-user tool: accounts are *off*, nobody logs in, and whoever runs
+it acts as the local ``admin`` (or the name in ``REVIEWKIT_USER``).  A team turns accounts
+*on* once an admin has a password; from then on every page and every CLI command asks who is
+acting, checks the password, and checks the role:
+
+========================  =========================================================
+role                      may
+========================  =========================================================
+``admin``                 everything, in every review; manages people and accounts
+``researcher``            screen, deduplicate, import, code, read evidence, write
+                          briefs, contribute stories, in the reviews they belong to
+``peer_researcher``       read and search the library, contribute stories
+``commissioner``          read evidence and write briefs; read the library
+(nobody logged in)        the published, public library entries only
+========================  =========================================================
+
+A review's *lead* (a member whose membership role is ``admin``, like the person who created
+the review) may also settle conflicts, unblind, manage the review's members, restore deleted
+items and export the review.  Passwords are hashed with Argon2id (``argon2-cffi``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+
+from reviewkit.errors import NotFoundError, ReviewkitError
+from reviewkit.store import Review, Store, User, _now
+from reviewkit.store.schema import meta, review_members, reviews, users
+
+ROLES = ("admin", "researcher", "peer_researcher", "commissioner")
+ROLE_NAMES = {
+    "admin": "admin",
+    "researcher": "researcher",
+    "peer_researcher": "peer researcher",
+    "commissioner": "commissioner",
+    None: "visitor",
+}
+MEMBER_ROLES = ("admin", "researcher", "peer_researcher", "commissioner")
+
+# What each action means to a person, and who may do it.  ``lead`` means an admin member of
+# the review in question; ``None`` stands for somebody who has not logged in.
+ACTIONS: dict[str, tuple[str, frozenset]] = {
+    "review.read": ("see the records", frozenset({"admin", "researcher"})),
+    "review.create": ("start a review", frozenset({"admin", "researcher"})),
+    "review.manage": ("change the settings and team", frozenset({"admin", "lead"})),
+    "import": ("import files", frozenset({"admin", "researcher"})),
+    "dedup": ("deduplicate records", frozenset({"admin", "researcher"})),
+    "screen": ("screen records", frozenset({"admin", "researcher"})),
+    "conflicts.resolve": ("settle conflicts", frozenset({"admin", "lead"})),
+    "code": ("code studies", frozenset({"admin", "researcher"})),
+    "evidence.read": ("read the evidence",
+                      frozenset({"admin", "researcher", "commissioner"})),
+    "brief": ("write evidence briefs", frozenset({"admin", "researcher", "commissioner"})),
+    "library.read": ("read the library of local stories",
+                     frozenset({"admin", "researcher", "peer_researcher", "commissioner", None})),
+    "library.contribute": ("add stories to the library",
+                           frozenset({"admin", "researcher", "peer_researcher"})),
+    "library.moderate": ("publish or reject contributed stories", frozenset({"admin"})),
+    "audit.read": ("read the audit log", frozenset({"admin", "lead"})),
+    "trash.restore": ("delete or restore items", frozenset({"admin", "lead"})),
+    "archive.export": ("export the review as an archive", frozenset({"admin", "lead"})),
+    "archive.import": ("import a review archive", frozenset({"admin"})),
+    "users.manage": ("manage accounts", frozenset({"admin"})),
+}
+# Actions about one review: a non-admin must be a member of that review to do them.
+REVIEW_ACTIONS = frozenset({
+    "review.read", "review.manage", "import", "dedup", "screen", "conflicts.resolve", "code",
+    "evidence.read", "audit.read", "trash.restore", "archive.export",
+})
+
+_ACCOUNTS_KEY = "accounts"
+_HASHER = PasswordHasher()  # Argon2id with the library's current recommended parameters
+# Verified when a name is unknown, so a wrong name takes as long as a wrong password.
+_DUMMY_HASH = _HASHER.hash("reviewkit: no such user")
+MIN_PASSWORD_LENGTH = 10
+
+
+class PermissionDenied(ReviewkitError):
+    """The acting person may not do this (the message says who, what and where)."""
+
+
+class LoginRequired(ReviewkitError):
+    """Accounts are on and nobody has logged in (or the password was wrong)."""
+
+
+@dataclass(frozen=True)
+class Member:
+    username: str
+    display_name: str
+    user_role: str
+    member_role: str
+
+
+# -- accounts on / off --------------------------------------------------------------------
+
+def accounts_enabled(store: Store) -> bool:
+    """Whether people must log in (a team install) or not (the single-user default)."""
+    with store.read() as conn:
+        value = conn.execute(select(meta.c.value).where(meta.c.key == _ACCOUNTS_KEY)).scalar()
+    return value == "on"
+
+
+def set_accounts(store: Store, on: bool, *, actor: str) -> None:
+    """Turn accounts on or off.  Turning them on needs an admin account with a password."""
+    actor_user = _acting_user(store, actor)
+    if actor_user.role != "admin":
+        raise PermissionDenied(f"{actor} ({ROLE_NAMES[actor_user.role]}) may not turn "
+                               "accounts on or off; only an admin may.")
+    with store.write() as conn:
+        if on:
+            ready = conn.execute(select(users.c.username).where(
+                users.c.role == "admin", users.c.password_hash.is_not(None),
+                users.c.disabled.is_(False))).first()
+            if ready is None:
+                raise ReviewkitError(
+                    "Accounts cannot be turned on yet: no admin has a password, so nobody "
+                    "could log in afterwards. Give an admin a password first "
+                    "(python -m reviewkit user add NAME --role admin).")
+        value = "on" if on else "off"
+        updated = conn.execute(meta.update().where(meta.c.key == _ACCOUNTS_KEY)
+                               .values(value=value))
+        if updated.rowcount == 0:
+            conn.execute(meta.insert().values(key=_ACCOUNTS_KEY, value=value))
+        Store.audit(conn, actor_id=actor_user.id, action=f"accounts.{value}", entity="install",
+                    entity_id="accounts")
+
+
+# -- people -------------------------------------------------------------------------------
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise ReviewkitError(f"Unknown role '{role}': use one of {', '.join(ROLES)}.")
+    return role
+
+
+def _check_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ReviewkitError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    return password
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(_check_password(password))
+
+
+def _acting_user(store: Store, username: str) -> User:
+    user = store.get_user(username)
+    if user is None:
+        if username == "admin" and not accounts_enabled(store):
+            return store.ensure_user("admin")
+        raise NotFoundError(f"There is no user called '{username}'.")
+    return user
+
+
+def create_user(store: Store, username: str, *, role: str, password: str | None = None,
+                display_name: str = "", actor: str) -> User:
+    """Add an account (the password may come later); only an admin may."""
+    require(store, actor, "users.manage")
+    username = " ".join((username or "").split())
+    if not username:
+        raise ReviewkitError("A user name cannot be empty.")
+    _check_role(role)
+    hashed = hash_password(password) if password else None
+    actor_id = _acting_user(store, actor).id
+    with store.write() as conn:
+        if conn.execute(select(users.c.id).where(users.c.username == username)).first():
+            raise ReviewkitError(f"A user called '{username}' already exists.")
+        new_id = conn.execute(users.insert().values(
+            username=username, display_name=display_name or username, role=role,
+            password_hash=hashed, created_at=_now(), disabled=False,
+        )).inserted_primary_key[0]
+        Store.audit(conn, actor_id=actor_id, action="user.create", entity="user",
+                    entity_id=new_id, details={"username": username, "role": role,
+                                               "password_set": bool(hashed)})
+    return store.get_user(username)
+
+
+def _change_user(store: Store, username: str, *, actor: str, action: str, details: dict,
+                 **values) -> User:
+    target = store.get_user(username)
+    if target is None:
+        raise NotFoundError(f"There is no user called '{username}'.")
+    actor_id = _acting_user(store, actor).id
+    with store.write() as conn:
+        conn.execute(users.update().where(users.c.id == target.id).values(**values))
+        if values.get("role", "admin") != "admin" or values.get("disabled"):
+            _keep_one_admin(conn, username)
+        Store.audit(conn, actor_id=actor_id, action=action, entity="user", entity_id=target.id,
+                    details={"username": username, **details})
+    return store.get_user(username)
+
+
+def _keep_one_admin(conn, username: str) -> None:
+    if conn.execute(select(meta.c.value).where(meta.c.key == _ACCOUNTS_KEY)).scalar() != "on":
+        return
+    left = conn.execute(select(users.c.id).where(
+        users.c.role == "admin", users.c.disabled.is_(False),
+        users.c.password_hash.is_not(None))).first()
+    if left is None:
+        raise ReviewkitError(f"'{username}' is the last admin who can log in; make someone "
+                             "else an admin first.")
+
+
+def set_password(store: Store, username: str, password: str, *, actor: str) -> User:
+    """Set a password: one's own, or anyone's for an admin."""
+    if actor != username:
+        require(store, actor, "users.manage")
+    return _change_user(store, username, actor=actor, action="user.password", details={},
+                        password_hash=hash_password(password))
+
+
+def set_role(store: Store, username: str, role: str, *, actor: str) -> User:
+    require(store, actor, "users.manage")
+    old = store.get_user(username)
+    return _change_user(store, username, actor=actor, action="user.role",
+                        details={"old": old.role if old else None, "new": _check_role(role)},
+                        role=role)
+
+
+def set_disabled(store: Store, username: str, disabled: bool, *, actor: str) -> User:
+    """Switch an account off (it can no longer log in; its decisions stay) or back on."""
+    require(store, actor, "users.manage")
+    return _change_user(store, username, actor=actor,
+                        action="user.disable" if disabled else "user.enable", details={},
+                        disabled=disabled)
+
+
+def list_users(store: Store) -> list[tuple[User, bool, bool]]:
+    """Every account with (has a password, is disabled)."""
+    with store.read() as conn:
+        rows = conn.execute(select(users).order_by(users.c.username)).all()
+    return [(User(r.id, r.username, r.display_name, r.role), r.password_hash is not None,
+             bool(r.disabled)) for r in rows]
+
+
+def authenticate(store: Store, username: str, password: str) -> User:
+    """Return the user when the name and password match; raise LoginRequired otherwise.
+
+    The message never says which of the two was wrong.
+    """
+    with store.read() as conn:
+        row = conn.execute(select(users).where(users.c.username == (username or "").strip())
+                           ).first()
+    stored = row.password_hash if row is not None and not row.disabled else None
+    try:
+        _HASHER.verify(stored or _DUMMY_HASH, password or "")
+        ok = stored is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        raise LoginRequired("That user name and password do not match an active account.")
+    if _HASHER.check_needs_rehash(stored):
+        with store.write() as conn:
+            conn.execute(users.update().where(users.c.id == row.id)
+                         .values(password_hash=_HASHER.hash(password)))
+    return User(row.id, row.username, row.display_name, row.role)
+
+
+# -- review membership --------------------------------------------------------------------
+
+def add_member(store: Store, review_id: int, username: str, *, role: str = "researcher",
+               actor: str) -> None:
+    """Add someone to a review's team (or change their role in it)."""
+    require(store, actor, "review.manage", review_id=review_id)
+    if role not in MEMBER_ROLES:
+        raise ReviewkitError(f"Unknown member role '{role}': use one of {', '.join(MEMBER_ROLES)}.")
+    target = store.get_user(username)
+    if target is None:
+        raise NotFoundError(f"There is no user called '{username}'.")
+    actor_id = _acting_user(store, actor).id
+    with store.write() as conn:
+        found = conn.execute(select(review_members.c.role).where(
+            review_members.c.review_id == review_id,
+            review_members.c.user_id == target.id)).first()
+        if found is None:
+            conn.execute(review_members.insert().values(
+                review_id=review_id, user_id=target.id, role=role, added_at=_now()))
+        else:
+            conn.execute(review_members.update().where(
+                review_members.c.review_id == review_id,
+                review_members.c.user_id == target.id).values(role=role))
+        Store.audit(conn, actor_id=actor_id, action="member.add", entity="user",
+                    entity_id=target.id, review_id=review_id,
+                    details={"username": username, "role": role,
+                             "was": found.role if found else None})
+
+
+def remove_member(store: Store, review_id: int, username: str, *, actor: str) -> None:
+    """Take someone off a review's team; their past decisions stay, credited to them."""
+    require(store, actor, "review.manage", review_id=review_id)
+    target = store.get_user(username)
+    if target is None:
+        raise NotFoundError(f"There is no user called '{username}'.")
+    actor_id = _acting_user(store, actor).id
+    with store.write() as conn:
+        found = conn.execute(select(review_members.c.role).where(
+            review_members.c.review_id == review_id,
+            review_members.c.user_id == target.id)).first()
+        if found is None:
+            raise NotFoundError(f"'{username}' is not a member of this review.")
+        conn.execute(review_members.delete().where(
+            review_members.c.review_id == review_id, review_members.c.user_id == target.id))
+        Store.audit(conn, actor_id=actor_id, action="member.remove", entity="user",
+                    entity_id=target.id, review_id=review_id,
+                    details={"username": username, "role": found.role})
+
+
+def members(store: Store, review_id: int) -> list[Member]:
+    with store.read() as conn:
+        rows = conn.execute(select(users.c.username, users.c.display_name, users.c.role,
+                                   review_members.c.role.label("member_role"))
+                            .join(users, users.c.id == review_members.c.user_id)
+                            .where(review_members.c.review_id == review_id)
+                            .order_by(users.c.username)).all()
+    return [Member(r.username, r.display_name, r.role, r.member_role) for r in rows]
+
+
+def _membership(store: Store, user: User, review_id: int) -> str | None:
+    with store.read() as conn:
+        return conn.execute(select(review_members.c.role).where(
+            review_members.c.review_id == review_id,
+            review_members.c.user_id == user.id)).scalar()
+
+
+# -- permission checks --------------------------------------------------------------------
+
+def _who(store: Store, username: str | None) -> User | None:
+    """The acting user, or None for a visitor.  With accounts off, names are taken on trust
+    and the local admin needs no set-up."""
+    if not username:
+        return None
+    user = store.get_user(username)
+    if user is None and not accounts_enabled(store):
+        user = store.ensure_user(username)
+    return user
+
+
+def can(store: Store, username: str | None, action: str, *, review_id: int | None = None
+        ) -> bool:
+    """Whether ``username`` (None: nobody logged in) may do ``action`` (in that review)."""
+    return _refusal(store, username, action, review_id) is None
+
+
+def refusal(store: Store, username: str | None, action: str, *, review_id: int | None = None
+            ) -> str | None:
+    """Why ``username`` may not do ``action`` (a sentence for people), or None when they may."""
+    return _refusal(store, username, action, review_id)
+
+
+def _refusal(store: Store, username: str | None, action: str, review_id: int | None
+             ) -> str | None:
+    if action not in ACTIONS:
+        raise ReviewkitError(f"Unknown action '{action}'.")
+    what, allowed = ACTIONS[action]
+    user = _who(store, username)
+    if user is not None:
+        with store.read() as conn:
+            disabled = conn.execute(select(users.c.disabled).where(users.c.id == user.id)
+                                    ).scalar()
+        if disabled:
+            return f"The account '{user.username}' is switched off, so it may not {what}."
+    role = user.role if user else None
+    if role == "admin":
+        return None
+    who = f"{user.username} ({ROLE_NAMES.get(role, role)})" if user else "A visitor who has not logged in"
+    team_rule = accounts_enabled(store) and review_id is not None and action in REVIEW_ACTIONS
+    member_role = _membership(store, user, review_id) if (user and review_id) else None
+    if team_rule and member_role is None and user is not None:
+        return f"{who} is not a member of {_review_label(store, review_id)}, so may not {what}."
+    if role in allowed or ("lead" in allowed and member_role == "admin"):
+        return None
+    where = f" in {_review_label(store, review_id)}" if review_id else ""
+    return f"{who} may not {what}{where}."
+
+
+def _review_label(store: Store, review_id: int) -> str:
+    with store.read() as conn:
+        name = conn.execute(select(reviews.c.name).where(reviews.c.id == review_id)).scalar()
+    return f"the review '{name}'" if name else f"review {review_id}"
+
+
+def require(store: Store, username: str | None, action: str, *, review_id: int | None = None
+            ) -> None:
+    """Raise PermissionDenied, saying who, what and where, unless the action is allowed."""
+    refusal = _refusal(store, username, action, review_id=review_id)
+    if refusal:
+        raise PermissionDenied(refusal)
+
+
+def visible_reviews(store: Store, username: str | None) -> list[Review]:
+    """The reviews someone may open: all for an admin or with accounts off, else their own."""
+    every = store.list_reviews()
+    if not accounts_enabled(store):
+        return every
+    user = _who(store, username)
+    if user is None:
+        return []
+    if user.role == "admin":
+        return every
+    with store.read() as conn:
+        mine = set(conn.execute(select(review_members.c.review_id).where(
+            review_members.c.user_id == user.id)).scalars())
+    return [r for r in every if r.id in mine]
