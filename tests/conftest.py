@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import itertools
 import os
@@ -103,23 +104,23 @@ def store(database_url):
 ARTIFACTS = ROOT / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """Start the real Streamlit app on loopback with its own database; yield its address."""
+@contextlib.contextmanager
+def running_app(datadir: Path, env: dict | None = None):
+    """Run the real Streamlit app on loopback with its data in ``datadir``; yield its address."""
     import time
     import urllib.request
 
-    datadir = tmp_path_factory.mktemp("app-data")
     port = _free_port()
-    env = dict(os.environ, REVIEWKIT_DATA_DIR=str(datadir), HF_HUB_OFFLINE="1")
-    env.pop("REVIEWKIT_DATABASE_URL", None)
+    environment = dict(os.environ, REVIEWKIT_DATA_DIR=str(datadir), HF_HUB_OFFLINE="1")
+    environment.pop("REVIEWKIT_DATABASE_URL", None)
+    environment.update(env or {})
     log = open(datadir / "streamlit.log", "wb")
     server = subprocess.Popen(
         ["python", "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
          "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -132,10 +133,19 @@ def app_url(tmp_path_factory):
     else:
         server.kill()
         pytest.fail("the Streamlit app did not start: " + (datadir / "streamlit.log").read_text())
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
-    log.close()
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """Start the real Streamlit app on loopback with its own database; yield its address."""
+    with running_app(tmp_path_factory.mktemp("app-data")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -61,12 +61,14 @@ def _members(review) -> None:
 
 
 def _act(step, done: str) -> None:
+    """Run one change; on success show ``done`` above the refreshed tables."""
     try:
         step()
     except ReviewkitError as exc:
         st.error(str(exc))
     else:
-        st.success(done)
+        st.session_state["team_done"] = done
+        st.rerun()
 
 
 def _accounts() -> None:
@@ -122,7 +124,6 @@ def _accounts() -> None:
         if st.button("Turn accounts off (single-user mode)", icon=":material/lock_open:"):
             _act(lambda: accounts.set_accounts(store, False, actor=current_user()),
                  "Accounts are off.")
-            st.rerun()
     else:
         st.write("Accounts are **off**: whoever opens the app acts as the local admin. Give an "
                  "admin a password, then turn accounts on so that a team can share this "
@@ -148,6 +149,8 @@ def _my_password() -> None:
 
 def render() -> None:
     st.title("Team")
+    if "team_done" in st.session_state:
+        st.success(st.session_state.pop("team_done"), icon=":material/check:")
     review = current_review()
     if review is not None and allowed("review.read", review):
         _members(review)

@@ -1,0 +1,144 @@
+"""End to end in headless Chromium, with accounts on: each role sees and can do its own work."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from reviewkit import accounts
+from reviewkit.importing import import_file
+from reviewkit.store import Store
+from tests.conftest import running_app, screenshot
+from tests.test_importing import GOOD_RIS
+
+pytestmark = pytest.mark.browser
+
+PASSWORDS = {"boss": "boss-password-1", "maria": "maria-password-1",
+             "pete": "pete-password-1", "cara": "cara-password-1"}
+ROLES = {"boss": "admin", "maria": "researcher", "pete": "peer_researcher",
+         "cara": "commissioner"}
+ALL_PAGES = ["Overview", "Import", "Records", "Deduplicate", "Screen", "Conflicts",
+             "PRISMA diagram", "Evidence map", "Evidence by approach", "Local stories", "Team"]
+SEES = {
+    None: {"Log in", "Local stories"},
+    "pete": {"Local stories", "Team"},
+    "cara": {"Evidence map", "Evidence by approach", "Local stories", "Team"},
+    "maria": {"Overview", "Import", "Records", "Deduplicate", "Screen", "Conflicts",
+              "PRISMA diagram", "Evidence map", "Evidence by approach", "Local stories", "Team"},
+}
+
+
+@pytest.fixture(scope="module")
+def team_app(tmp_path_factory):
+    """The app on a database with one review, four accounts, and accounts switched on."""
+    datadir = tmp_path_factory.mktemp("team-app")
+    store = Store(f"sqlite:///{datadir / 'reviewkit.sqlite'}")
+    for name, role in ROLES.items():
+        accounts.create_user(store, name, role=role, password=PASSWORDS[name], actor="admin")
+    review = store.create_review("Community connectors", actor="boss",
+                                 question="Do community connectors reduce loneliness?")
+    import_file(store, review, GOOD_RIS.encode(), "scopus.ris", actor="boss")
+    accounts.add_member(store, review.id, "maria", actor="boss")
+    accounts.add_member(store, review.id, "cara", role="commissioner", actor="boss")
+    accounts.set_accounts(store, True, actor="boss")
+    store.close()
+    with running_app(datadir, env={"REVIEWKIT_NO_DEMO": "1"}) as url:
+        yield TeamApp(url, f"sqlite:///{datadir / 'reviewkit.sqlite'}")
+
+
+@dataclass(frozen=True)
+class TeamApp:
+    url: str  # the app's address
+    database: str  # its database URL
+
+
+@pytest.fixture
+def tab(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+def _log_in(tab, url: str, who: str, password: str | None = None) -> None:
+    tab.goto(url)
+    tab.get_by_role("heading", name="Log in").wait_for(timeout=120_000)
+    tab.get_by_label("User name").fill(who)
+    tab.get_by_label("Password", exact=True).fill(password or PASSWORDS[who])
+    tab.get_by_role("button", name="Log in").click()
+
+
+def _pages_in_menu(tab) -> set[str]:
+    nav = tab.get_by_test_id("stSidebarNav")
+    nav.wait_for()
+    return {name for name in [*ALL_PAGES, "Log in"]
+            if nav.get_by_role("link", name=name, exact=True).count()}
+
+
+def test_a_visitor_sees_the_login_and_the_published_stories_only(tab, team_app):
+    tab.goto(team_app.url)
+    tab.get_by_role("heading", name="Log in").wait_for(timeout=120_000)
+    assert _pages_in_menu(tab) == SEES[None]
+    tab.goto(f"{team_app.url}/screen")  # typing the address of a page one may not open
+    tab.get_by_role("heading", name="Log in").wait_for()
+    # the page is not in a visitor's app at all: Streamlit says so and shows the login
+    tab.get_by_role("dialog").get_by_text("Page not found").wait_for()
+    tab.keyboard.press("Escape")
+    assert tab.get_by_text("Screened by you").count() == 0
+    tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Local stories").click()
+    tab.get_by_role("heading", name="Local stories").wait_for()
+    tab.get_by_role("tab", name="Add your story").click()
+    tab.get_by_text("Log in as a peer researcher or researcher to add a story").wait_for()
+    screenshot(tab, "roles-visitor")
+
+
+def test_a_wrong_password_is_refused_plainly(tab, team_app):
+    _log_in(tab, team_app.url, "maria", "not-her-password")
+    tab.get_by_text("That user name and password do not match an active account.").wait_for()
+    assert _pages_in_menu(tab) == SEES[None]
+
+
+@pytest.mark.parametrize("who", ["pete", "cara", "maria"])
+def test_each_role_sees_its_own_pages(tab, team_app, who):
+    _log_in(tab, team_app.url, who)
+    tab.get_by_text(f"Logged in as {who}").wait_for()
+    assert _pages_in_menu(tab) == SEES[who]
+    screenshot(tab, f"roles-{who}")
+
+
+def test_a_researcher_screens_and_a_commissioner_reads_the_evidence(tab, team_app, browser):
+    _log_in(tab, team_app.url, "maria")
+    tab.get_by_text("Logged in as maria").wait_for()
+    tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Screen").click()
+    tab.get_by_text("Screened by you").wait_for(timeout=120_000)
+    tab.get_by_role("button", name=re.compile("Include")).first.click()
+    tab.get_by_text(re.compile(r"1\s*/\s*2")).first.wait_for()
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    other = context.new_page()
+    other.set_default_timeout(60_000)
+    _log_in(other, team_app.url, "cara")
+    other.get_by_text("Logged in as cara").wait_for()
+    other.get_by_test_id("stSidebarNav").get_by_role("link", name="Evidence by approach").click()
+    other.get_by_role("heading", name="Evidence by approach").wait_for()
+    assert other.get_by_text("Screened by you").count() == 0
+    context.close()
+
+
+def test_the_admin_adds_a_member_on_the_team_page(tab, team_app):
+    _log_in(tab, team_app.url, "boss")
+    tab.get_by_text("Logged in as boss").wait_for()
+    tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Team").click()
+    tab.get_by_role("heading", name="Team of Community connectors").wait_for()
+    form = tab.get_by_test_id("stForm").filter(has_text="Add a person")
+    form.get_by_role("combobox").first.click()
+    tab.get_by_role("option", name="pete").click()
+    form.get_by_role("button", name="Add to the team").click()
+    tab.get_by_text("pete added to the team.").wait_for()
+    screenshot(tab, "team")
+    store = Store(team_app.database)
+    assert "pete" in {m.username for m in accounts.members(store, store.list_reviews()[0].id)}
+    assert [e.actor for e in store.audit_entries() if e.action == "member.add"][0] == "boss"
