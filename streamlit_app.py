@@ -7,6 +7,7 @@ import streamlit as st
 
 from reviewkit.ui import (
     approach_page,
+    backup_page,
     common,
     conflicts_page,
     dedup_page,
@@ -49,6 +50,8 @@ PAGES = [
                          icon=":material/diversity_3:", url_path="library"), "library.read"),
     ("Team", st.Page(team_page.render, title="Team", icon=":material/group:", url_path="team"),
      "signed_in"),
+    ("Team", st.Page(backup_page.render, title="Backup and move", icon=":material/archive:",
+                     url_path="backup"), "archive.export"),
 ]
 
 review = common.sidebar()
@@ -60,6 +63,8 @@ if common.accounts_on() and user is None:
 for section, page, action in PAGES:
     if action == "signed_in":
         visible = user is not None
+    elif action == "archive.export":
+        visible = common.allowed(action, review) or common.allowed("archive.import")
     else:
         visible = common.allowed(action, review if action != "review.create" else None)
     if visible:

@@ -20,7 +20,8 @@ PASSWORDS = {"boss": "boss-password-1", "maria": "maria-password-1",
 ROLES = {"boss": "admin", "maria": "researcher", "pete": "peer_researcher",
          "cara": "commissioner"}
 ALL_PAGES = ["Overview", "Import", "Records", "Deduplicate", "Screen", "Conflicts",
-             "PRISMA diagram", "Evidence map", "Evidence by approach", "Local stories", "Team"]
+             "PRISMA diagram", "Evidence map", "Evidence by approach", "Local stories", "Team",
+             "Backup and move", "Audit"]
 SEES = {
     None: {"Log in", "Local stories"},
     "pete": {"Local stories", "Team"},

@@ -8,7 +8,14 @@ import streamlit as st
 
 from reviewkit.archive import archive_counts, export_review, import_review, read_manifest
 from reviewkit.errors import ReviewkitError
-from reviewkit.ui.common import choose_review, current_review, current_user, get_store, md_escape
+from reviewkit.ui.common import (
+    allowed,
+    choose_review,
+    current_review,
+    current_user,
+    get_store,
+    md_escape,
+)
 
 _READY = "backup_ready"  # (review id, file name, archive bytes) prepared for download
 
@@ -79,6 +86,11 @@ def render() -> None:
     if actor is None:
         st.info("Log in to download or import reviews.")
         return
-    _download_section(actor)
-    st.divider()
-    _import_section(actor)
+    review = current_review()
+    if review is not None and allowed("archive.export", review):
+        _download_section(actor)
+    elif review is not None:
+        st.info("Only the review's lead or an admin can download the whole review.")
+    if allowed("archive.import"):
+        st.divider()
+        _import_section(actor)
