@@ -6,6 +6,7 @@ import hashlib
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -22,6 +23,11 @@ MAX_PDF_MB = 60
 MAX_UNPACKED_MB = 1024
 MAX_COMPRESSION_RATIO = 200
 TITLE_MATCH = 92  # rapidfuzz score needed to match a PDF to a record by title alone
+# What zipfile raises on a damaged or unsupported archive, besides BadZipFile: a corrupt deflate
+# stream (zlib.error), an encrypted member (RuntimeError), an unknown method or version
+# (NotImplementedError), offsets pointing outside the file (ValueError, EOFError, OSError).
+_DAMAGED_ZIP = (zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError, ValueError,
+                EOFError, OSError)
 
 _WORDS = re.compile(r"[^\w]+")
 
@@ -74,7 +80,7 @@ def safe_pdf_entries(data: bytes, *, filename: str = "upload.zip") -> list[tuple
     """Unpack the PDFs of a zip in memory, refusing zip bombs and ignoring unsafe paths."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except _DAMAGED_ZIP:
         raise FormatError("this is not a readable zip archive", file=filename) from None
     infos = [i for i in archive.infolist() if not i.is_dir()]
     if len(infos) > MAX_ZIP_ENTRIES:
@@ -93,9 +99,14 @@ def safe_pdf_entries(data: bytes, *, filename: str = "upload.zip") -> list[tuple
         if info.file_size > MAX_PDF_MB * 1024 * 1024 or ratio > MAX_COMPRESSION_RATIO:
             raise FormatError(f"'{path.name}' inside the zip is suspiciously large when unpacked "
                               "(a possible zip bomb); nothing was attached", file=filename)
-        with archive.open(info) as handle:
-            # read one byte past the declared size, in case the header lies
-            content = handle.read(info.file_size + 1)
+        try:
+            with archive.open(info) as handle:
+                # read one byte past the declared size, in case the header lies
+                content = handle.read(info.file_size + 1)
+        except _DAMAGED_ZIP as exc:
+            raise FormatError(f"'{path.name}' inside the zip cannot be unpacked ({exc}); the "
+                              "archive is damaged or encrypted, nothing was attached",
+                              file=filename) from None
         if len(content) > info.file_size:
             raise FormatError(f"'{path.name}' inside the zip is larger than its header says; "
                               "nothing was attached", file=filename)

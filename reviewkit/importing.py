@@ -15,6 +15,8 @@ from reviewkit.errors import FormatError, ReviewkitError
 from reviewkit.formats.tabular import sniff_delimiter
 from reviewkit.records import Record
 from reviewkit.store import Batch, Review, Store, duplicate_import_error
+from reviewkit.store.schema import import_batches as batch_table
+from reviewkit.store.schema import records as record_table
 
 # Larger files are refused before they are read: a real database export is rarely over a few
 # megabytes per thousand records, and a runaway upload must not take the server down.
@@ -49,6 +51,37 @@ def check_size(data: bytes, filename: str, *, max_mb: float | None = MAX_IMPORT_
             file=filename)
 
 
+def _length_limits(table) -> dict[str, int]:
+    return {column.name: column.type.length for column in table.columns
+            if getattr(column.type, "length", None)}
+
+
+# Columns of bounded length.  PostgreSQL refuses a longer value (SQLite would store it), so a
+# file is checked against them before anything is stored, the same way on both.
+_RECORD_LIMITS = _length_limits(record_table)
+_BATCH_LIMITS = _length_limits(batch_table)
+
+
+def check_lengths(parsed: list[Record], filename: str) -> None:
+    """Refuse a file whose records hold a value too long for its field, naming the record."""
+    for number, record in enumerate(parsed, 1):
+        for name, limit in _RECORD_LIMITS.items():
+            value = getattr(record, name, None)
+            if isinstance(value, str) and len(value) > limit:
+                raise FormatError(
+                    f"the {name.replace('_', ' ')} is {len(value):,} characters long, but at most "
+                    f"{limit} fit; the columns of the file may be shifted or mapped wrongly",
+                    file=filename, record=number)
+
+
+def _check_batch_lengths(filename: str, **values: str) -> None:
+    for name, value in (("filename", filename), *values.items()):
+        limit = _BATCH_LIMITS.get(name)
+        if limit and len(value) > limit:
+            raise FormatError(f"the {name.replace('_', ' ')} is {len(value):,} characters long; "
+                              f"at most {limit} fit", file=filename[:200])
+
+
 def table_headers(data: bytes, filename: str, format: str) -> list[str]:
     """Return the header row of a CSV or TSV file."""
     text = formats.decode_bytes(data, filename=filename)
@@ -62,7 +95,7 @@ def guess_database(parsed: list[Record], filename: str, format: str) -> str:
     named = Counter(r.database for r in parsed if r.database)
     if named:
         return named.most_common(1)[0][0]
-    return _DATABASE_BY_FORMAT.get(format, Path(filename).stem)
+    return _DATABASE_BY_FORMAT.get(format, Path(filename).stem)[:_BATCH_LIMITS["database_name"]]
 
 
 def preview_file(data: bytes, filename: str, *, format: str | None = None,
@@ -77,6 +110,7 @@ def preview_file(data: bytes, filename: str, *, format: str | None = None,
         if column_map is None:
             column_map = formats.suggest_column_map(headers)
     parsed = formats.read_records(data, filename=filename, format=format, column_map=column_map)
+    check_lengths(parsed, filename)
     return Preview(filename=filename, format=format, records=parsed, headers=headers,
                    column_map=dict(column_map or {}),
                    database_name=guess_database(parsed, filename, format))
@@ -92,6 +126,7 @@ def import_file(store: Store, review: Review, data: bytes, filename: str, *,
     another ReviewkitError; in every case the database is left exactly as it was.
     """
     check_size(data, filename, max_mb=max_mb)
+    _check_batch_lengths(filename, database_name=database_name, search_date=search_date)
     digest = hashlib.sha256(data).hexdigest()
     earlier = store.find_batch(review.id, digest)
     if earlier is not None:

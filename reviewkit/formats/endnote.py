@@ -31,6 +31,10 @@ def read_endnote_xml(text: str, *, filename: str = "") -> list[Record]:
                           "accept in an EndNote export", file=filename)
     try:
         root = ET.fromstring(text)
+    except UnicodeEncodeError:
+        # Only text that never came from bytes can hold a lone surrogate; say so, not crash.
+        raise FormatError("the XML holds characters that are not valid Unicode (lone "
+                          "surrogates); re-save the file as UTF-8", file=filename) from None
     except ET.ParseError as exc:
         line, column = exc.position
         reason = str(exc).split(":")[0]

@@ -79,11 +79,14 @@ def clean_record(record: Record) -> Record:
     record.year = parse_year(record.year)
     if record.record_type not in RECORD_TYPES:
         record.record_type = record_type_from_words(record.record_type)
-    extra = {}
+    extra: dict[str, list[str]] = {}
     for tag, values in record.extra.items():
         kept = _clean_list(values)
         if kept:
-            extra[tag] = kept
+            # A CSV header or BibTeX field name can carry control characters too; a name
+            # left empty by cleaning still needs a key.
+            key = tag if tag.isprintable() else (clean(tag) or "unnamed field")
+            extra.setdefault(key, []).extend(kept)
     record.extra = extra
     return record
 

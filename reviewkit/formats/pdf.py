@@ -20,6 +20,10 @@ from reviewkit.records import Record, normalize_doi, parse_year
 # Fewer letters than this in the whole file means there is no text layer, only page images.
 _MIN_TEXT_LETTERS = 40
 _SPACE_RE = re.compile(r"\s+")
+# Control characters (other than those _SPACE_RE turns into spaces) and lone surrogates, which a
+# damaged text layer can yield: PostgreSQL refuses NUL in text, and no driver can encode a lone
+# surrogate.
+_UNSTORABLE_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _JUNK_TITLE = re.compile(
     r"^(untitled|microsoft word|title|document\d*|slide \d+|\S+\.(docx?|pdf|tex|dvi|indd|rtf))"
@@ -57,7 +61,7 @@ def read_pdf(data: bytes, *, filename: str = "") -> list[Record]:
     except Exception as exc:  # pypdf raises many kinds of error on damaged files
         raise FormatError(f"the PDF is damaged and its text cannot be read ({exc})",
                           file=filename) from None
-    full_text = _SPACE_RE.sub(" ", " ".join(texts)).strip()
+    full_text = _SPACE_RE.sub(" ", _UNSTORABLE_RE.sub("", " ".join(texts))).strip()
     if len(_LETTER_RE.findall(full_text[:5000])) < _MIN_TEXT_LETTERS:
         raise FormatError("the PDF has no text to extract (it is probably a scanned image); "
                           "run it through OCR first", file=filename)
