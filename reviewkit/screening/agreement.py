@@ -11,7 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from reviewkit.store import Decision
+from sqlalchemy import select
+
+from reviewkit.store import Decision, Review, Store
+from reviewkit.store.schema import review_members, users
 
 # The order a record's state is shown in, and the words used for it.
 STATES = {
@@ -131,3 +134,51 @@ def agreement(decisions: Iterable[Decision]) -> list[Agreement]:
         out.append(Agreement(first, second, len(pairs), sum(a == b for a, b in pairs),
                              cohens_kappa(pairs)))
     return out
+
+
+# -- blinding -----------------------------------------------------------------------------
+#
+# With two reviewers per record, each votes without seeing the other's calls: the review is
+# blinded by default, and only its lead (or an admin) sees the other votes and the conflicts
+# until the lead unblinds it.
+
+
+def is_blinded(review: Review) -> bool:
+    """Whether reviewers see only their own votes (default: when two votes per record are needed)."""
+    required = int(review.settings.get("reviewers_required", 1))
+    return bool(review.settings.get("blind", required >= 2))
+
+
+def is_review_lead(store: Store, review_id: int, username: str) -> bool:
+    """An admin of the whole install, or a member whose role in this review is admin (its lead)."""
+    with store.read() as conn:
+        role = conn.execute(select(users.c.role).where(users.c.username == username)).scalar()
+        if role is None:
+            return False
+        if role == "admin":
+            return True
+        membership = conn.execute(
+            select(review_members.c.role).join(users, users.c.id == review_members.c.user_id)
+            .where(review_members.c.review_id == review_id, users.c.username == username)
+        ).scalar()
+    return membership == "admin"
+
+
+def conflicts_visible(store: Store, review: Review, username: str) -> bool:
+    """Whether ``username`` may see other reviewers' votes and the conflicts in this review."""
+    return not is_blinded(review) or is_review_lead(store, review.id, username)
+
+
+def visible_decisions(store: Store, review: Review, decisions: Iterable[Decision],
+                      username: str) -> list[Decision]:
+    """The decisions ``username`` may see: all of them, or only their own votes while blinded."""
+    if conflicts_visible(store, review, username):
+        return list(decisions)
+    return [d for d in decisions if d.reviewer == username and d.kind == "vote"]
+
+
+def set_blinded(store: Store, review: Review, blinded: bool, *, actor: str) -> Review:
+    """Blind or unblind a review (the change is logged with who made it)."""
+    fresh = store.review_by_id(review.id)  # keep settings another page changed meanwhile
+    return store.update_review(review.id, actor=actor,
+                               settings={**fresh.settings, "blind": bool(blinded)})

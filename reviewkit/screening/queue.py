@@ -11,8 +11,11 @@ import random
 import threading
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from reviewkit.screening.agreement import record_statuses
 from reviewkit.store import Review, Store
+from reviewkit.store.schema import review_members, users
 
 TA, FT = "title_abstract", "full_text"
 
@@ -152,3 +155,48 @@ def to_screen(store: Store, review: Review, stage: str, reviewer: str) -> set[in
     statuses = record_statuses(decisions, ids, reviewers_required=required)
     return {rid for rid, s in statuses.items()
             if s.state in ("unscreened", "waiting") and reviewer not in s.votes}
+
+
+def split_screening(review: Review) -> bool:
+    """Whether the review hands each record to one reviewer at a time (its setting)."""
+    return bool(review.settings.get("split_screening", False))
+
+
+def screening_order(pending: set[int], *, ranked: list[int], mode: str = "ranked",
+                    seed: int = 0) -> list[int]:
+    """Every pending record, best first: by ranking, or shuffled with a seed."""
+    if mode == "random":
+        pool = sorted(pending)
+        random.Random(seed + len(pool)).shuffle(pool)
+        return pool
+    order = [rid for rid in dict.fromkeys(ranked) if rid in pending]
+    return order + sorted(pending - set(order))
+
+
+def next_for(store: Store, review: Review, stage: str, reviewer: str, pending: set[int], *,
+             ranked: list[int], mode: str = "ranked", seed: int = 0) -> int | None:
+    """The record to show this reviewer next.
+
+    With split screening it comes through a hand-out, so no two reviewers get the same record
+    at the same time; otherwise it is simply the best of ``pending``.
+    """
+    if not split_screening(review):
+        return next_record(pending, ranked=ranked, mode=mode, seed=seed)
+    required = int(review.settings.get("reviewers_required", 1))
+    return store.claim_next(review.id, stage, reviewer,
+                            screening_order(pending, ranked=ranked, mode=mode, seed=seed),
+                            votes_needed=required)
+
+
+def screening_team(store: Store, review: Review) -> list[str]:
+    """Who shares the screening: the review's members who screen, anyone who has voted, and
+    anyone holding a record just now."""
+    with store.read() as conn:
+        members = set(conn.execute(
+            select(users.c.username).join(review_members, review_members.c.user_id == users.c.id)
+            .where(review_members.c.review_id == review.id,
+                   review_members.c.role.in_(("admin", "researcher")))).scalars())
+    voters = {d.reviewer for stage in (TA, FT)
+              for d in store.current_decisions(review.id, stage=stage) if d.kind == "vote"}
+    holders = {h.reviewer for stage in (TA, FT) for h in store.hand_outs(review.id, stage)}
+    return sorted(members | voters | holders)

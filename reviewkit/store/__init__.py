@@ -8,16 +8,20 @@ transaction, and every change writes who made it to the append-only audit log.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import (
     Connection,
     String,
     and_,
+    case,
     cast,
     create_engine,
     event,
@@ -25,7 +29,10 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 
 from reviewkit.errors import DuplicateImportError, NotFoundError, ReviewkitError
@@ -40,6 +47,7 @@ from reviewkit.store.schema import (
     import_batches,
     records,
     reviews,
+    screening_assignments,
     users,
 )
 
@@ -47,6 +55,7 @@ __all__ = [
     "AuditEntry",
     "Batch",
     "Decision",
+    "HandOut",
     "Review",
     "SCHEMA_VERSION",
     "Store",
@@ -153,6 +162,17 @@ class AuditEntry:
     entity: str
     entity_id: str
     details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HandOut:
+    """A record handed to one reviewer when a review splits screening between reviewers."""
+
+    record_id: int
+    stage: str
+    reviewer: str
+    assigned_at: datetime
+    expires_at: datetime
 
 
 def _engine_for(url: str) -> Engine:
@@ -320,7 +340,12 @@ class Store:
             raise ReviewkitError("A review needs a name.")
         actor_id = self._user_id(actor)
         with self.write() as conn:
-            if conn.execute(select(reviews.c.id).where(reviews.c.name == name)).first():
+            same = conn.execute(select(reviews.c.id, reviews.c.deleted_at)
+                                .where(reviews.c.name == name)).first()
+            if same is not None and same.deleted_at is not None:
+                raise ReviewkitError(f"A review called '{name}' already exists but is deleted: "
+                                     f"restore it (review id {same.id}) or choose another name.")
+            if same is not None:
                 raise ReviewkitError(f"A review called '{name}' already exists.")
             review_id = conn.execute(reviews.insert().values(
                 name=name, question=question, inclusion_criteria=inclusion_criteria,
@@ -473,7 +498,8 @@ class Store:
         with self.read() as conn:
             return set(conn.execute(select(fulltexts.c.record_id).join(
                 records, records.c.id == fulltexts.c.record_id).where(
-                records.c.review_id == review_id, fulltexts.c.deleted_at.is_(None))).scalars())
+                records.c.review_id == review_id, records.c.deleted_at.is_(None),
+                fulltexts.c.deleted_at.is_(None))).scalars())
 
     def attach_file_content(self, record_id: int, content: bytes) -> None:
         """Keep the original bytes of a full-text file next to its extracted text."""
@@ -488,13 +514,16 @@ class Store:
         clauses = [records.c.review_id == review_id, records.c.deleted_at.is_(None)]
         if search and search.strip():
             for word in search.split():
-                pattern = f"%{word}%"
-                clauses.append(or_(
-                    records.c.title.ilike(pattern), records.c.abstract.ilike(pattern),
-                    records.c.journal.ilike(pattern), records.c.doi.ilike(pattern),
-                    cast(records.c.authors, String).ilike(pattern),
-                    cast(records.c.keywords, String).ilike(pattern),
-                ))
+                # A typed % or _ means that character, not LIKE's wildcard; control characters
+                # (PostgreSQL refuses NUL) can never match stored text, which has none.
+                word = "".join(ch for ch in word if ch.isprintable())
+                if not word:
+                    continue
+                literal = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                pattern = f"%{literal}%"
+                clauses.append(or_(*(column.ilike(pattern, escape="\\") for column in (
+                    records.c.title, records.c.abstract, records.c.journal, records.c.doi,
+                    cast(records.c.authors, String), cast(records.c.keywords, String)))))
         return and_(*clauses)
 
     def count_records(self, review_id: int, *, search: str | None = None) -> int:
@@ -545,12 +574,16 @@ class Store:
                 records.c.duplicate_of.is_not(None))).scalar_one()
 
     def counts_by_source(self, review_id: int) -> list[tuple[str, int]]:
-        """Return (database name, records identified) per source, for PRISMA's first box."""
+        """Return (database name, records identified) per source, for PRISMA's first box.
+
+        Deleted imports and deleted records do not count.
+        """
         name = func.coalesce(func.nullif(import_batches.c.database_name, ""),
                              import_batches.c.filename)
-        query = (select(name.label("source"), func.sum(import_batches.c.record_count))
+        query = (select(name.label("source"), func.count(records.c.id))
+                 .join(records, records.c.batch_id == import_batches.c.id)
                  .where(import_batches.c.review_id == review_id,
-                        import_batches.c.deleted_at.is_(None))
+                        import_batches.c.deleted_at.is_(None), records.c.deleted_at.is_(None))
                  .group_by(name).order_by(name))
         with self.read() as conn:
             return [(source, int(total)) for source, total in conn.execute(query)]
@@ -606,8 +639,13 @@ class Store:
                                 "merges": {str(k): v for k, v in merges.items()}})
 
     def duplicate_pairs(self, review_id: int, *, status: str | None = None) -> list[dict]:
-        """Return scored pairs (optionally of one status) as plain dicts."""
-        query = select(duplicate_pairs).where(duplicate_pairs.c.review_id == review_id)
+        """Return scored pairs (optionally of one status) as plain dicts; pairs with a
+        deleted record are left out."""
+        live = select(records.c.id).where(records.c.review_id == review_id,
+                                          records.c.deleted_at.is_(None))
+        query = select(duplicate_pairs).where(duplicate_pairs.c.review_id == review_id,
+                                              duplicate_pairs.c.left_id.in_(live),
+                                              duplicate_pairs.c.right_id.in_(live))
         if status:
             query = query.where(duplicate_pairs.c.status == status)
         with self.read() as conn:
@@ -689,23 +727,38 @@ class Store:
         if decision not in DECISIONS:
             raise ReviewkitError(f"Unknown decision '{decision}' (use one of {', '.join(DECISIONS)}).")
         reviewer_id = self._user_id(reviewer)
-        now = _now()
-        with self.write() as conn:
-            review_id = _review_of(conn, record_id)
-            conn.execute(decisions.update().where(
-                decisions.c.record_id == record_id, decisions.c.stage == stage,
-                decisions.c.reviewer_id == reviewer_id, decisions.c.kind == kind,
-                decisions.c.superseded_at.is_(None),
-            ).values(superseded_at=now))
-            decision_id = conn.execute(decisions.insert().values(
-                review_id=review_id, record_id=record_id, stage=stage, reviewer_id=reviewer_id,
-                decision=decision, kind=kind, reason=reason, note=note, created_at=now,
-            )).inserted_primary_key[0]
-            self.audit(conn, actor_id=reviewer_id, action=f"decision.{'resolve' if kind == 'resolution' else 'add'}",
-                       entity="record", entity_id=record_id, review_id=review_id,
-                       details={"stage": stage, "decision": decision, "reason": reason,
-                                "decision_id": decision_id})
-        return Decision(decision_id, record_id, stage, reviewer, decision, reason, note, now, kind)
+
+        def save() -> Decision:
+            now = _now()
+            with self.write() as conn:
+                review_id = _review_of(conn, record_id)
+                conn.execute(decisions.update().where(
+                    decisions.c.record_id == record_id, decisions.c.stage == stage,
+                    decisions.c.reviewer_id == reviewer_id, decisions.c.kind == kind,
+                    decisions.c.superseded_at.is_(None),
+                ).values(superseded_at=now))
+                decision_id = conn.execute(decisions.insert().values(
+                    review_id=review_id, record_id=record_id, stage=stage,
+                    reviewer_id=reviewer_id, decision=decision, kind=kind, reason=reason,
+                    note=note, created_at=now,
+                )).inserted_primary_key[0]
+                if kind == "vote":
+                    # answering a hand-out completes it
+                    conn.execute(screening_assignments.delete().where(
+                        screening_assignments.c.review_id == review_id,
+                        screening_assignments.c.stage == stage,
+                        screening_assignments.c.record_id == record_id,
+                        screening_assignments.c.reviewer_id == reviewer_id))
+                self.audit(conn, actor_id=reviewer_id, action=f"decision.{'resolve' if kind == 'resolution' else 'add'}",
+                           entity="record", entity_id=record_id, review_id=review_id,
+                           details={"stage": stage, "decision": decision, "reason": reason,
+                                    "decision_id": decision_id})
+            return Decision(decision_id, record_id, stage, reviewer, decision, reason, note,
+                            now, kind)
+
+        # Two tabs saving at once: the later one meets the first one's standing decision in
+        # the unique index, and simply runs again, now superseding it.
+        return _retrying(save)
 
     def undo_decision(self, record_id: int, *, stage: str, reviewer: str) -> Decision | None:
         """Withdraw a reviewer's current decision and bring back the one it replaced, if any.
@@ -713,41 +766,229 @@ class Store:
         Returns the decision now standing (None when the record is unscreened again).
         """
         reviewer_id = self._user_id(reviewer)
-        now = _now()
         mine = (decisions.c.record_id == record_id, decisions.c.stage == stage,
                 decisions.c.reviewer_id == reviewer_id, decisions.c.kind == "vote")
-        with self.write() as conn:
-            current = conn.execute(select(decisions).where(
-                *mine, decisions.c.superseded_at.is_(None))).first()
-            if current is None:
-                return None
-            conn.execute(decisions.update().where(decisions.c.id == current.id)
-                         .values(superseded_at=now, undone_at=now))
-            previous = conn.execute(select(decisions).where(
-                *mine, decisions.c.id < current.id, decisions.c.undone_at.is_(None))
-                .order_by(decisions.c.id.desc()).limit(1)).first()
-            restored = None
-            if previous is not None:
-                conn.execute(decisions.update().where(decisions.c.id == previous.id)
-                             .values(superseded_at=None))
-                restored = Decision(previous.id, record_id, stage, reviewer, previous.decision,
-                                    previous.reason, previous.note, previous.created_at)
-            self.audit(conn, actor_id=reviewer_id, action="decision.undo", entity="record",
-                       entity_id=record_id, review_id=current.review_id,
-                       details={"stage": stage, "withdrawn": current.decision,
-                                "restored": restored.decision if restored else None})
-        return restored
+
+        def withdraw() -> Decision | None:
+            now = _now()
+            with self.write() as conn:
+                current = conn.execute(select(decisions).where(
+                    *mine, decisions.c.superseded_at.is_(None))).first()
+                if current is None:
+                    return None
+                withdrawn = conn.execute(decisions.update().where(
+                    decisions.c.id == current.id, decisions.c.superseded_at.is_(None))
+                    .values(superseded_at=now, undone_at=now))
+                if withdrawn.rowcount != 1:
+                    # another tab changed this decision meanwhile: look again from the start
+                    raise _WriteRace("the decision changed while it was being undone")
+                previous = conn.execute(select(decisions).where(
+                    *mine, decisions.c.id < current.id, decisions.c.undone_at.is_(None))
+                    .order_by(decisions.c.id.desc()).limit(1)).first()
+                restored = None
+                if previous is not None:
+                    conn.execute(decisions.update().where(decisions.c.id == previous.id)
+                                 .values(superseded_at=None))
+                    restored = Decision(previous.id, record_id, stage, reviewer,
+                                        previous.decision, previous.reason, previous.note,
+                                        previous.created_at)
+                self.audit(conn, actor_id=reviewer_id, action="decision.undo", entity="record",
+                           entity_id=record_id, review_id=current.review_id,
+                           details={"stage": stage, "withdrawn": current.decision,
+                                    "restored": restored.decision if restored else None})
+            return restored
+
+        return _retrying(withdraw)
 
     def current_decisions(self, review_id: int, *, stage: str) -> list[Decision]:
         """Return every reviewer's standing decision at a stage."""
         query = (select(decisions, users.c.username)
                  .join(users, users.c.id == decisions.c.reviewer_id)
+                 .join(records, records.c.id == decisions.c.record_id)
                  .where(decisions.c.review_id == review_id, decisions.c.stage == stage,
-                        decisions.c.superseded_at.is_(None))
+                        decisions.c.superseded_at.is_(None), records.c.deleted_at.is_(None))
                  .order_by(decisions.c.id))
         with self.read() as conn:
             return [Decision(r.id, r.record_id, r.stage, r.username, r.decision, r.reason,
                              r.note, r.created_at, r.kind) for r in conn.execute(query)]
+
+    # -- split screening: hand-outs ------------------------------------------------------
+
+    def claim_next(self, review_id: int, stage: str, reviewer: str, candidates: Sequence[int],
+                   *, lease_minutes: float = 30, votes_needed: int = 1) -> int | None:
+        """Hand ``reviewer`` one record from ``candidates`` (best first) that nobody else holds.
+
+        The reviewer's own live hand-out comes back first.  Otherwise the first candidate is
+        taken that nobody holds (or whose hand-out has lapsed), that the reviewer has not
+        voted on, that nobody resolved and that has fewer than ``votes_needed`` standing
+        votes; it is theirs for ``lease_minutes``.  None when no candidate is free.
+
+        Many reviewers may ask at the same moment: the table's primary key lets only one
+        hand-out of a record stand, and a lapsed one is taken over only while its expiry is
+        still the one that was read (compare and set).
+        """
+        if stage not in STAGES:
+            raise ReviewkitError(f"Unknown screening stage '{stage}' (use one of {', '.join(STAGES)}).")
+        if lease_minutes < 0:
+            raise ReviewkitError("A hand-out cannot last less than no time at all.")
+        order = list(dict.fromkeys(int(rid) for rid in candidates))
+        if not order:
+            return None
+        reviewer_id = self._user_id(reviewer)
+        lease = timedelta(minutes=lease_minutes)
+        held_out = screening_assignments
+        key = (held_out.c.review_id == review_id, held_out.c.stage == stage)
+
+        def claim() -> int | None:
+            now = _now()
+            with self.write() as conn:
+                # Hand-outs are read before votes: an answer removes its hand-out in the same
+                # transaction, so a record answered meanwhile shows up in one read or the other.
+                held = {r.record_id: r for r in conn.execute(select(held_out).where(*key))}
+                answered = _answered(conn, review_id, stage, reviewer_id, votes_needed)
+                for rid in order:
+                    row = held.get(rid)
+                    if (row is not None and row.reviewer_id == reviewer_id
+                            and _aware(row.expires_at) > now and rid not in answered):
+                        return rid
+                for rid in order:
+                    row = held.get(rid)
+                    if rid in answered or (row is not None and _aware(row.expires_at) > now):
+                        continue
+                    values = {"reviewer_id": reviewer_id, "assigned_at": now,
+                              "expires_at": now + lease}
+                    if row is None:
+                        taken = _insert_if_absent(conn, held_out, {
+                            **values, "review_id": review_id, "stage": stage, "record_id": rid})
+                    else:
+                        taken = conn.execute(held_out.update().where(
+                            *key, held_out.c.record_id == rid,
+                            held_out.c.expires_at == row.expires_at).values(**values)
+                        ).rowcount == 1
+                    if not taken:
+                        continue
+                    if _answered(conn, review_id, stage, reviewer_id, votes_needed, record_id=rid):
+                        # answered by someone between our first look and the hand-out
+                        conn.execute(held_out.delete().where(*key, held_out.c.record_id == rid))
+                        continue
+                    self.audit(conn, actor_id=reviewer_id, action="screening.claim",
+                               entity="record", entity_id=rid, review_id=review_id,
+                               details={"stage": stage, "expires_at": (now + lease).isoformat(),
+                                        "taken_over_from": row.reviewer_id if row else None})
+                    return rid
+            return None
+
+        return _retrying(claim)
+
+    def release(self, review_id: int, stage: str, reviewer: str, *,
+                record_id: int | None = None) -> int:
+        """Give back a reviewer's hand-outs at a stage (one record, or all); returns how many."""
+        reviewer_id = self._user_id(reviewer)
+        held_out = screening_assignments
+        mine = [held_out.c.review_id == review_id, held_out.c.stage == stage,
+                held_out.c.reviewer_id == reviewer_id]
+        if record_id is not None:
+            mine.append(held_out.c.record_id == record_id)
+        with self.write() as conn:
+            given_back = list(conn.execute(select(held_out.c.record_id).where(*mine)).scalars())
+            if given_back:
+                conn.execute(held_out.delete().where(*mine))
+                self.audit(conn, actor_id=reviewer_id, action="screening.release",
+                           entity="review", entity_id=review_id, review_id=review_id,
+                           details={"stage": stage, "records": sorted(given_back)})
+        return len(given_back)
+
+    def hand_outs(self, review_id: int, stage: str, *, live_only: bool = True) -> list[HandOut]:
+        """The records handed out at a stage and to whom (only unexpired ones unless asked)."""
+        held_out = screening_assignments
+        query = (select(held_out, users.c.username)
+                 .join(users, users.c.id == held_out.c.reviewer_id)
+                 .where(held_out.c.review_id == review_id, held_out.c.stage == stage)
+                 .order_by(held_out.c.assigned_at, held_out.c.record_id))
+        now = _now()
+        with self.read() as conn:
+            rows = list(conn.execute(query))
+        return [HandOut(r.record_id, r.stage, r.username, _aware(r.assigned_at),
+                        _aware(r.expires_at))
+                for r in rows if not live_only or _aware(r.expires_at) > now]
+
+
+# How often a write that lost a race with a concurrent one is run again before giving up.
+_WRITE_ATTEMPTS = 8
+# PostgreSQL's codes for a unique violation, a serialization failure and a deadlock.
+_RACE_SQLSTATES = frozenset({"23505", "40001", "40P01"})
+_T = TypeVar("_T")
+
+
+class _WriteRace(Exception):
+    """A concurrent writer changed what a transaction relied on; running it again is safe."""
+
+
+def _lost_a_race(exc: Exception) -> bool:
+    if isinstance(exc, _WriteRace):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None)
+    if state:
+        return state in _RACE_SQLSTATES
+    message = str(exc.orig).lower()
+    return "unique constraint failed" in message or "database is locked" in message
+
+
+def _retrying(work: Callable[[], _T]) -> _T:
+    """Run a whole write transaction, again (a bounded number of times) when it lost a race."""
+    for attempt in range(1, _WRITE_ATTEMPTS + 1):
+        try:
+            return work()
+        except Exception as exc:
+            if attempt == _WRITE_ATTEMPTS or not _lost_a_race(exc):
+                raise
+        # a short random pause, so that the two writers do not collide again in step
+        time.sleep(random.uniform(0, 0.002 * 2 ** attempt))
+    raise AssertionError("unreachable")
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives times back without their zone; reviewkit stores them all in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _insert_if_absent(conn: Connection, table, values: dict) -> bool:
+    """Insert one row unless its primary key is taken; True when this call inserted it."""
+    dialect = {"postgresql": pg_dialect, "sqlite": sqlite_dialect}.get(conn.dialect.name)
+    if dialect is None:
+        with conn.begin_nested() as savepoint:
+            try:
+                conn.execute(table.insert().values(**values))
+            except DBAPIError:
+                savepoint.rollback()
+                return False
+        return True
+    # psycopg reports no row count for INSERT … ON CONFLICT: ask for the new row back instead
+    statement = (dialect.insert(table).values(**values).on_conflict_do_nothing()
+                 .returning(*table.primary_key.columns))
+    return conn.execute(statement).first() is not None
+
+
+def _answered(conn: Connection, review_id: int, stage: str, reviewer_id: int, votes_needed: int,
+              *, record_id: int | None = None) -> set[int]:
+    """Records that need no more hand-outs at a stage for this reviewer.
+
+    Those the reviewer voted on, those somebody resolved, and those that already have
+    ``votes_needed`` standing votes.
+    """
+    d = decisions
+    where = [d.c.review_id == review_id, d.c.stage == stage, d.c.superseded_at.is_(None)]
+    if record_id is not None:
+        where.append(d.c.record_id == record_id)
+    is_vote = d.c.kind == "vote"
+    votes = func.sum(case((is_vote, 1), else_=0))
+    mine = func.sum(case((and_(is_vote, d.c.reviewer_id == reviewer_id), 1), else_=0))
+    resolved = func.sum(case((d.c.kind == "resolution", 1), else_=0))
+    query = (select(d.c.record_id).where(*where).group_by(d.c.record_id)
+             .having(or_(votes >= votes_needed, mine > 0, resolved > 0)))
+    return set(conn.execute(query).scalars())
 
 
 def _review_of(conn: Connection, record_id: int) -> int:

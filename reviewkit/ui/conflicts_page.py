@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from reviewkit.screening.agreement import agreement, record_statuses
-from reviewkit.ui.common import current_user, get_store, md_escape, require_review
+from reviewkit.screening.agreement import (
+    agreement,
+    conflicts_visible,
+    is_blinded,
+    record_statuses,
+    set_blinded,
+)
+from reviewkit.ui.common import allowed, current_user, get_store, md_escape, require_review
 
 STAGE_NAMES = {"title_abstract": "Title and abstract", "full_text": "Full text"}
 CALLS = {"include": "Include", "exclude": "Exclude", "maybe": "Maybe",
@@ -13,9 +19,20 @@ CALLS = {"include": "Include", "exclude": "Exclude", "maybe": "Maybe",
 
 
 def render() -> None:
-    review = require_review()
+    review = require_review("screen")
     store = get_store()
     st.title("Conflicts and agreement")
+    me = current_user()
+    if not conflicts_visible(store, review, me):
+        st.info("The review is blinded: conflicts appear when the lead unblinds it.")
+        return
+    if is_blinded(review):
+        note, control = st.columns([4, 1], vertical_alignment="center")
+        note.info("The review is blinded: the other reviewers see only their own decisions "
+                  "until you unblind it. As its lead you see every vote.")
+        if control.button("Unblind the review", icon=":material/visibility:"):
+            set_blinded(store, review, False, actor=me)
+            st.rerun()
     stage = st.segmented_control("Stage", list(STAGE_NAMES), format_func=STAGE_NAMES.get,
                                  default="title_abstract") or "title_abstract"
     decisions = store.current_decisions(review.id, stage=stage)
@@ -36,6 +53,9 @@ def render() -> None:
         st.success("No conflicts: every record the reviewers disagreed on has been settled.")
         return
     reasons = review.settings.get("exclusion_reasons", [])
+    settles = allowed("conflicts.resolve", review)
+    if not settles:
+        st.caption("The review's lead settles these; you can see them here.")
     for status in open_items[:50]:
         record = store.get_record(status.record_id).record
         with st.container(border=True):
@@ -43,6 +63,8 @@ def render() -> None:
             st.caption(" · ".join(f"{who}: {CALLS[call]}" for who, call in sorted(status.votes.items())))
             with st.expander("Abstract"):
                 st.text(record.abstract or "No abstract.")
+            if not settles:
+                continue
             cols = st.columns([1, 1, 2])
             reason = cols[2].selectbox("Reason if excluded", [""] + reasons,
                                        key=f"reason-{stage}-{status.record_id}")

@@ -6,20 +6,23 @@ import streamlit as st
 
 from reviewkit.errors import ReviewkitError
 from reviewkit.fulltext import attach_pdf
+from reviewkit.screening.agreement import conflicts_visible
 from reviewkit.screening.highlight import highlight_spans
 from reviewkit.screening.queue import (
     FT,
     TA,
     Prioritiser,
     labels_from,
-    next_record,
+    next_for,
     progress,
     record_text,
+    screening_team,
+    split_screening,
     stage_records,
     to_screen,
 )
 from reviewkit.screening.stopping import stopping_advice
-from reviewkit.ui.common import current_user, get_store, md_escape, require_review
+from reviewkit.ui.common import allowed, current_user, get_store, md_escape, require_review
 
 STAGES = {TA: "Title and abstract", FT: "Full text"}
 ORDERS = {"ranked": "Most likely relevant first", "random": "Random order"}
@@ -72,7 +75,7 @@ def _undo() -> None:
         st.session_state[f"screen_current_{stage}"] = record_id
 
 
-def _criteria_panel(review, stats, advice) -> None:
+def _criteria_panel(review, stats, advice, conflicts_shown: bool = True) -> None:
     with st.container(border=True):
         st.markdown(f"**Question.** {md_escape(review.question)}")
         with st.expander("Inclusion and exclusion criteria", expanded=True):
@@ -84,14 +87,15 @@ def _criteria_panel(review, stats, advice) -> None:
     a, b, c = st.columns(3)
     a.metric("Screened by you", f"{stats.screened_by_me} / {stats.total}")
     b.metric("Included so far", stats.included)
-    c.metric("Conflicts", stats.conflicts)
+    c.metric("Conflicts", stats.conflicts if conflicts_shown else "Blinded",
+             help=None if conflicts_shown else "Conflicts appear when the lead unblinds the review.")
     st.progress(stats.screened_by_me / max(stats.total, 1))
     if advice is not None:
         (st.success if advice.safe_to_stop else st.info)(advice.plain_words)
 
 
 def render() -> None:
-    review = require_review()
+    review = require_review("screen")
     store = get_store()
     me = current_user()
     st.title("Screen")
@@ -101,14 +105,27 @@ def render() -> None:
     order = top[1].segmented_control("Order", list(ORDERS), format_func=ORDERS.get,
                                      default="ranked", key="screen_order") or "ranked"
     with top[2].popover("Settings", icon=":material/tune:"):
+        leads = allowed("review.manage", review)
         required = st.radio("Reviewers per record", [1, 2],
                             index=int(review.settings.get("reviewers_required", 1)) - 1,
+                            disabled=not leads,
                             help="With two, each record needs two independent votes; "
                                  "disagreements go to the Conflicts page.")
-        if required != int(review.settings.get("reviewers_required", 1)):
+        if leads and required != int(review.settings.get("reviewers_required", 1)):
             store.update_review(review.id, actor=me,
                                 settings={**review.settings, "reviewers_required": required})
             st.rerun()
+        split = st.toggle("Split the records between reviewers", value=split_screening(review),
+                          disabled=not leads,
+                          help="Each record is handed to one reviewer at a time, so nobody "
+                               "screens a record someone else is already looking at.")
+        if leads and split != split_screening(review):
+            store.update_review(review.id, actor=me,
+                                settings={**review.settings, "split_screening": split})
+            st.rerun()
+        if not leads:
+            st.caption("The review's lead sets how many reviewers see each record and "
+                       "whether the records are split.")
         exploration = st.slider("Share of records shown to explore", 0.0, 0.3, 0.1, 0.05,
                                 help="Some records are picked because the model is unsure "
                                      "about them, to avoid only ever seeing one kind of study.")
@@ -140,17 +157,24 @@ def render() -> None:
     pending = to_screen(store, review, stage, me)
     current = st.session_state.get(f"screen_current_{stage}")
     if current not in ids:
-        current = next_record(pending, ranked=prioritiser.order(), mode=order,
-                              seed=len(labels))
+        current = next_for(store, review, stage, me, pending, ranked=prioritiser.order(),
+                           mode=order, seed=len(labels))
         st.session_state[f"screen_current_{stage}"] = current
+    if split_screening(review):
+        st.caption(f"Screening is split between {len(screening_team(store, review))} reviewers: "
+                   "each record is handed to one of you at a time.")
 
     left, right = st.columns([3, 2], gap="large")
     with right:
-        _criteria_panel(review, stats, advice)
+        _criteria_panel(review, stats, advice, conflicts_visible(store, review, me))
     with left:
-        if current is None:
+        if current is None and pending and split_screening(review):
+            st.info("Every record still to screen is with another reviewer just now. "
+                    "Come back in a while: unanswered hand-outs lapse after 30 minutes.")
+        elif current is None:
             st.success("You have screened every record at this stage. "
                        "Check the Conflicts page for records the reviewers disagree on.")
+        if current is None:
             st.button("Undo last decision", on_click=_undo, shortcut="u", icon=":material/undo:",
                       disabled=not st.session_state.get("screen_undo"))
             return
