@@ -364,6 +364,8 @@ def save_codebook(store: Store, review_id: int, codebook: Codebook, actor: str) 
         latest = conn.execute(select(func.max(codebooks.c.version))
                               .where(codebooks.c.review_id == review_id)).scalar()
         version = (latest or 0) + 1
+        before = conn.execute(select(codebooks.c.content).where(
+            codebooks.c.review_id == review_id, codebooks.c.version == latest)).scalar()
         content = to_dict(replace(codebook, version=version))
         conn.execute(codebooks.insert().values(
             review_id=review_id, version=version, content=content, created_by=actor_id,
@@ -371,8 +373,31 @@ def save_codebook(store: Store, review_id: int, codebook: Codebook, actor: str) 
         store.audit(conn, actor_id=actor_id, action="codebook.save", entity="codebook",
                     entity_id=f"{review_id}:{version}", review_id=review_id,
                     details={"version": version, "codes": {
-                        name: len(s.codes) for name, s in codebook.schemes.items()}})
+                        name: len(s.codes) for name, s in codebook.schemes.items()},
+                        "changes": codebook_changes(
+                            from_dict(before) if before else load_codebook(), codebook)})
     return version
+
+
+def codebook_changes(old: Codebook, new: Codebook) -> list[str]:
+    """Say, one short line per code, what differs between two codebooks."""
+    said = []
+    for name in sorted(set(old.schemes) | set(new.schemes)):
+        if name not in new.schemes or name not in old.schemes:
+            said.append(f"scheme {name} {'removed' if name in old.schemes else 'added'}")
+            continue
+        before = {c.code: c for c in old.schemes[name].codes}
+        after = {c.code: c for c in new.schemes[name].codes}
+        for code in sorted(set(before) | set(after)):
+            if code not in after:
+                said.append(f"{name}:{code} removed")
+            elif code not in before:
+                said.append(f"{name}:{code} added")
+            elif before[code] != after[code]:
+                parts = [part for part in ("label", "description", "synonyms")
+                         if getattr(before[code], part) != getattr(after[code], part)]
+                said.append(f"{name}:{code} {', '.join(parts)} changed")
+    return said
 
 
 def review_codebook(store: Store, review_id: int, version: int | None = None) -> Codebook:

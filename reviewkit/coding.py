@@ -393,10 +393,15 @@ def repoint_codes(store: Store, review_id: int, scheme: str, old: str, new: str,
 
 def record_codes_for_review(store: Store, review_id: int, status: str | None = "confirmed"
                             ) -> list[RecordCode]:
-    """Return the review's current codes (of one status, or all when ``status`` is None)."""
+    """Return the review's current codes (of one status, or all when ``status`` is None).
+
+    Codes of deleted records are left out; they come back when the record is restored.
+    """
     query = (select(record_codes, users.c.username)
              .join(users, users.c.id == record_codes.c.coder_id)
-             .where(*_current(review_id)).order_by(record_codes.c.record_id, record_codes.c.id))
+             .join(records, records.c.id == record_codes.c.record_id)
+             .where(*_current(review_id), records.c.deleted_at.is_(None))
+             .order_by(record_codes.c.record_id, record_codes.c.id))
     if status is not None:
         query = query.where(record_codes.c.status == status)
     with store.read() as conn:

@@ -193,6 +193,57 @@ def moderate(store: Store, entry_id: int, decision: str, *, actor: str,
     return _entry(row)
 
 
+# Set by reviewkit, never by an edit: the slug, the moderation status and the consent note.
+_FIXED_FIELDS = ("id", "status", "consent", "review_id")
+
+
+def edit_contribution(store: Store, entry_id: int, *, actor: str, body: str | None = None,
+                      front_matter: Mapping | None = None, note: str = "") -> LibraryEntry:
+    """Change a contributed story's body and/or front matter fields; return it as it now is.
+
+    ``front_matter`` holds only the fields to change.  The whole result is checked as a new
+    contribution is, and the audit line keeps every changed field's old and new value.  The
+    story keeps its moderation status.
+    """
+    changes = dict(front_matter or {})
+    fixed = sorted(set(changes) & set(_FIXED_FIELDS))
+    if fixed:
+        raise ReviewkitError(f"These fields cannot be edited: {', '.join(fixed)}.")
+    actor_id = store.ensure_user(actor).id
+    with store.write() as conn:
+        row = conn.execute(select(library_entries).where(
+            library_entries.c.id == entry_id, library_entries.c.deleted_at.is_(None))).first()
+        if row is None:
+            raise NotFoundError(f"There is no contributed entry with id {entry_id}.")
+        old_fields = dict(row.front_matter or {})
+        fields = {**old_fields, **changes}
+        new_body = row.body if body is None else str(body).strip()
+        problems = check_front_matter(fields, required=CONTRIBUTION_FIELDS)
+        if not new_body:
+            problems.append("'body' is missing: write the account itself.")
+        if fields.get("visibility") == "team" and row.review_id is None:
+            problems.append("'visibility' is team, but no review team owns this entry.")
+        if problems:
+            raise ContributionError(problems)
+        entry = entry_from_front_matter(fields, new_body)
+        stored = entry.front_matter()
+        old = {k: old_fields.get(k) for k in sorted(set(stored) | set(old_fields))
+               if old_fields.get(k) != stored.get(k)}
+        new = {k: stored.get(k) for k in old}
+        if new_body != row.body:
+            old["body"], new["body"] = row.body, new_body
+        if not new:
+            return _entry(row)
+        conn.execute(library_entries.update().where(library_entries.c.id == entry_id).values(
+            title=entry.title, entry_type=entry.type, visibility=entry.visibility,
+            front_matter=stored, body=new_body))
+        store.audit(conn, actor_id=actor_id, action="library.edit", entity="library_entry",
+                    entity_id=entry_id, review_id=row.review_id,
+                    details={"slug": row.slug, "old": old, "new": new, "note": note})
+        row = conn.execute(select(library_entries).where(library_entries.c.id == entry_id)).first()
+    return _entry(row)
+
+
 def _entry(row) -> LibraryEntry:
     front_matter = dict(row.front_matter or {})
     return entry_from_front_matter(
@@ -216,9 +267,9 @@ def pending_contributions(store: Store, *, viewer: Viewer) -> list[LibraryEntry]
             if visible_to(entry, viewer)]
 
 
-def viewer_for(store: Store, username: str) -> Viewer:
+def viewer_for(store: Store, username: str | None) -> Viewer:
     """Return the Viewer for a signed-in user: their review teams; admins moderate."""
-    user = store.get_user(username)
+    user = store.get_user(username) if username else None
     if user is None:
         return Viewer.public()
     with store.read() as conn:
