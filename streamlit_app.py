@@ -7,6 +7,7 @@ import streamlit as st
 
 from reviewkit.ui import (
     approach_page,
+    audit_page,
     backup_page,
     common,
     conflicts_page,
@@ -50,6 +51,8 @@ PAGES = [
                          icon=":material/diversity_3:", url_path="library"), "library.read"),
     ("Team", st.Page(team_page.render, title="Team", icon=":material/group:", url_path="team"),
      "signed_in"),
+    ("Team", st.Page(audit_page.render, title="Audit", icon=":material/history:",
+                     url_path="audit"), "audit.read"),
     ("Team", st.Page(backup_page.render, title="Backup and move", icon=":material/archive:",
                      url_path="backup"), "archive.export"),
 ]

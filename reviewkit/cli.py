@@ -24,8 +24,36 @@ def _open_store(args):
     return Store(args.database)
 
 
-def _actor(args) -> str:
-    return args.user or os.environ.get("REVIEWKIT_USER") or "admin"
+def _actor(args, store=None) -> str:
+    """Who is acting.  With accounts on, the password is checked too.
+
+    The name comes from ``--user`` or ``REVIEWKIT_USER``; the password from
+    ``REVIEWKIT_PASSWORD``, else it is asked for when a person is at the terminal.
+    """
+    name = getattr(args, "user", None) or os.environ.get("REVIEWKIT_USER") or ""
+    from reviewkit.accounts import LoginRequired, accounts_enabled, authenticate
+
+    store = store or _open_store(args)
+    if not accounts_enabled(store):
+        return name or "admin"
+    if not name:
+        raise LoginRequired("Accounts are on for this database: say who you are with --user NAME "
+                            "(or REVIEWKIT_USER) and give the password in REVIEWKIT_PASSWORD.")
+    password = os.environ.get("REVIEWKIT_PASSWORD")
+    if password is None and sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass(f"Password for {name}: ")
+    return authenticate(store, name, password or "").username
+
+
+def _allowed(args, store, action: str, review=None) -> str:
+    """Return the acting user's name after checking that they may do ``action``."""
+    from reviewkit.accounts import require
+
+    actor = _actor(args, store)
+    require(store, actor, action, review_id=review.id if review is not None else None)
+    return actor
 
 
 def cmd_import(args) -> int:
@@ -33,8 +61,11 @@ def cmd_import(args) -> int:
     from reviewkit.importing import import_file
 
     store = _open_store(args)
-    actor = _actor(args)
-    review = store.find_review(args.review) or store.create_review(args.review, actor=actor)
+    review = store.find_review(args.review)
+    if review is None:
+        actor = _allowed(args, store, "review.create")
+        review = store.create_review(args.review, actor=actor)
+    actor = _allowed(args, store, "import", review)
     status = 0
     for path in args.files:
         name = Path(path).name
@@ -68,6 +99,7 @@ def cmd_export(args) -> int:
 
     store = _open_store(args)
     review = store.get_review(args.review)
+    _allowed(args, store, "review.read", review)
     data = export_records(store, review, args.format, search=args.search)
     Path(args.output).write_bytes(data)
     count = store.count_records(review.id, search=args.search)
@@ -177,6 +209,8 @@ def cmd_brief(args) -> int:
 
         reviews = store.list_reviews()
         review = reviews[0] if len(reviews) == 1 else ensure_demo_review(store)
+    _allowed(args, store, "brief")
+    _allowed(args, store, "evidence.read", review)
     approach = None
     if args.approach:
         approach = find_approach(review_codebook(store, review.id), args.approach)
@@ -190,8 +224,10 @@ def cmd_brief(args) -> int:
 
 def cmd_reviews(args) -> int:
     """List the reviews in the database with their record counts."""
+    from reviewkit.accounts import visible_reviews
+
     store = _open_store(args)
-    for review in store.list_reviews():
+    for review in visible_reviews(store, _actor(args, store)):
         print(f"{review.name}\t{store.count_records(review.id)} records")
     return 0
 
@@ -200,8 +236,225 @@ def cmd_demo(args) -> int:
     """Create the demo review from the corpora/ folder (does nothing if it exists)."""
     from reviewkit.demo import ensure_demo_review
 
-    review = ensure_demo_review(_open_store(args))
+    store = _open_store(args)
+    _allowed(args, store, "review.create")
+    review = ensure_demo_review(store)
     print(f"Demo review ready: '{review.name}'.")
+    return 0
+
+
+def _iso_date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2024-05-01") from None
+
+
+def cmd_audit(args) -> int:
+    """Write a review's audit trail (newest first) to a CSV or JSON-lines file."""
+    from reviewkit.audit import AuditQuery, export_audit
+
+    store = _open_store(args)
+    review = store.get_review(args.review)
+    _allowed(args, store, "audit.read", review)
+    query = AuditQuery(review_id=review.id, actor=args.actor, action=args.action,
+                       since=args.since, until=args.until, text=args.text)
+    data, count = export_audit(store, query, format=args.format)
+    Path(args.output).write_bytes(data)
+    print(f"{count} audit lines from '{review.name}' written to {args.output} as {args.format}.")
+    return 0
+
+
+_TRASH_TARGETS = (("import_id", "import"), ("record_id", "record"), ("story_id", "story"),
+                  ("fulltext_id", "fulltext"))
+
+
+def _trash_target(args) -> tuple[str, int | None]:
+    if args.whole_review:
+        return "review", None
+    for option, kind in _TRASH_TARGETS:
+        if getattr(args, option) is not None:
+            return kind, getattr(args, option)
+    raise ReviewkitError("Say what to act on: --import-id, --record-id, --story-id, "
+                         "--fulltext-id or --whole-review (or --list to see deleted items).")
+
+
+def cmd_trash(args) -> int:
+    """Soft-delete an import, a record, a story, a full text or a whole review."""
+    from reviewkit import trash
+
+    store = _open_store(args)
+    review = store.get_review(args.review)
+    actor = _allowed(args, store, "trash.restore", review)
+    if args.list:
+        for item in trash.deleted_items(store, review.id):
+            note = f"\t{item.note}" if item.note else ""
+            print(f"{item.kind}\t{item.id}\t{item.deleted_at:%Y-%m-%d %H:%M}\t{item.label}{note}")
+        return 0
+    kind, item_id = _trash_target(args)
+    if kind == "review":
+        trash.delete_review(store, review.id, actor=actor, reason=args.reason or "")
+        print(f"Review '{review.name}' deleted (id {review.id}); "
+              f"'restore --review \"{review.name}\" --whole-review' brings it back.")
+        return 0
+    trash.check_in_review(store, kind, item_id, review.id)
+    trash.delete(store, kind, item_id, actor=actor, reason=args.reason or "")
+    print(f"{trash.KIND_NAMES[kind]} {item_id} deleted from '{review.name}'; "
+          "'restore' with the same options brings it back.")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    """Bring back something deleted with 'trash'."""
+    from reviewkit import trash
+
+    store = _open_store(args)
+    kind, item_id = _trash_target(args)
+    if kind == "review":
+        name = " ".join(args.review.split())
+        found = [r for r in trash.deleted_reviews(store) if r.label == f"Review '{name}'"]
+        if not found:
+            raise ReviewkitError(f"There is no deleted review called '{name}'.")
+        trash.restore_review(store, found[0].id,
+                             actor=_allowed(args, store, "trash.restore", found[0]))
+        print(f"Review '{name}' restored.")
+        return 0
+    review = store.get_review(args.review)
+    actor = _allowed(args, store, "trash.restore", review)
+    trash.check_in_review(store, kind, item_id, review.id)
+    trash.restore(store, kind, item_id, actor=actor)
+    print(f"{trash.KIND_NAMES[kind]} {item_id} restored in '{review.name}'.")
+    return 0
+
+
+def cmd_export_review(args) -> int:
+    """Write a whole review (records, decisions, files, codes, audit log) to one zip archive."""
+    from reviewkit.archive import archive_counts, export_review, read_manifest
+
+    store = _open_store(args)
+    review = store.get_review(args.review)
+    data = export_review(store, review.id, actor=_allowed(args, store, "archive.export", review))
+    try:
+        Path(args.output).write_bytes(data)
+    except OSError as exc:
+        raise ReviewkitError(f"{args.output}: cannot write the archive "
+                             f"({exc.strerror or exc}).") from exc
+    counts = archive_counts(read_manifest(data, filename=args.output))
+    print(f"Review '{review.name}' ({counts}) written to {args.output} "
+          f"({len(data) / 1024:,.0f} KB).")
+    return 0
+
+
+def cmd_import_review(args) -> int:
+    """Bring a review archive into this database as a new review (all or nothing)."""
+    from reviewkit.archive import archive_counts, import_review, read_manifest
+
+    try:
+        data = Path(args.archive).read_bytes()
+    except OSError as exc:
+        raise ReviewkitError(f"{args.archive}: cannot read the file "
+                             f"({exc.strerror or exc}).") from exc
+    store = _open_store(args)
+    name = Path(args.archive).name
+    review = import_review(store, data, actor=_allowed(args, store, "archive.import"),
+                           new_name=args.name,
+                           filename=name)
+    counts = archive_counts(read_manifest(data, filename=name))
+    print(f"Review '{review.name}' imported from {name} ({counts}).")
+    return 0
+
+
+def _new_password(args) -> str | None:
+    """A new password: from standard input with --password-stdin, else REVIEWKIT_NEW_PASSWORD,
+    else asked for twice at the terminal; None when there is no way to get one."""
+    if getattr(args, "password_stdin", False):
+        return sys.stdin.readline().rstrip("\r\n")
+    if os.environ.get("REVIEWKIT_NEW_PASSWORD") is not None:
+        return os.environ["REVIEWKIT_NEW_PASSWORD"]
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("New password: ")
+        if getpass.getpass("Same password again: ") != first:
+            raise ReviewkitError("The two passwords differ; nothing was changed.")
+        return first
+    return None
+
+
+def cmd_user(args) -> int:
+    """Manage accounts: add, password, role, disable, enable, list."""
+    from reviewkit import accounts
+
+    store = _open_store(args)
+    actor = _actor(args, store)
+    if args.action == "list":
+        accounts.require(store, actor, "users.manage")
+        for user, has_password, disabled in accounts.list_users(store):
+            state = "switched off" if disabled else ("can log in" if has_password else "no password")
+            print(f"{user.username}\t{user.role}\t{state}")
+        return 0
+    if not args.name:
+        raise ReviewkitError(f"'user {args.action}' needs a user name.")
+    if args.action == "add":
+        if not args.role:
+            raise ReviewkitError("'user add' needs --role (" + ", ".join(accounts.ROLES) + ").")
+        user = accounts.create_user(store, args.name, role=args.role, password=_new_password(args),
+                                    display_name=args.display_name or "", actor=actor)
+        print(f"Account '{user.username}' added as {accounts.ROLE_NAMES[user.role]}.")
+    elif args.action == "password":
+        password = _new_password(args)
+        if password is None:
+            raise ReviewkitError("Give the new password with --password-stdin or "
+                                 "REVIEWKIT_NEW_PASSWORD.")
+        accounts.set_password(store, args.name, password, actor=actor)
+        print(f"Password of '{args.name}' changed.")
+    elif args.action == "role":
+        if not args.role:
+            raise ReviewkitError("'user role' needs --role.")
+        accounts.set_role(store, args.name, args.role, actor=actor)
+        print(f"'{args.name}' is now {accounts.ROLE_NAMES[args.role]}.")
+    else:
+        accounts.set_disabled(store, args.name, args.action == "disable", actor=actor)
+        print(f"Account '{args.name}' {'switched off' if args.action == 'disable' else 'switched on'}.")
+    return 0
+
+
+def cmd_member(args) -> int:
+    """Manage a review's team: add (or change role), remove, list."""
+    from reviewkit import accounts
+
+    store = _open_store(args)
+    review = store.get_review(args.review)
+    actor = _actor(args, store)
+    if args.action == "list":
+        accounts.require(store, actor, "review.read", review_id=review.id)
+        for member in accounts.members(store, review.id):
+            print(f"{member.username}\t{member.member_role}\t{member.user_role}")
+        return 0
+    if not args.name:
+        raise ReviewkitError(f"'member {args.action}' needs a user name.")
+    if args.action == "add":
+        accounts.add_member(store, review.id, args.name, role=args.role or "researcher",
+                            actor=actor)
+        print(f"'{args.name}' is on the team of '{review.name}' as {args.role or 'researcher'}.")
+    else:
+        accounts.remove_member(store, review.id, args.name, actor=actor)
+        print(f"'{args.name}' is no longer on the team of '{review.name}'.")
+    return 0
+
+
+def cmd_accounts(args) -> int:
+    """Turn accounts on (everyone logs in) or off (single-user), or show which."""
+    from reviewkit import accounts
+
+    store = _open_store(args)
+    if args.state == "status":
+        print("on" if accounts.accounts_enabled(store) else "off")
+        return 0
+    accounts.set_accounts(store, args.state == "on", actor=_actor(args, store))
+    print(f"Accounts are {args.state}.")
     return 0
 
 
@@ -212,7 +465,8 @@ def _add_common(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
                         help="database URL (default: $REVIEWKIT_DATABASE_URL, else a SQLite "
                              "file in ./data or $REVIEWKIT_DATA_DIR)")
     parser.add_argument("--user", metavar="NAME", default=default,
-                        help="who is acting (default: $REVIEWKIT_USER, else 'admin')")
+                        help="who is acting (default: $REVIEWKIT_USER, else 'admin'); with "
+                             "accounts on, the password comes from $REVIEWKIT_PASSWORD")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -278,8 +532,77 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, metavar="FILE")
     p.add_argument("--review", metavar="NAME", help="default: the only review, else the demo review")
 
+    p = command("user", cmd_user, "Manage accounts (admins): add, password, role, disable, "
+                                  "enable, list.")
+    p.add_argument("action", choices=("add", "password", "role", "disable", "enable", "list"))
+    p.add_argument("name", nargs="?", metavar="NAME")
+    p.add_argument("--role", choices=("admin", "researcher", "peer_researcher", "commissioner"))
+    p.add_argument("--display-name", metavar="TEXT")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="read the new password from the first line of standard input "
+                        "(default: $REVIEWKIT_NEW_PASSWORD, else asked for)")
+
+    p = command("member", cmd_member, "Manage a review's team: add, remove, list.")
+    p.add_argument("action", choices=("add", "remove", "list"))
+    p.add_argument("name", nargs="?", metavar="NAME")
+    p.add_argument("--review", required=True, metavar="NAME")
+    p.add_argument("--role", choices=("admin", "researcher", "peer_researcher", "commissioner"),
+                   help="role in this review; 'admin' makes them its lead (default researcher)")
+
+    p = command("accounts", cmd_accounts,
+                "Turn accounts on (everyone logs in, roles apply) or off (single user).")
+    p.add_argument("state", choices=("on", "off", "status"))
+
     command("reviews", cmd_reviews, "List reviews.")
     command("demo", cmd_demo, "Create the demo review from corpora/.")
+
+    p = command("audit", cmd_audit,
+                "Export a review's audit trail (who did what, when), newest first.")
+    p.add_argument("--review", required=True, metavar="NAME")
+    p.add_argument("--output", required=True, metavar="FILE")
+    p.add_argument("--format", choices=("csv", "jsonl"), default="csv",
+                   help="csv (UTF-8 with BOM, opens in Excel; details as JSON) or jsonl "
+                        "(default csv)")
+    p.add_argument("--actor", metavar="NAME", help="only lines by this user")
+    p.add_argument("--action", metavar="PREFIX",
+                   help="only actions starting with this, e.g. 'decision' or 'import.delete'")
+    p.add_argument("--since", type=_iso_date, metavar="YYYY-MM-DD", help="from this day (UTC)")
+    p.add_argument("--until", type=_iso_date, metavar="YYYY-MM-DD",
+                   help="up to and including this day (UTC)")
+    p.add_argument("--text", metavar="WORDS", help="only lines whose details hold these words")
+
+    for name, func, what in (
+            ("trash", cmd_trash, "Delete (softly: restorable, never erased) an import with all "
+                                 "its records, one record, a contributed story, an attached "
+                                 "full text or the whole review; --list shows what is deleted."),
+            ("restore", cmd_restore, "Bring back an item deleted with 'trash', exactly as it "
+                                     "was (decisions and codes included).")):
+        p = command(name, func, what)
+        p.add_argument("--review", required=True, metavar="NAME")
+        target = p.add_mutually_exclusive_group(required=name == "restore")
+        target.add_argument("--import-id", type=int, metavar="N",
+                            help="an imported file (its batch) and the records it brought")
+        target.add_argument("--record-id", type=int, metavar="N", help="a single record")
+        target.add_argument("--story-id", type=int, metavar="N",
+                            help="a contributed story (library entry id)")
+        target.add_argument("--fulltext-id", type=int, metavar="N",
+                            help="an attached full text (ids from 'trash --list')")
+        target.add_argument("--whole-review", action="store_true", help="the review itself")
+        if name == "trash":
+            target.add_argument("--list", action="store_true",
+                                help="list the review's deleted items: kind, id, when, what")
+            p.add_argument("--reason", metavar="TEXT", help="why (kept in the audit trail)")
+
+    p = command("export-review", cmd_export_review,
+                "Back up a whole review (records, decisions, files, codes, audit log) as a zip.")
+    p.add_argument("--review", required=True, metavar="NAME")
+    p.add_argument("--output", required=True, metavar="FILE.zip")
+
+    p = command("import-review", cmd_import_review,
+                "Import a review archive made by export-review (from SQLite or PostgreSQL).")
+    p.add_argument("archive", metavar="FILE.zip")
+    p.add_argument("--name", metavar="NEW_NAME",
+                   help="import under this name (needed when the archive's name is taken)")
     return parser
 
 
