@@ -75,5 +75,5 @@ for section, page, action in PAGES:
 if review is None and common.allowed("review.create") and not sections.get("Review"):
     # a researcher with no review yet still needs the Overview to start one
     sections.setdefault("Review", []).insert(0, PAGES[0][1])
-navigation = st.navigation(sections)
+navigation = st.navigation(sections, expanded=True)  # every page in view, never "View more"
 navigation.run()

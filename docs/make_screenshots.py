@@ -34,6 +34,9 @@ PAGES = [
     ("evidence-map", "evidence-map", "Evidence map", None),
     ("evidence-by-approach", "evidence-by-approach", "Evidence by approach", None),
     ("library", "library", "Local stories", None),
+    ("team", "team", "Accounts", None),
+    ("audit", "audit", "Audit trail", None),
+    ("backup", "backup", "Backup and move", None),
 ]
 
 

@@ -102,7 +102,15 @@ class Record:
 
 _DOI_RE = re.compile(r"10\.\d{4,9}/\S+", re.IGNORECASE)
 _SPACE_RE = re.compile(r"\s+")
-_TAG_RE = re.compile(r"<[^>]{0,200}>")
+# Markup that databases leave in titles and abstracts (italics, super/subscripts, JATS and
+# MathML elements).  Only these names count as tags, so "p < 0.05 and q > 1" stays as it is.
+_TAG_RE = re.compile(
+    r"</?(?:[a-z]+:)?(?:i|b|u|em|strong|sup|sub|sc|scp|inf|smallcaps|p|br|hr|span|div|a|font|"
+    r"italic|bold|underline|title|sec|label|list|list-item|named-content|ext-link|xref|"
+    r"math|mi|mo|mn|ms|mtext|mrow|msub|msup|msubsup|mfrac|msqrt|mstyle|semantics|annotation)"
+    r"(?:\s[^<>]{0,200})?\s*/?>",
+    re.IGNORECASE,
+)
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 
 

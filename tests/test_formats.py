@@ -87,6 +87,20 @@ def test_fast_clean_agrees_with_clean_text(value):
     assert clean(value) == clean_text(value)
 
 
+@pytest.mark.parametrize(("raw", "clean_value"), [
+    ("Effect on <i>loneliness</i> in CO<sub>2</sub>-rich air", "Effect on loneliness in CO2-rich air"),
+    ("<jats:p>Residents <jats:italic>led</jats:italic> it.</jats:p>", "Residents led it."),
+    ('<span class="x">Asset</span> mapping<br/>', "Asset mapping"),
+    # comparisons and other angle brackets are text, not markup
+    ("wellbeing improved (p < 0.05 and q > 1)", "wellbeing improved (p < 0.05 and q > 1)"),
+    ("age <65 vs >=65 years", "age <65 vs >=65 years"),
+    ("<script>alert(1)</script> title", "<script>alert(1)</script> title"),
+])
+def test_clean_text_drops_markup_but_keeps_angle_brackets_that_are_text(raw, clean_value):
+    assert clean_text(raw) == clean_value
+    assert clean(raw) == clean_value
+
+
 DETECT = [
     (b"%PDF-1.7\n...", "paper.bin", "pdf"),
     (b'<?xml version="1.0"?><xml><records><record/></records></xml>', "lib.txt", "endnote_xml"),

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from reviewkit.errors import DuplicateImportError, NotFoundError, ReviewkitError
@@ -303,15 +303,20 @@ class Store:
         if found:
             return found
         role = role or ("admin" if username == DEFAULT_USER else "researcher")
-        with self.write() as conn:
-            existing = conn.execute(select(users).where(users.c.username == username)).first()
-            if existing is None:
-                new_id = conn.execute(users.insert().values(
-                    username=username, display_name=display_name or username, role=role,
-                    created_at=_now(), disabled=False,
-                )).inserted_primary_key[0]
-                self.audit(conn, actor_id=new_id, action="user.create", entity="user",
-                           entity_id=new_id, details={"username": username, "role": role})
+        try:
+            with self.write() as conn:
+                existing = conn.execute(select(users).where(users.c.username == username)).first()
+                if existing is None:
+                    new_id = conn.execute(users.insert().values(
+                        username=username, display_name=display_name or username, role=role,
+                        created_at=_now(), disabled=False,
+                    )).inserted_primary_key[0]
+                    self.audit(conn, actor_id=new_id, action="user.create", entity="user",
+                               entity_id=new_id, details={"username": username, "role": role})
+        except IntegrityError:
+            # another process created the same user a moment ago: theirs is the one
+            if self.get_user(username) is None:
+                raise
         return self.get_user(username)
 
     def get_user(self, username: str) -> User | None:
