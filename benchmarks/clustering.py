@@ -38,7 +38,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from reviewkit.clustering import DEFAULT_K_RANGE, cluster_records, review_texts  # noqa: E402
 from reviewkit.embedding_cache import embeddings_for_records  # noqa: E402
-from reviewkit.embeddings import embed, load_model  # noqa: E402
+from reviewkit.embeddings import embed, load_model, load_torch_model  # noqa: E402
 from reviewkit.records import Record  # noqa: E402
 from reviewkit.store import Store  # noqa: E402
 
@@ -70,6 +70,17 @@ def tfidf_kmeans(texts: list[str], k: int | None, seed: int) -> tuple[np.ndarray
             scores[candidate] = silhouette_score(matrix, labels, metric="cosine")
         k = max(scores, key=scores.get)
     return KMeans(k, n_init=10, random_state=seed).fit_predict(matrix), k
+
+
+def throughput(texts: list[str], models: dict) -> dict[str, float]:
+    """Abstracts per second for each model on the same texts, alternating (median of 3)."""
+    rates: dict[str, list[float]] = {name: [] for name in models}
+    for _ in range(3):
+        for name, model in models.items():
+            start = time.perf_counter()
+            embed(texts, model=model)
+            rates[name].append(len(texts) / (time.perf_counter() - start))
+    return {name: statistics.median(values) for name, values in rates.items()}
 
 
 def quality(model) -> tuple[list[str], float, int]:
@@ -143,6 +154,7 @@ def scale(model, n: int) -> list[str]:
         load_after = os.getloadavg()[0]
     total, read = sorted(cached)[1]
     return [f"Speed: {n:,} abstracts in a fresh SQLite review, bundled MiniLM on the CPU "
+            f"({type(model).__name__}) "
             f"(load average {load_before:.1f} before, {load_after:.1f} after, on "
             f"{os.cpu_count()} cores shared with other work). Model loading not counted.", "",
             "| step | seconds | target |", "|---|---:|---|",
@@ -161,8 +173,17 @@ def main(argv=None) -> None:
     model = load_model()
     embed(["warm up"], model=model)
     lines, rate, n = quality(model)
+    backend = "ONNX Runtime" if type(model).__name__ == "OnnxSentenceModel" else "PyTorch"
     out = [f"## Clustering — {dt.date.today().isoformat()}", "", *lines,
-           f"Embedding throughput on the {n} included abstracts: {rate:.0f} abstracts/s.", ""]
+           f"Embedding throughput on the {n} included abstracts ({backend}): "
+           f"{rate:.0f} abstracts/s.", ""]
+    if backend == "ONNX Runtime":
+        sample = read_sets(included_only=False).text.sample(300, random_state=0).tolist()
+        rates = throughput(sample, {"ONNX Runtime": model, "PyTorch": load_torch_model()})
+        out += [f"Same model, two runtimes, same 300 abstracts (median of 3, alternating): "
+                f"ONNX Runtime {rates['ONNX Runtime']:.1f} abstracts/s, sentence-transformers "
+                f"on PyTorch {rates['PyTorch']:.1f} abstracts/s, ratio "
+                f"{rates['ONNX Runtime'] / rates['PyTorch']:.2f}.", ""]
     if args.scale:
         out += scale(model, args.scale)
     text = "\n".join(out)

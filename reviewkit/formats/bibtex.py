@@ -120,10 +120,11 @@ def decode_latex(value: str) -> str:
     if not _COMMANDS.search(_RAW_ESCAPE.sub("", value)):
         # No command, maths or tie beyond escaped characters such as \&: braces, escapes and
         # dashes need no LaTeX parser (the parser is by far the slowest step on a large file).
-        plain = _RAW_ESCAPE.sub(r"\1", value).replace("{", "").replace("}", "")
+        # Ligatures first, while braces still separate them: '-{}-' is two hyphens in LaTeX.
+        plain = _RAW_ESCAPE.sub(r"\1", value)
         for markup, char in (("---", "\u2014"), ("--", "\u2013"), ("``", "\u201c"), ("''", "\u201d")):
             plain = plain.replace(markup, char)
-        return plain
+        return plain.replace("{", "").replace("}", "")
     if "\\url{" in value:
         # A URL inside \url{} is literal text, not LaTeX.
         parts = _URL_COMMAND.split(value)

@@ -27,6 +27,7 @@ _TAG_LINE = re.compile(r"([A-Z][A-Z0-9])  -(?: (.*)|\s*)$")
 # A line that was meant as a tag line but is spaced wrongly, e.g. 'AU - Smith' or 'TI- x'.
 _NEAR_TAG_LINE = re.compile(r"([A-Z][A-Z0-9])(?: ?| {3,})-(?: |$)")
 _RIS_TAG = re.compile(r"[A-Z][A-Z0-9]")
+_COVERAGE = re.compile(r"\s*<[^<>]*>\s*$")
 _DOI_URL = re.compile(r"doi\.org/", re.IGNORECASE)
 _MEDLINE_DB = re.compile(r"medline|pubmed", re.IGNORECASE)
 
@@ -172,7 +173,8 @@ def _build_record(values: dict[str, list[str]]) -> Record:
     record.publisher = take(values, ("PB",))[1]
     record.place_published = take(values, ("CY", "PP"))[1]
     record.language = take(values, ("LA",))[1]
-    record.database = take(values, ("DB", "DP"))[1]
+    # Ovid adds the database's coverage: "Ovid MEDLINE(R) ALL <1946 to March 13, 2024>"
+    record.database = _COVERAGE.sub("", take(values, ("DB", "DP"))[1])
     record.accession = take(values, ("AN",))[1]
     record.notes = take(values, ("N1",))[1]
     record.source_id = take(values, ("ID",))[1] or record.accession
