@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,16 +30,27 @@ import numpy as np
 from sqlalchemy import select
 
 from reviewkit.codebook import (
+    Code,
     Codebook,
+    add_code,
     code_word_forms,
+    codebook_changes,
+    codebook_versions,
     find_code_words,
+    from_yaml,
     load_codebook,
+    merge_codes,
+    normalize_phrase,
+    rename_code,
+    review_codebook,
+    save_codebook,
     to_yaml,
+    update_code,
 )
 from reviewkit.embeddings import embed
 from reviewkit.errors import ReviewkitError
 from reviewkit.records import Record
-from reviewkit.store import Store
+from reviewkit.store import Review, Store
 from reviewkit.store.schema import record_codes, records, users
 
 DEFAULT_SCHEMES = ("approach", "outcome", "design")
@@ -391,16 +403,17 @@ def repoint_codes(store: Store, review_id: int, scheme: str, old: str, new: str,
     return len(moving)
 
 
-def record_codes_for_review(store: Store, review_id: int, status: str | None = "confirmed"
-                            ) -> list[RecordCode]:
+def record_codes_for_review(store: Store, review_id: int, status: str | None = "confirmed",
+                            *, record_id: int | None = None) -> list[RecordCode]:
     """Return the review's current codes (of one status, or all when ``status`` is None).
 
-    Codes of deleted records are left out; they come back when the record is restored.
+    ``record_id`` keeps one record's codes only.  Codes of deleted records are left out; they
+    come back when the record is restored.
     """
     query = (select(record_codes, users.c.username)
              .join(users, users.c.id == record_codes.c.coder_id)
              .join(records, records.c.id == record_codes.c.record_id)
-             .where(*_current(review_id), records.c.deleted_at.is_(None))
+             .where(*_current(review_id, record_id), records.c.deleted_at.is_(None))
              .order_by(record_codes.c.record_id, record_codes.c.id))
     if status is not None:
         query = query.where(record_codes.c.status == status)
@@ -423,6 +436,258 @@ def review_feedback(store: Store, review_id: int) -> list[Feedback]:
     texts = {r.id: "\n".join(p for p in (r.title, r.abstract) if p) for r in found}
     return [Feedback(texts.get(c.record_id, ""), c.scheme, c.code, c.status == "confirmed")
             for c in decided if texts.get(c.record_id)]
+
+
+# -- coding a review's included studies --------------------------------------------------
+
+# The schemes a researcher codes a study by, in the order the Code studies page shows them.
+CODING_SCHEMES = ("approach", "outcome", "design", "domain")
+# A study counts as coded once it has a confirmed code in each of these (as on the progress
+# view: an evidence map needs an approach and an outcome).
+CODED_WHEN = frozenset({"approach", "outcome"})
+_STATUS_ORDER = {"confirmed": 0, "suggested": 1, "rejected": 2}
+_SLUG_RE = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def included_record_ids(store: Store, review: Review) -> list[int]:
+    """The review's included studies, in record order.
+
+    The rule the PRISMA diagram and the progress view use: records through title and abstract
+    screening, then decided 'include' at full text.
+    """
+    from reviewkit.screening.agreement import record_statuses
+    from reviewkit.screening.queue import FT, stage_records
+
+    required = int(review.settings.get("reviewers_required", 1))
+    statuses = record_statuses(store.current_decisions(review.id, stage=FT),
+                               stage_records(store, review, FT), reviewers_required=required)
+    return [rid for rid, s in statuses.items() if s.state == "decided" and s.final == "include"]
+
+
+@dataclass(frozen=True)
+class StudyToCode:
+    record_id: int
+    title: str
+    year: int | None
+    coded: bool
+
+
+@dataclass
+class CodingQueue:
+    """The included studies in the order they are coded: those still to code first."""
+
+    studies: list[StudyToCode] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.studies)
+
+    @property
+    def order(self) -> list[int]:
+        return [s.record_id for s in self.studies]
+
+    @property
+    def to_code(self) -> list[int]:
+        return [s.record_id for s in self.studies if not s.coded]
+
+    @property
+    def coded(self) -> int:
+        return sum(s.coded for s in self.studies)
+
+    def get(self, record_id: int) -> StudyToCode | None:
+        return next((s for s in self.studies if s.record_id == record_id), None)
+
+    def neighbour(self, record_id: int | None, step: int) -> int | None:
+        """The study ``step`` places before (negative) or after ``record_id``; None off the end."""
+        order = self.order
+        if record_id not in order:
+            return order[0] if order and step > 0 else None
+        position = order.index(record_id) + step
+        return order[position] if 0 <= position < len(order) else None
+
+    def next_to_code(self, after: int | None = None) -> int | None:
+        """The next study still to code after ``after`` (wrapping round), never ``after``."""
+        waiting = sorted(self.to_code)
+        later = [rid for rid in waiting if after is None or rid > after]
+        earlier = [rid for rid in waiting if after is not None and rid < after]
+        return (later or earlier or [None])[0]
+
+
+def coding_queue(store: Store, review: Review) -> CodingQueue:
+    """The review's included studies with titles and years, those still to code first."""
+    ids = included_record_ids(store, review)
+    if not ids:
+        return CodingQueue()
+    schemes: dict[int, set[str]] = {}
+    for row in record_codes_for_review(store, review.id, status="confirmed"):
+        schemes.setdefault(row.record_id, set()).add(row.scheme)
+    with store.read() as conn:
+        found = {r.id: r for r in conn.execute(
+            select(records.c.id, records.c.title, records.c.year).where(records.c.id.in_(ids)))}
+    studies = [StudyToCode(rid, found[rid].title or "", found[rid].year,
+                           CODED_WHEN <= schemes.get(rid, set())) for rid in ids if rid in found]
+    studies.sort(key=lambda s: (s.coded, s.record_id))
+    return CodingQueue(studies)
+
+
+def study_codes(store: Store, review_id: int, record_id: int,
+                schemes: Iterable[str] = CODING_SCHEMES) -> dict[str, list[RecordCode]]:
+    """One study's current codes grouped by scheme: confirmed, then suggested, then rejected,
+    each group most confident first (a code a person added counts as certain)."""
+    grouped: dict[str, list[RecordCode]] = {name: [] for name in schemes}
+    for row in record_codes_for_review(store, review_id, status=None, record_id=record_id):
+        grouped.setdefault(row.scheme, []).append(row)
+    for rows in grouped.values():
+        rows.sort(key=lambda c: (_STATUS_ORDER.get(c.status, 3),
+                                 -(c.confidence if c.confidence is not None else 1.0), c.code))
+    return grouped
+
+
+def suggest_for_records(store: Store, review_id: int, record_ids: Iterable[int], actor: str, *,
+                        model=None, schemes: Iterable[str] = CODING_SCHEMES,
+                        threshold: float = DEFAULT_THRESHOLD, batch_size: int = 8,
+                        on_progress: Callable[[int, int], None] | None = None) -> dict[int, int]:
+    """Suggest codes for records with the review's codebook and store them as pending.
+
+    The review's confirmed and rejected codes so far are the feedback, so each correction
+    shapes the next suggestions.  ``on_progress(done, total)`` is called after each batch.
+    Returns how many suggestions were stored per record.
+    """
+    codebook = review_codebook(store, review_id)
+    schemes = [name for name in schemes if name in codebook.schemes]
+    feedback = review_feedback(store, review_id)
+    ids = list(dict.fromkeys(record_ids))
+    stored: dict[int, int] = {}
+    if on_progress is not None:
+        on_progress(0, len(ids))
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start:start + batch_size]
+        texts = [record_text(store.get_record(rid).record) for rid in batch]
+        found = suggest_codes(texts, codebook, schemes=schemes, model=model, feedback=feedback,
+                              threshold=threshold)
+        for rid, suggestions in zip(batch, found, strict=True):
+            stored[rid] = store_suggestions(store, review_id, rid, suggestions, actor)
+        if on_progress is not None:
+            on_progress(start + len(batch), len(ids))
+    return stored
+
+
+def code_use_counts(store: Store, review_id: int) -> dict[tuple[str, str], int]:
+    """How many studies carry each confirmed code: {(scheme, code): studies}."""
+    counts: dict[tuple[str, str], int] = {}
+    for row in record_codes_for_review(store, review_id, status="confirmed"):
+        counts[(row.scheme, row.code)] = counts.get((row.scheme, row.code), 0) + 1
+    return counts
+
+
+# -- editing a review's codebook ---------------------------------------------------------------
+
+
+def code_slug(label: str) -> str:
+    """Make a code's short name from its label.
+
+    >>> code_slug("Arts & crafts for 16-25s")
+    'arts_crafts_for_16_25s'
+    >>> code_slug("2nd chance")
+    'code_2nd_chance'
+    """
+    slug = "_".join(normalize_phrase(label).replace("&", " ").split())
+    if not slug:
+        raise ReviewkitError(f"Cannot make a short name from '{label}': give one with letters.")
+    return slug if slug[0].isalpha() else f"code_{slug}"
+
+
+def split_synonyms(text: str) -> list[str]:
+    """Synonyms typed as one text, separated by commas, semicolons or new lines."""
+    return [part.strip() for part in re.split(r"[,;\n]", text or "") if part.strip()]
+
+
+def new_code(codebook: Codebook, scheme: str, label: str, *, description: str = "",
+             synonyms: Iterable[str] = (), slug: str | None = None) -> Codebook:
+    """Return a codebook with a new code; its short name comes from the label unless given."""
+    label = " ".join((label or "").split())
+    if not label:
+        raise ReviewkitError("A new code needs a label.")
+    slug = (slug or "").strip() or code_slug(label)
+    if not _SLUG_RE.fullmatch(slug):
+        raise ReviewkitError(f"'{slug}' is not a valid short name: use lower case letters, "
+                             "digits and underscores, starting with a letter.")
+    return add_code(codebook, scheme, Code(slug, label, " ".join(description.split()),
+                                           list(synonyms)))
+
+
+def edit_code(codebook: Codebook, scheme: str, code: str, *, label: str, description: str,
+              synonyms: Iterable[str]) -> Codebook:
+    """Return a codebook with a code's label, description and synonyms as given.
+
+    A new label keeps the old one as a synonym, so searches for the old words still work.
+    """
+    edited = update_code(codebook, scheme, code, description=description,
+                         synonyms=list(synonyms))
+    if " ".join((label or "").split()) != edited.code(scheme, code).label:
+        edited = rename_code(edited, scheme, code, label or "")
+    return edited
+
+
+def save_codebook_edit(store: Store, review_id: int, edited: Codebook, actor: str
+                       ) -> tuple[int | None, list[str]]:
+    """Save an edited codebook as the review's next version: (version, what changed).
+
+    Nothing is saved, and the version is None, when the edit changes nothing.
+    """
+    changes = codebook_changes(review_codebook(store, review_id), edited)
+    if not changes:
+        return None, []
+    return save_codebook(store, review_id, edited, actor), changes
+
+
+def merge_review_codes(store: Store, review_id: int, scheme: str, keep: str, drop: str,
+                       actor: str) -> tuple[int, int]:
+    """Fold code ``drop`` into ``keep`` in the review's codebook (a new version) and move the
+    studies coded ``drop`` to ``keep``.  Returns (version, how many codes moved)."""
+    merged = merge_codes(review_codebook(store, review_id), scheme, keep, drop)
+    version = save_codebook(store, review_id, merged, actor)
+    moved = repoint_codes(store, review_id, scheme, drop, keep, actor)
+    return version, moved
+
+
+def codebook_history(store: Store, review_id: int) -> list[dict]:
+    """The review's codebook versions, oldest first, each with what it changed.
+
+    Keys: version, created_at, created_by, changes (lines from
+    :func:`reviewkit.codebook.codebook_changes`; version 1 is compared with the bundled
+    codebook).
+    """
+    history, previous = [], load_codebook()
+    for saved in codebook_versions(store, review_id):
+        book = review_codebook(store, review_id, version=saved["version"])
+        history.append({**saved, "changes": codebook_changes(previous, book)})
+        previous = book
+    return history
+
+
+def codebook_from_upload(data: bytes | str, current: Codebook) -> Codebook:
+    """Read an uploaded YAML codebook, or raise ReviewkitError saying what is wrong with it.
+
+    Every scheme of ``current`` must still be there: the map, briefs and coding rely on them.
+    """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ReviewkitError("The codebook file is not UTF-8 text.") from exc
+    try:
+        book = from_yaml(data)
+    except ReviewkitError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ReviewkitError(
+            "The codebook's layout is not as expected: each scheme needs a list of codes, and "
+            f"each code at least a 'code' (its short name) and a 'label' ({exc}).") from exc
+    missing = [name for name in current.schemes if name not in book.schemes]
+    if missing:
+        raise ReviewkitError(f"The uploaded codebook lacks the scheme(s) {', '.join(missing)}; "
+                             "keep every scheme of the current codebook.")
+    return book
 
 
 # -- command line ---------------------------------------------------------------------------
