@@ -9,7 +9,10 @@ others.  A 2-D projection of the embeddings gives a map to draw.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+import hashlib
+import html
+import io
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,10 +28,16 @@ from reviewkit.coding import read_study_csv
 from reviewkit.embedding_cache import embeddings_for_records
 from reviewkit.embeddings import embed
 from reviewkit.errors import ReviewkitError
-from reviewkit.store import Store
+from reviewkit.screening.agreement import record_statuses
+from reviewkit.screening.queue import FT, stage_records
+from reviewkit.store import Review, Store
 from reviewkit.store.schema import records
 
 DEFAULT_K_RANGE = (2, 12)
+# When k is chosen, a topic should hold this many studies on average: on a small set the
+# silhouette keeps rising with k (a study alone is 'well separated'), which would split 26
+# studies into 12 topics of one or two.
+MIN_AVERAGE_TOPIC_SIZE = 5
 # Choosing k (k-means per k, and a silhouette that is quadratic in size) works on a random
 # sample of this many studies; the final grouping uses them all.
 _SAMPLE = 2000
@@ -101,10 +110,12 @@ def choose_k(vectors: np.ndarray, *, k_range: tuple[int, int] = DEFAULT_K_RANGE,
              random_state: int = 0) -> tuple[int, dict[int, float]]:
     """Pick the k with the best silhouette score; return it and the score of each k tried.
 
-    Large sets are judged on a random sample, which keeps the choice quick at 10k studies.
+    k stays at most one topic per ``MIN_AVERAGE_TOPIC_SIZE`` studies.  Large sets are judged
+    on a random sample, which keeps the choice quick at 10k studies.
     """
     sample = _sample(vectors, random_state)
-    low, high = max(2, k_range[0]), min(k_range[1], sample.shape[0] - 1)
+    low = max(2, k_range[0])
+    high = min(k_range[1], sample.shape[0] - 1, vectors.shape[0] // MIN_AVERAGE_TOPIC_SIZE)
     if high < low:
         return low, {}
     scores = {}
@@ -246,25 +257,152 @@ def project_2d(vectors: np.ndarray, *, method: str = "pca", random_state: int = 
 # -- a stored review --------------------------------------------------------------------------
 
 
-def review_texts(store: Store, review_id: int) -> tuple[list[int], list[str]]:
-    """Ids and texts (title and abstract) of a review's records left after deduplication."""
+def included_record_ids(store: Store, review: Review) -> list[int]:
+    """Ids of the studies finally included: through both screening stages, as on the
+    Overview and the PRISMA diagram."""
+    passed = stage_records(store, review, FT)
+    required = int(review.settings.get("reviewers_required", 1))
+    statuses = record_statuses(store.current_decisions(review.id, stage=FT), passed,
+                               reviewers_required=required)
+    return [rid for rid in passed
+            if statuses[rid].state == "decided" and statuses[rid].final == "include"]
+
+
+def review_texts(store: Store, review_id: int, record_ids: Iterable[int] | None = None
+                 ) -> tuple[list[int], list[str]]:
+    """Ids and texts (title and abstract) of a review's records left after deduplication,
+    all of them or only those in ``record_ids``."""
     query = (select(records.c.id, records.c.title, records.c.abstract)
              .where(records.c.review_id == review_id, records.c.deleted_at.is_(None),
                     records.c.duplicate_of.is_(None)).order_by(records.c.id))
     with store.read() as conn:
         rows = conn.execute(query).all()
+    if record_ids is not None:
+        wanted = set(record_ids)
+        rows = [r for r in rows if r.id in wanted]
     return [r.id for r in rows], [f"{r.title}\n{r.abstract}".strip() for r in rows]
+
+
+def texts_fingerprint(record_ids: Sequence[int], texts: Sequence[str]) -> str:
+    """A short digest of which records, with which texts: a key for keeping a clustering."""
+    digest = hashlib.sha256()
+    for rid, text in zip(record_ids, texts, strict=True):
+        digest.update(f"{rid}\x00{text}\x01".encode())
+    return digest.hexdigest()[:32]
 
 
 def cluster_review(store: Store, review_id: int, *, k: int | None = None, model=None,
                    random_state: int = 0,
-                   progress: Callable[[int, int], None] | None = None
-                   ) -> tuple[list[int], Clustering]:
-    """Cluster a review's records, using (and filling) the embedding cache."""
-    ids, texts = review_texts(store, review_id)
+                   progress: Callable[[int, int], None] | None = None,
+                   record_ids: Iterable[int] | None = None,
+                   projection: str = "pca") -> tuple[list[int], Clustering]:
+    """Cluster a review's records (or only ``record_ids``), using and filling the embedding
+    cache.  ``progress(done, total)`` is told how embedding the uncached texts goes."""
+    ids, texts = review_texts(store, review_id, record_ids)
     vectors = embeddings_for_records(store, ids, texts, model=model, progress=progress)
     return ids, cluster_records(texts, embeddings=vectors if ids else None, k=k, model=model,
-                                random_state=random_state)
+                                random_state=random_state, projection=projection)
+
+
+# -- showing a clustering -----------------------------------------------------------------------
+
+
+def topic_name(clustering: Clustering, cluster: int) -> str:
+    """'Topic 2: green space, housing' — numbered from 1, with its label."""
+    return f"Topic {cluster + 1}: {clustering.cluster_labels.get(cluster, '')}".rstrip(": ")
+
+
+def cluster_summary(clustering: Clustering, *, chosen_automatically: bool) -> str:
+    """One plain sentence: how many studies in how many topics, and who chose the number."""
+    n = len(clustering.labels)
+    studies = f"{n} stud{'y' if n == 1 else 'ies'}"
+    topics = f"{clustering.k} topic{'' if clustering.k == 1 else 's'}"
+    if n < 3:
+        return f"{studies}: too few to split into topics."
+    how = ("the number of topics was chosen automatically, as the one that separates the "
+           "studies best" if chosen_automatically else "you chose the number of topics")
+    return f"{studies} in {topics}; {how}."
+
+
+def cluster_table(clustering: Clustering) -> list[dict]:
+    """One row per topic, largest first: its number, label, size and distinctive terms."""
+    return [{"topic": c + 1, "label": clustering.cluster_labels.get(c, ""),
+             "studies": clustering.sizes.get(c, 0),
+             "terms": ", ".join(clustering.terms.get(c, []))}
+            for c in sorted(clustering.sizes)]
+
+
+def study_details(store: Store, record_ids: Sequence[int]) -> dict[int, dict]:
+    """Title, year and journal of each record, by id."""
+    found: dict[int, dict] = {}
+    ids = list(record_ids)
+    with store.read() as conn:
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            for row in conn.execute(select(records.c.id, records.c.title, records.c.year,
+                                           records.c.journal).where(records.c.id.in_(part))):
+                found[row.id] = {"record_id": row.id, "title": row.title or "",
+                                 "year": row.year, "journal": row.journal or ""}
+    return found
+
+
+def studies_in_cluster(record_ids: Sequence[int], clustering: Clustering, cluster: int
+                       ) -> list[int]:
+    """The ids of the records placed in ``cluster``, in their original order."""
+    return [rid for rid, label in zip(record_ids, clustering.labels, strict=True)
+            if label == cluster]
+
+
+def cluster_figure(record_ids: Sequence[int], clustering: Clustering,
+                   details: dict[int, dict] | None = None, *, title: str = ""):
+    """The 2-D map as a plotly scatter: one trace (colour) per topic, hover = the study.
+
+    Titles are user data, so ``<``, ``>`` and ``&`` in them are escaped: plotly shows them as
+    text instead of reading them as its own HTML-like markup.
+    """
+    import plotly.graph_objects as go
+
+    details = details or {}
+    coords = np.asarray(clustering.coords_2d, dtype=float).reshape(-1, 2)
+    labels = np.asarray(clustering.labels, dtype=int)
+    # many points draw far faster on WebGL
+    trace_type = go.Scattergl if len(labels) > 3000 else go.Scatter
+    traces = []
+    for c in sorted(clustering.sizes):
+        members = np.flatnonzero(labels == c)
+        hover = []
+        for i in members:
+            info = details.get(record_ids[i], {})
+            year = f" ({info['year']})" if info.get("year") else ""
+            hover.append(f"{html.escape(_shorten(info.get('title', ''), 90))}{year}<br>"
+                         f"<i>{html.escape(_shorten(topic_name(clustering, c), 70))}</i>")
+        traces.append(trace_type(
+            x=coords[members, 0].tolist(), y=coords[members, 1].tolist(), mode="markers",
+            name=html.escape(_shorten(topic_name(clustering, c), 50)), text=hover,
+            customdata=[[int(record_ids[i]), c] for i in members],
+            hovertemplate="%{text}<extra></extra>",
+            marker={"size": 9 if len(labels) <= 500 else 5, "opacity": 0.8,
+                    "color": _PALETTE[c % len(_PALETTE)],
+                    "line": {"width": 0.5, "color": "white"}}))
+    fig = go.Figure(traces)
+    fig.update_layout(title={"text": html.escape(title)} if title else None,
+                      template="plotly_white", height=560, hoverlabel={"align": "left"},
+                      legend={"title": {"text": "Topic"}, "itemsizing": "constant"},
+                      margin={"l": 20, "r": 20, "t": 40 if title else 20, "b": 20})
+    # the axes of a projection have no units worth reading
+    fig.update_xaxes(showticklabels=False, title=None, zeroline=False)
+    fig.update_yaxes(showticklabels=False, title=None, zeroline=False)
+    return fig
+
+
+_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+            "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#ad494a", "#637939", "#8c6d31",
+            "#7b4173")
+
+
+def _shorten(text: str, size: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= size else text[:size - 1].rstrip() + "…"
 
 
 # -- command line -----------------------------------------------------------------------------
@@ -279,8 +417,20 @@ def cluster_csv(path: str | Path, output: str | Path, k: int | None = None, *,
     texts = [f"{r['title']}\n{r['abstract']}".strip() for r in rows]
     result = cluster_records(texts, k=k, model=model)
     with open(output, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CLUSTER_CSV_COLUMNS)
-        for row, label in zip(rows, result.labels, strict=True):
-            writer.writerow([row["record_id"], label, result.cluster_labels.get(label, "")])
+        write_assignments(handle, [row["record_id"] for row in rows], result)
     return result
+
+
+def write_assignments(handle, record_ids: Sequence, clustering: Clustering) -> None:
+    """Write record_id,cluster_id,cluster_label rows (the CLI's and the app's CSV)."""
+    writer = csv.writer(handle)
+    writer.writerow(CLUSTER_CSV_COLUMNS)
+    for record_id, label in zip(record_ids, clustering.labels, strict=True):
+        writer.writerow([record_id, label, clustering.cluster_labels.get(label, "")])
+
+
+def assignments_csv(record_ids: Sequence, clustering: Clustering) -> bytes:
+    """The assignments as CSV bytes (UTF-8), the same columns as ``cluster_csv`` writes."""
+    buffer = io.StringIO(newline="")
+    write_assignments(buffer, record_ids, clustering)
+    return buffer.getvalue().encode("utf-8")

@@ -1,0 +1,55 @@
+"""End to end in headless Chromium: the Clusters page's map, topics and the studies in one."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.conftest import screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_clusters_map_topics_and_the_studies_in_a_chosen_topic(page, app_url):
+    page.goto(f"{app_url}/clusters")
+    # the first visit embeds the studies (the bundled model loads once): allow for it
+    summary = page.get_by_text(re.compile(r"^\d+ studies in \d+ topics"))
+    summary.wait_for(timeout=180_000)
+    studies, topics = (int(n) for n in re.findall(r"\d+", summary.inner_text())[:2])
+    assert topics >= 2
+
+    # the map: one trace of points per topic
+    page.locator(".scatterlayer .trace .points path").first.wait_for()
+    assert page.locator(".scatterlayer .trace").count() == topics
+    # the topics table
+    page.get_by_role("heading", name="Topics").wait_for()
+    tables = page.get_by_test_id("stDataFrame")
+    tables.nth(1).wait_for()
+    assert tables.nth(0).locator("[role=grid]").get_attribute("aria-rowcount") == str(topics + 1)
+
+    # choose the second topic: its studies are listed
+    picker = page.get_by_test_id("stSelectbox").filter(has_text="Show the studies in")
+    box = picker.get_by_role("combobox")
+    option = page.get_by_role("option").filter(has_text=re.compile(r"^Topic 2: "))
+    for _ in range(5):  # a rerun still finishing can close the list as it opens
+        box.click()
+        try:
+            option.wait_for(timeout=3_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    size = int(re.search(r"\((\d+)\)$", option.inner_text()).group(1))
+    option.click()
+    page.wait_for_function("el => el.value.startsWith('Topic 2: ')", arg=box.element_handle())
+    grid = tables.nth(1).locator("[role=grid]")  # the canvas grid's a11y twin
+    page.wait_for_function(
+        "([el, rows]) => el.getAttribute('aria-rowcount') === String(rows)",
+        arg=[grid.element_handle(), size + 1])
+    assert 0 < size < studies
+
+    # a click on a point of another topic chooses that topic instead
+    page.locator(".scatterlayer .trace").nth(0).locator(".points path").first.click(force=True)
+    page.wait_for_function("el => el.value.startsWith('Topic 1: ')", arg=box.element_handle())
+    screenshot(page, "clusters")
