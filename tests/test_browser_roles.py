@@ -21,13 +21,14 @@ ROLES = {"boss": "admin", "maria": "researcher", "pete": "peer_researcher",
          "cara": "commissioner"}
 ALL_PAGES = ["Overview", "Import", "Records", "Deduplicate", "Screen", "Conflicts",
              "PRISMA diagram", "Evidence map", "Evidence by approach", "Local stories", "Team",
-             "Backup and move", "Audit"]
+             "Backup and move", "Audit", "Code studies", "Clusters"]
 SEES = {
     None: {"Log in", "Local stories"},
     "pete": {"Local stories", "Team"},
     "cara": {"Evidence map", "Evidence by approach", "Local stories", "Team"},
     "maria": {"Overview", "Import", "Records", "Deduplicate", "Screen", "Conflicts",
-              "PRISMA diagram", "Evidence map", "Evidence by approach", "Local stories", "Team"},
+              "PRISMA diagram", "Evidence map", "Evidence by approach", "Code studies",
+              "Clusters", "Local stories", "Team"},
 }
 
 

@@ -104,6 +104,11 @@ def _page(module_name: str):
     ("evidence_map_page", "Evidence map"),
     ("approach_page", "Evidence by approach"),
     ("library_page", "Local stories"),
+    ("coding_page", "Code studies"),
+    ("clusters_page", "Clusters"),
+    ("team_page", "Team"),
+    ("audit_page", "Audit trail"),
+    ("backup_page", "Backup and move"),
 ])
 def test_every_page_opens_on_the_demo_review(module_name, title):
     at = _page(module_name).run()
