@@ -33,6 +33,8 @@ PAGES = [
     ("prisma", "prisma", "PRISMA 2020 flow diagram", None),
     ("evidence-map", "evidence-map", "Evidence map", None),
     ("evidence-by-approach", "evidence-by-approach", "Evidence by approach", None),
+    ("code", "code", "Code studies", None),
+    ("clusters", "clusters", " topics; ", None),
     ("library", "library", "Local stories", None),
     ("team", "team", "Accounts", None),
     ("audit", "audit", "Audit trail", None),

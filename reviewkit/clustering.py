@@ -291,6 +291,24 @@ def texts_fingerprint(record_ids: Sequence[int], texts: Sequence[str]) -> str:
     return digest.hexdigest()[:32]
 
 
+# Above this many studies, clustering embeds with the quicker model profile
+# (reviewkit.embeddings.load_fast_model) unless a model is given.
+FAST_ABOVE = 2000
+
+
+def cluster_model(count: int, model=None):
+    """The embedding model for clustering ``count`` studies: the one given, else the full model
+    for ordinary reviews and the quicker profile for large ones (None = the full model)."""
+    if model is not None or count <= FAST_ABOVE:
+        return model
+    from reviewkit.embeddings import load_fast_model
+
+    try:
+        return load_fast_model()
+    except Exception:  # no ONNX Runtime: the full model does the work, only slower
+        return None
+
+
 def cluster_review(store: Store, review_id: int, *, k: int | None = None, model=None,
                    random_state: int = 0,
                    progress: Callable[[int, int], None] | None = None,
@@ -299,6 +317,7 @@ def cluster_review(store: Store, review_id: int, *, k: int | None = None, model=
     """Cluster a review's records (or only ``record_ids``), using and filling the embedding
     cache.  ``progress(done, total)`` is told how embedding the uncached texts goes."""
     ids, texts = review_texts(store, review_id, record_ids)
+    model = cluster_model(len(ids), model)
     vectors = embeddings_for_records(store, ids, texts, model=model, progress=progress)
     return ids, cluster_records(texts, embeddings=vectors if ids else None, k=k, model=model,
                                 random_state=random_state, projection=projection)
@@ -415,7 +434,7 @@ def cluster_csv(path: str | Path, output: str | Path, k: int | None = None, *,
     """Cluster the studies in a CSV; write record_id,cluster_id,cluster_label rows."""
     rows = read_study_csv(path)
     texts = [f"{r['title']}\n{r['abstract']}".strip() for r in rows]
-    result = cluster_records(texts, k=k, model=model)
+    result = cluster_records(texts, k=k, model=cluster_model(len(texts), model))
     with open(output, "w", newline="", encoding="utf-8") as handle:
         write_assignments(handle, [row["record_id"] for row in rows], result)
     return result

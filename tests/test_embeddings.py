@@ -62,3 +62,25 @@ def test_torch_can_be_forced(monkeypatch):
     monkeypatch.setattr(embeddings, "_MODEL", None)
     model = embeddings.load_model()
     assert type(model).__name__ == "SentenceTransformer"
+
+
+def test_the_large_review_profile_stays_close_and_is_cached_apart(onnx_model, demo_texts,
+                                                                  monkeypatch):
+    from reviewkit.clustering import FAST_ABOVE, cluster_model
+    from reviewkit.embedding_cache import model_name
+
+    monkeypatch.setenv("REVIEWKIT_MODEL_DIR", str(onnx_model.path.parent))
+    monkeypatch.setattr(embeddings, "_FAST_MODEL", None)
+    fast = embeddings.load_fast_model()
+    assert fast.path.name.endswith("-int8.onnx") and fast.path.exists()
+    assert model_name(fast) != model_name(onnx_model)  # never mixed in the cache
+    full = embeddings.embed(demo_texts, model=onnx_model)
+    quick = embeddings.embed(demo_texts, model=fast)
+    cosines = np.sum(full * quick, axis=1)
+    assert cosines.mean() > 0.9
+    # a study is still nearest to its own full-model vector among all the studies
+    nearest = np.argmax(quick @ full.T, axis=1)
+    assert (nearest == np.arange(len(demo_texts))).mean() > 0.9
+    assert cluster_model(FAST_ABOVE) is None
+    assert cluster_model(FAST_ABOVE + 1) is fast
+    assert cluster_model(FAST_ABOVE + 1, onnx_model) is onnx_model
