@@ -178,6 +178,12 @@ def page(browser, app_url):
     context.close()
 
 
+def settled(tab, timeout: float = 120_000) -> None:
+    """Wait until the app's script has finished its run (Streamlit marks it on the root)."""
+    tab.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+        timeout=timeout)
+
+
 def screenshot(tab, name: str) -> Path:
     """Save a full-page screenshot under test-artifacts/ and return its path."""
     ARTIFACTS.mkdir(exist_ok=True)

@@ -6,8 +6,9 @@ import re
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
-from tests.conftest import screenshot
+from tests.conftest import screenshot, settled
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +34,7 @@ def test_clusters_map_topics_and_the_studies_in_a_chosen_topic(page, app_url):
     picker = page.get_by_test_id("stSelectbox").filter(has_text="Show the studies in")
     box = picker.get_by_role("combobox")
     option = page.get_by_role("option").filter(has_text=re.compile(r"^Topic 2: "))
+    settled(page)
     for _ in range(5):  # a rerun still finishing can close the list as it opens
         box.click()
         try:
@@ -42,14 +44,14 @@ def test_clusters_map_topics_and_the_studies_in_a_chosen_topic(page, app_url):
             page.keyboard.press("Escape")
     size = int(re.search(r"\((\d+)\)$", option.inner_text()).group(1))
     option.click()
-    page.wait_for_function("el => el.value.startsWith('Topic 2: ')", arg=box.element_handle())
+    # locators, not element handles: a rerun may mount the table afresh, and these re-query
+    expect(box).to_have_value(re.compile(r"^Topic 2: "), timeout=60_000)
     grid = tables.nth(1).locator("[role=grid]")  # the canvas grid's a11y twin
-    page.wait_for_function(
-        "([el, rows]) => el.getAttribute('aria-rowcount') === String(rows)",
-        arg=[grid.element_handle(), size + 1])
+    expect(grid).to_have_attribute("aria-rowcount", str(size + 1), timeout=60_000)
     assert 0 < size < studies
 
     # a click on a point of another topic chooses that topic instead
+    settled(page)
     page.locator(".scatterlayer .trace").nth(0).locator(".points path").first.click(force=True)
-    page.wait_for_function("el => el.value.startsWith('Topic 1: ')", arg=box.element_handle())
+    expect(box).to_have_value(re.compile(r"^Topic 1: "), timeout=60_000)
     screenshot(page, "clusters")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import screenshot
+from tests.conftest import screenshot, settled
 
 pytestmark = pytest.mark.browser
 
@@ -29,11 +29,13 @@ def test_review_possible_duplicates_with_keys_and_undo(page, app_url):
     page.get_by_role("heading", name="Is this the same study?").wait_for()
     page.get_by_text("Record A").first.wait_for()
     screenshot(page, "dedup-pair")
+    settled(page)  # a shortcut pressed mid-run can be lost
     page.locator("body").press("s")  # same study
     page.wait_for_function(
         "n => [...document.querySelectorAll('[data-testid=stMetric]')].some("
         "m => m.innerText.includes('Duplicates removed') && m.innerText.trim().endsWith(String(n)))",
         arg=removed + 1)
+    settled(page)
     assert _metric(page, "Possible duplicates to check") == waiting - 1
 
     page.get_by_role("button", name="Undo last decision").click()
@@ -41,6 +43,7 @@ def test_review_possible_duplicates_with_keys_and_undo(page, app_url):
         "n => [...document.querySelectorAll('[data-testid=stMetric]')].some("
         "m => m.innerText.includes('Possible duplicates to check') && m.innerText.trim().endsWith(String(n)))",
         arg=waiting)
+    settled(page)
     assert _metric(page, "Duplicates removed") == removed
 
     page.get_by_role("button", name="Different studies").click()
@@ -48,4 +51,5 @@ def test_review_possible_duplicates_with_keys_and_undo(page, app_url):
         "n => [...document.querySelectorAll('[data-testid=stMetric]')].some("
         "m => m.innerText.includes('Possible duplicates to check') && m.innerText.trim().endsWith(String(n)))",
         arg=waiting - 1)
+    settled(page)
     assert _metric(page, "Duplicates removed") == removed

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.conftest import screenshot
+from tests.conftest import screenshot, settled
 
 pytestmark = pytest.mark.browser
 
@@ -21,6 +22,19 @@ def _title(page) -> str:
     return page.locator("h3").first.inner_text()
 
 
+def _press(page, key: str, button: str) -> None:
+    """Press a screening shortcut once the run has settled and its button is on screen."""
+    settled(page)
+    page.get_by_role("button", name=button).first.wait_for()
+    page.locator("h1").first.click()  # keep focus away from text boxes
+    page.keyboard.press(key)
+
+
+def _expect_screened(page, count: int) -> None:
+    metric = page.get_by_test_id("stMetric").filter(has_text="Screened by you")
+    expect(metric).to_contain_text(re.compile(rf"(?<!\d){count}\s*/"), timeout=60_000)
+
+
 def test_screen_with_keys_and_undo(page, app_url):
     page.goto(f"{app_url}/screen")
     page.get_by_text("Screened by you").wait_for(timeout=120_000)
@@ -29,26 +43,24 @@ def test_screen_with_keys_and_undo(page, app_url):
     before, first_title = _screened(page), _title(page)
     page.get_by_text("Question.").wait_for()  # the question stays on screen
 
-    page.locator("h1").first.click()  # keep focus away from text boxes
-    page.keyboard.press("e")
+    _press(page, "e", "Exclude")
     page.wait_for_function(
         "t => document.querySelector('h3') && document.querySelector('h3').innerText !== t",
         arg=first_title, timeout=60_000)
-    assert _screened(page) == before + 1
-    second_title = _title(page)
-    assert second_title != first_title
+    _expect_screened(page, before + 1)
+    assert _title(page) != first_title
 
-    page.locator("h1").first.click()
-    page.keyboard.press("u")
-    page.wait_for_function("t => document.querySelector('h3').innerText === t", arg=first_title,
-                           timeout=60_000)
-    assert _screened(page) == before
+    _press(page, "u", "Undo")
+    page.wait_for_function(
+        "t => document.querySelector('h3') && document.querySelector('h3').innerText === t",
+        arg=first_title, timeout=60_000)
+    _expect_screened(page, before)
 
-    page.locator("h1").first.click()
-    page.keyboard.press("i")
-    page.wait_for_function("t => document.querySelector('h3').innerText !== t", arg=first_title,
-                           timeout=60_000)
-    assert _screened(page) == before + 1
+    _press(page, "i", "Include")
+    page.wait_for_function(
+        "t => document.querySelector('h3') && document.querySelector('h3').innerText !== t",
+        arg=first_title, timeout=60_000)
+    _expect_screened(page, before + 1)
 
 
 def test_conflicts_view_settles_a_disagreement(page, app_url):
