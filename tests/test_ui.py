@@ -133,3 +133,21 @@ def test_screening_page_shows_a_record_and_records_a_decision():
     include.click().run()
     assert not at.exception, at.exception
     assert at.subheader[0].value != first
+
+
+def test_team_page_saves_nothing_when_the_new_password_is_too_short():
+    import os
+
+    from reviewkit.store import Store
+
+    at = _page("team_page").run()
+    assert not at.exception, at.exception
+    form_box = next(s for s in at.selectbox if s.label == "Account")
+    form_box.select("demo-reviewer-1")
+    next(s for s in at.selectbox if s.label == "New role").select("commissioner")
+    next(t for t in at.text_input if t.label.startswith("New password")).input("short")
+    next(b for b in at.button if b.label == "Save changes").click().run()
+    assert not at.exception, at.exception
+    assert any("nothing was changed" in e.value for e in at.error)
+    user = Store(os.environ["REVIEWKIT_DATABASE_URL"]).get_user("demo-reviewer-1")
+    assert user.role == "researcher"  # the role change in the same form was not saved either

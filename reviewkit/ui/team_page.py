@@ -110,6 +110,11 @@ def _accounts() -> None:
                 st.error("Choose the account to change.")
             else:
                 def change():
+                    if password and len(password) < accounts.MIN_PASSWORD_LENGTH:
+                        # checked before anything is saved, so a short password changes nothing
+                        raise ReviewkitError(f"A password needs at least "
+                                             f"{accounts.MIN_PASSWORD_LENGTH} characters; "
+                                             "nothing was changed.")
                     if role != "(keep)":
                         accounts.set_role(store, who, role, actor=current_user())
                     if password:
