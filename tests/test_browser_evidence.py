@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import ARTIFACTS, screenshot
+from tests.conftest import ARTIFACTS, screenshot, settled
 
 pytestmark = pytest.mark.browser
 
@@ -17,6 +17,7 @@ def test_evidence_map_click_a_cell_to_see_its_studies(page, app_url):
     page.get_by_text("filled cells").wait_for(timeout=120_000)
     bubble = page.locator(".scatterlayer .trace .points path").first
     bubble.wait_for()
+    settled(page)  # a click during a run can be lost
     bubble.click(force=True)
     page.get_by_role("heading", name=re.compile("→")).wait_for()
     studies = page.get_by_test_id("stDataFrame").first
@@ -29,6 +30,7 @@ def test_commissioner_searches_sees_studies_and_local_cases_and_takes_a_brief(pa
     page.goto(f"{app_url}/evidence-by-approach")
     box = page.get_by_role("textbox", name="Approach")
     box.wait_for(timeout=120_000)
+    settled(page)
     box.fill("social prescribing")
     box.press("Enter")
     page.get_by_role("heading", name="Social prescribing and community navigation").wait_for()
@@ -37,6 +39,7 @@ def test_commissioner_searches_sees_studies_and_local_cases_and_takes_a_brief(pa
     page.get_by_text("What the studies found").wait_for()
     page.get_by_text("Local examples and residents' stories").wait_for()
     page.get_by_text("case study").first.wait_for()
+    settled(page)
     page.get_by_role("button", name="Prepare the brief").click()
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download the brief (PDF)").click()
@@ -55,6 +58,7 @@ def test_library_search_filter_open_and_follow_to_evidence(page, app_url):
     page.goto(f"{app_url}/library")
     box = page.get_by_role("textbox", name="Search in your own words")
     box.wait_for(timeout=120_000)
+    settled(page)
     box.fill("loneliness")
     box.press("Enter")
     page.get_by_text("for 'loneliness'").wait_for()

@@ -10,7 +10,7 @@ import pytest
 from reviewkit import accounts
 from reviewkit.importing import import_file
 from reviewkit.store import Store
-from tests.conftest import running_app, screenshot
+from tests.conftest import running_app, screenshot, settled
 from tests.test_importing import GOOD_RIS
 
 pytestmark = pytest.mark.browser
@@ -74,6 +74,7 @@ def _log_in(tab, url: str, who: str, password: str | None = None) -> None:
 
 
 def _pages_in_menu(tab) -> set[str]:
+    settled(tab)  # the menu is sent at the end of the run that logged in
     nav = tab.get_by_test_id("stSidebarNav")
     nav.wait_for()
     return {name for name in [*ALL_PAGES, "Log in"]
@@ -116,6 +117,7 @@ def test_a_researcher_screens_and_a_commissioner_reads_the_evidence(tab, team_ap
     tab.get_by_text("Logged in as maria").wait_for()
     tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Screen").click()
     tab.get_by_text("Screened by you").wait_for(timeout=120_000)
+    settled(tab)
     tab.get_by_role("button", name=re.compile("Include")).first.click()
     tab.get_by_text(re.compile(r"1\s*/\s*2")).first.wait_for()
 
@@ -135,6 +137,7 @@ def test_the_admin_adds_a_member_on_the_team_page(tab, team_app):
     tab.get_by_text("Logged in as boss").wait_for()
     tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Team").click()
     tab.get_by_role("heading", name="Team of Community connectors").wait_for()
+    settled(tab)
     form = tab.get_by_test_id("stForm").filter(has_text="Add a person")
     form.get_by_role("combobox").first.click()
     tab.get_by_role("option", name="pete").click()
