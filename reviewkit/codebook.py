@@ -361,21 +361,26 @@ def save_codebook(store: Store, review_id: int, codebook: Codebook, actor: str) 
     """Store ``codebook`` as the review's next version and return that version number."""
     actor_id = store.ensure_user(actor).id
     with store.write() as conn:
-        latest = conn.execute(select(func.max(codebooks.c.version))
-                              .where(codebooks.c.review_id == review_id)).scalar()
-        version = (latest or 0) + 1
-        before = conn.execute(select(codebooks.c.content).where(
-            codebooks.c.review_id == review_id, codebooks.c.version == latest)).scalar()
-        content = to_dict(replace(codebook, version=version))
-        conn.execute(codebooks.insert().values(
-            review_id=review_id, version=version, content=content, created_by=actor_id,
-            created_at=datetime.now(UTC)))
-        store.audit(conn, actor_id=actor_id, action="codebook.save", entity="codebook",
-                    entity_id=f"{review_id}:{version}", review_id=review_id,
-                    details={"version": version, "codes": {
-                        name: len(s.codes) for name, s in codebook.schemes.items()},
-                        "changes": codebook_changes(
-                            from_dict(before) if before else load_codebook(), codebook)})
+        return save_codebook_in(conn, review_id, codebook, actor_id)
+
+
+def save_codebook_in(conn, review_id: int, codebook: Codebook, actor_id: int) -> int:
+    """:func:`save_codebook` inside a transaction the caller holds (with more to do in it)."""
+    latest = conn.execute(select(func.max(codebooks.c.version))
+                          .where(codebooks.c.review_id == review_id)).scalar()
+    version = (latest or 0) + 1
+    before = conn.execute(select(codebooks.c.content).where(
+        codebooks.c.review_id == review_id, codebooks.c.version == latest)).scalar()
+    content = to_dict(replace(codebook, version=version))
+    conn.execute(codebooks.insert().values(
+        review_id=review_id, version=version, content=content, created_by=actor_id,
+        created_at=datetime.now(UTC)))
+    Store.audit(conn, actor_id=actor_id, action="codebook.save", entity="codebook",
+                entity_id=f"{review_id}:{version}", review_id=review_id,
+                details={"version": version, "codes": {
+                    name: len(s.codes) for name, s in codebook.schemes.items()},
+                    "changes": codebook_changes(
+                        from_dict(before) if before else load_codebook(), codebook)})
     return version
 
 

@@ -44,6 +44,7 @@ from reviewkit.codebook import (
     rename_code,
     review_codebook,
     save_codebook,
+    save_codebook_in,
     to_yaml,
     update_code,
 )
@@ -381,25 +382,29 @@ def repoint_codes(store: Store, review_id: int, scheme: str, old: str, new: str,
                   actor: str) -> int:
     """Move every current use of code ``old`` to ``new`` (after merging codes); return count."""
     actor_id = store.ensure_user(actor).id
-    now = _now()
     with store.write() as conn:
-        moving = conn.execute(select(record_codes).where(
-            *_current(review_id), record_codes.c.scheme == scheme,
-            record_codes.c.code == old)).all()
-        has_new = {r.record_id for r in conn.execute(select(record_codes.c.record_id).where(
-            *_current(review_id), record_codes.c.scheme == scheme, record_codes.c.code == new))}
-        if moving:
-            conn.execute(record_codes.update().where(
-                record_codes.c.id.in_([r.id for r in moving])).values(superseded_at=now))
-        rows = [{**{k: getattr(r, k) for k in ("review_id", "record_id", "scheme", "confidence",
-                                                "source", "status", "direction", "finding")},
-                 "code": new, "coder_id": actor_id, "created_at": now}
-                for r in moving if r.record_id not in has_new]
-        if rows:
-            conn.execute(record_codes.insert(), rows)
-        store.audit(conn, actor_id=actor_id, action="coding.repoint", entity="code",
-                    entity_id=f"{scheme}:{old}", review_id=review_id,
-                    details={"from": old, "to": new, "records": [r.record_id for r in moving]})
+        return _repoint_in(conn, review_id, scheme, old, new, actor_id)
+
+
+def _repoint_in(conn, review_id: int, scheme: str, old: str, new: str, actor_id: int) -> int:
+    now = _now()
+    moving = conn.execute(select(record_codes).where(
+        *_current(review_id), record_codes.c.scheme == scheme,
+        record_codes.c.code == old)).all()
+    has_new = {r.record_id for r in conn.execute(select(record_codes.c.record_id).where(
+        *_current(review_id), record_codes.c.scheme == scheme, record_codes.c.code == new))}
+    if moving:
+        conn.execute(record_codes.update().where(
+            record_codes.c.id.in_([r.id for r in moving])).values(superseded_at=now))
+    rows = [{**{k: getattr(r, k) for k in ("review_id", "record_id", "scheme", "confidence",
+                                            "source", "status", "direction", "finding")},
+             "code": new, "coder_id": actor_id, "created_at": now}
+            for r in moving if r.record_id not in has_new]
+    if rows:
+        conn.execute(record_codes.insert(), rows)
+    Store.audit(conn, actor_id=actor_id, action="coding.repoint", entity="code",
+                entity_id=f"{scheme}:{old}", review_id=review_id,
+                details={"from": old, "to": new, "records": [r.record_id for r in moving]})
     return len(moving)
 
 
@@ -645,8 +650,10 @@ def merge_review_codes(store: Store, review_id: int, scheme: str, keep: str, dro
     """Fold code ``drop`` into ``keep`` in the review's codebook (a new version) and move the
     studies coded ``drop`` to ``keep``.  Returns (version, how many codes moved)."""
     merged = merge_codes(review_codebook(store, review_id), scheme, keep, drop)
-    version = save_codebook(store, review_id, merged, actor)
-    moved = repoint_codes(store, review_id, scheme, drop, keep, actor)
+    actor_id = store.ensure_user(actor).id
+    with store.write() as conn:  # one transaction: never a codebook without its studies moved
+        version = save_codebook_in(conn, review_id, merged, actor_id)
+        moved = _repoint_in(conn, review_id, scheme, drop, keep, actor_id)
     return version, moved
 
 

@@ -495,6 +495,24 @@ def test_saving_edits_merging_and_history(store, demo):
     assert f"outcome:{keep} synonyms changed" in history[1]["changes"]
 
 
+def test_a_merge_that_fails_half_way_leaves_codebook_and_codes_as_they_were(
+        store, demo, monkeypatch):
+    from reviewkit import coding
+
+    uses = code_use_counts(store, demo.id)
+    keep, drop = [code for (scheme, code), n in uses.items() if scheme == "outcome" and n][:2]
+
+    def fail(*args):
+        raise RuntimeError("the disk filled up while moving the codes")
+
+    monkeypatch.setattr(coding, "_repoint_in", fail)
+    with pytest.raises(RuntimeError):
+        merge_review_codes(store, demo.id, "outcome", keep, drop, "bob")
+    assert codebook_history(store, demo.id) == []  # no new version either
+    assert code_use_counts(store, demo.id) == uses
+    assert review_codebook(store, demo.id).code("outcome", drop) is not None
+
+
 @pytest.mark.parametrize(("data", "message"), [
     (b"schemes: [unclosed", "not valid YAML"),
     (b"\xff\xfe\x00bad", "not UTF-8"),
