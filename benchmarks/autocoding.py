@@ -126,7 +126,9 @@ def main(argv=None) -> None:
     lines += table("Held-out half, after feedback on the other half (two-fold)", taught_results)
     lines += ["Caveats: one coder; the descriptions are written from documents that share the "
               "codebook's vocabulary, so word matches are easier here than on raw abstracts. "
-              "The weights were fitted on the case-study library, not on these studies.", ""]
+              "The weights were fitted on the case-study library, not on these studies; "
+              "the codebook's words were edited after seeing earlier runs of this table "
+              "(see the notes under earlier entries), so it is not a clean hold-out.", ""]
     text = "\n".join(lines)
     print(text)
     if not args.no_save:
