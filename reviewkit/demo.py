@@ -118,7 +118,7 @@ def seed_screening(store: Store, review: Review, folder: Path = DEMO_DIR) -> Non
             _screen(store, rid, row)
     _code_included(store, review, rows, works, kept)
     store.update_review(review.id, actor=LEAD,
-                        settings={**review.settings, "reviewers_required": 2, "demo_screened": True})
+                        settings_update={"reviewers_required": 2, "demo_screened": True})
 
 
 def _code_included(store: Store, review: Review, rows: list[dict], works: dict[str, list[int]],

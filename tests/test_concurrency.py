@@ -419,3 +419,43 @@ def test_screening_page_hands_out_records_when_split(team_app, monkeypatch):
         assert now_held.reviewer == "cai" and now_held.record_id != held.record_id
     finally:
         store.close()
+
+
+def test_settings_changed_at_once_by_several_people_are_all_kept(database_url):
+    """Each tab changes a different setting at the same moment; no change overwrites another."""
+    tabs, rounds = 6, 5
+    _team_review(database_url, ["ana"], split=False, required=2, records=1)
+    stores = [Store(database_url) for _ in range(tabs)]
+    failures: list[BaseException] = []
+    try:
+        review = stores[0].get_review(REVIEW)
+        for round_no in range(rounds):
+            start = threading.Barrier(tabs)
+
+            def change(tab: int, round_no: int = round_no, start=start) -> None:
+                try:
+                    start.wait()
+                    if tab == 0:
+                        set_blinded(stores[tab], review, round_no % 2 == 0, actor="ana")
+                    else:
+                        stores[tab].update_review(review.id, actor="ana",
+                                                  settings_update={f"tab_{tab}": round_no})
+                except BaseException as exc:
+                    failures.append(exc)
+
+            threads = [threading.Thread(target=change, args=(tab,)) for tab in range(tabs)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert failures == []
+            settings = stores[0].review_by_id(review.id).settings
+            assert {f"tab_{t}": settings.get(f"tab_{t}") for t in range(1, tabs)} == {
+                f"tab_{t}": round_no for t in range(1, tabs)}
+            assert settings["blind"] is (round_no % 2 == 0)
+            assert settings["reviewers_required"] == 2  # set before, touched by nobody
+        updates = [e for e in stores[0].audit_entries(review.id) if e.action == "review.update"]
+        assert len(updates) >= tabs * rounds
+    finally:
+        for opened in stores:
+            opened.close()

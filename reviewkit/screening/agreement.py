@@ -179,6 +179,4 @@ def visible_decisions(store: Store, review: Review, decisions: Iterable[Decision
 
 def set_blinded(store: Store, review: Review, blinded: bool, *, actor: str) -> Review:
     """Blind or unblind a review (the change is logged with who made it)."""
-    fresh = store.review_by_id(review.id)  # keep settings another page changed meanwhile
-    return store.update_review(review.id, actor=actor,
-                               settings={**fresh.settings, "blind": bool(blinded)})
+    return store.update_review(review.id, actor=actor, settings_update={"blind": bool(blinded)})

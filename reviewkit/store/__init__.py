@@ -388,17 +388,29 @@ class Store:
                                 .order_by(reviews.c.name))
             return [self._review(r) for r in rows]
 
-    def update_review(self, review_id: int, *, actor: str = DEFAULT_USER, **changes) -> Review:
-        """Change a review's question, criteria or settings, logging old and new values."""
+    def update_review(self, review_id: int, *, actor: str = DEFAULT_USER,
+                      settings_update: dict | None = None, **changes) -> Review:
+        """Change a review's question, criteria or settings, logging old and new values.
+
+        ``settings`` replaces the whole settings dict; ``settings_update`` changes only the
+        keys it names, merged into the settings as they stand inside the transaction (the row
+        is locked on PostgreSQL; SQLite writers take turns), so two people changing different
+        settings at the same moment both keep their change.
+        """
         allowed = {"question", "inclusion_criteria", "exclusion_criteria", "settings"}
         unknown = set(changes) - allowed
         if unknown:
             raise ReviewkitError(f"Cannot change {', '.join(sorted(unknown))} of a review.")
+        if settings_update is not None and "settings" in changes:
+            raise ReviewkitError("Give either settings or settings_update, not both.")
         actor_id = self._user_id(actor)
         with self.write() as conn:
-            old = conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
+            old = conn.execute(select(reviews).where(reviews.c.id == review_id)
+                               .with_for_update()).first()
             if old is None:
                 raise NotFoundError(f"There is no review with id {review_id}.")
+            if settings_update is not None:
+                changes["settings"] = {**(old.settings or {}), **settings_update}
             conn.execute(reviews.update().where(reviews.c.id == review_id).values(**changes))
             self.audit(conn, actor_id=actor_id, action="review.update", entity="review",
                        entity_id=review_id, review_id=review_id,

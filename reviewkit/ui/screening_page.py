@@ -113,7 +113,7 @@ def render() -> None:
                                  "disagreements go to the Conflicts page.")
         if leads and required != int(review.settings.get("reviewers_required", 1)):
             store.update_review(review.id, actor=me,
-                                settings={**review.settings, "reviewers_required": required})
+                                settings_update={"reviewers_required": required})
             st.rerun()
         split = st.toggle("Split the records between reviewers", value=split_screening(review),
                           disabled=not leads,
@@ -121,7 +121,7 @@ def render() -> None:
                                "screens a record someone else is already looking at.")
         if leads and split != split_screening(review):
             store.update_review(review.id, actor=me,
-                                settings={**review.settings, "split_screening": split})
+                                settings_update={"split_screening": split})
             st.rerun()
         if not leads:
             st.caption("The review's lead sets how many reviewers see each record and "
