@@ -79,23 +79,32 @@ def screen_until_done(url: str, reviewer: str, deadline_s: float = 120.0) -> lis
         store.close()
 
 
-def _in_threads(url: str, reviewers: list[str]) -> dict[str, list[int]]:
-    given: dict[str, list[int]] = {}
-    failures: list[BaseException] = []
-    start = threading.Barrier(len(reviewers))
+def _at_once(tabs: int, work) -> list[BaseException]:
+    """Run ``work(tab)`` in ``tabs`` threads released together; return what they raised."""
+    start, failures = threading.Barrier(tabs), []
 
-    def run(name: str) -> None:
+    def run(tab: int) -> None:
         try:
             start.wait()
-            given[name] = screen_until_done(url, name)
-        except BaseException as exc:  # handed back to the test below
+            work(tab)
+        except BaseException as exc:
             failures.append(exc)
 
-    threads = [threading.Thread(target=run, args=(name,)) for name in reviewers]
+    threads = [threading.Thread(target=run, args=(tab,)) for tab in range(tabs)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    return failures
+
+
+def _in_threads(url: str, reviewers: list[str]) -> dict[str, list[int]]:
+    given: dict[str, list[int]] = {}
+
+    def run(tab: int) -> None:
+        given[reviewers[tab]] = screen_until_done(url, reviewers[tab])
+
+    failures = _at_once(len(reviewers), run)
     if failures:
         raise failures[0]
     return given
@@ -220,27 +229,16 @@ def test_split_dual_screening_hands_each_record_to_two_reviewers_in_turn(databas
 def test_two_tabs_saving_the_same_record_at_once_keep_one_standing(database_url):
     tabs, rounds = 6, 8
     ids = _team_review(database_url, ["ana"], split=False, required=1, records=rounds)
-    failures: list[BaseException] = []
     stores = [Store(database_url) for _ in range(tabs)]
     try:
         for record_id in ids:
-            start = threading.Barrier(tabs)
 
-            def save(tab: int, record_id: int = record_id, start=start) -> None:
-                try:
-                    start.wait()
-                    stores[tab].add_decision(record_id, stage=TA, reviewer="ana",
-                                             decision=("include", "exclude", "maybe")[tab % 3],
-                                             note=f"tab {tab}")
-                except BaseException as exc:
-                    failures.append(exc)
+            def save(tab: int, record_id: int = record_id) -> None:
+                stores[tab].add_decision(record_id, stage=TA, reviewer="ana",
+                                         decision=("include", "exclude", "maybe")[tab % 3],
+                                         note=f"tab {tab}")
 
-            threads = [threading.Thread(target=save, args=(tab,)) for tab in range(tabs)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-        assert failures == []
+            assert _at_once(tabs, save) == []
         review = stores[0].get_review(REVIEW)
         rows = _decision_rows(stores[0], review.id)
         for record_id in ids:
@@ -264,22 +262,13 @@ def test_two_tabs_undoing_at_once_withdraw_two_decisions(database_url):
     try:
         for call in ("include", "exclude", "maybe"):
             store.add_decision(record_id, stage=TA, decision=call, reviewer="ana")
-        start = threading.Barrier(2)
-        results, failures = [], []
+        results = []
 
-        def undo(opened: Store) -> None:
-            try:
-                start.wait()
-                results.append(opened.undo_decision(record_id, stage=TA, reviewer="ana"))
-            except BaseException as exc:
-                failures.append(exc)
+        def undo(tab: int) -> None:
+            opened = (store, other)[tab]
+            results.append(opened.undo_decision(record_id, stage=TA, reviewer="ana"))
 
-        threads = [threading.Thread(target=undo, args=(s,)) for s in (store, other)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert failures == []
+        assert _at_once(2, undo) == []
         assert sorted(r.decision for r in results) == ["exclude", "include"]
         review = store.get_review(REVIEW)
         [standing] = store.current_decisions(review.id, stage=TA)
@@ -426,29 +415,18 @@ def test_settings_changed_at_once_by_several_people_are_all_kept(database_url):
     tabs, rounds = 6, 5
     _team_review(database_url, ["ana"], split=False, required=2, records=1)
     stores = [Store(database_url) for _ in range(tabs)]
-    failures: list[BaseException] = []
     try:
         review = stores[0].get_review(REVIEW)
         for round_no in range(rounds):
-            start = threading.Barrier(tabs)
 
-            def change(tab: int, round_no: int = round_no, start=start) -> None:
-                try:
-                    start.wait()
-                    if tab == 0:
-                        set_blinded(stores[tab], review, round_no % 2 == 0, actor="ana")
-                    else:
-                        stores[tab].update_review(review.id, actor="ana",
-                                                  settings_update={f"tab_{tab}": round_no})
-                except BaseException as exc:
-                    failures.append(exc)
+            def change(tab: int, round_no: int = round_no) -> None:
+                if tab == 0:
+                    set_blinded(stores[tab], review, round_no % 2 == 0, actor="ana")
+                else:
+                    stores[tab].update_review(review.id, actor="ana",
+                                              settings_update={f"tab_{tab}": round_no})
 
-            threads = [threading.Thread(target=change, args=(tab,)) for tab in range(tabs)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            assert failures == []
+            assert _at_once(tabs, change) == []
             settings = stores[0].review_by_id(review.id).settings
             assert {f"tab_{t}": settings.get(f"tab_{t}") for t in range(1, tabs)} == {
                 f"tab_{t}": round_no for t in range(1, tabs)}
