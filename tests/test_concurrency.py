@@ -23,7 +23,7 @@ from reviewkit.screening.agreement import (
     set_blinded,
     visible_decisions,
 )
-from reviewkit.screening.queue import next_for, to_screen
+from reviewkit.screening.queue import next_for, to_screen, undo_for
 from reviewkit.store import Store
 from reviewkit.store.schema import decisions
 
@@ -406,6 +406,64 @@ def test_screening_page_hands_out_records_when_split(team_app, monkeypatch):
         assert vote.record_id == held.record_id
         [now_held] = store.hand_outs(review.id, TA)
         assert now_held.reviewer == "cai" and now_held.record_id != held.record_id
+        # undo: the first record is back on screen and handed to cai again, not to anyone else
+        next(b for b in at.button if b.label == "Undo").click().run()
+        assert not at.exception, at.exception
+        assert at.subheader[0].value == store.get_record(held.record_id).record.title
+        mine = {h.record_id for h in store.hand_outs(review.id, TA) if h.reviewer == "cai"}
+        assert mine == {held.record_id, now_held.record_id}
+        assert not [d for d in store.current_decisions(review.id, stage=TA) if d.reviewer == "cai"]
+    finally:
+        store.close()
+
+
+def test_undo_under_split_screening_hands_the_record_back_in_the_same_step(database_url):
+    ids = _team_review(database_url, ["ana", "ben"], split=True, required=1, records=3)
+    store = Store(database_url)
+    try:
+        review = store.get_review(REVIEW)
+        first = next_for(store, review, TA, "ana", to_screen(store, review, TA, "ana"), ranked=ids)
+        assert first == ids[0]
+        store.add_decision(first, stage=TA, decision="exclude", reviewer="ana")
+        assert not store.hand_outs(review.id, TA)  # the answer ended the hand-out
+        assert undo_for(store, review, TA, "ana", first)
+        assert [(h.record_id, h.reviewer) for h in store.hand_outs(review.id, TA)] == [
+            (first, "ana")]
+        # ben, asking next with the same ranking, is given the second record, not the first
+        pending = to_screen(store, review, TA, "ben")
+        assert first in pending
+        assert next_for(store, review, TA, "ben", pending, ranked=ids) == ids[1]
+        claims = [e for e in store.audit_entries(review.id) if e.action == "screening.claim"
+                  and e.details.get("after_undo")]
+        assert [(c.actor, c.entity_id) for c in claims] == [("ana", str(first))]
+        # an undo that restores an earlier call leaves the record answered: nothing handed out
+        store.add_decision(first, stage=TA, decision="exclude", reviewer="ana")
+        store.add_decision(first, stage=TA, decision="include", reviewer="ana")
+        assert undo_for(store, review, TA, "ana", first)
+        assert first not in {h.record_id for h in store.hand_outs(review.id, TA)}
+    finally:
+        store.close()
+
+
+def test_undo_leaves_a_record_with_the_reviewer_who_holds_it_now(database_url):
+    """Two votes per record: after ana's vote ben is handed the record; ana's undo is kept,
+    but the record stays with ben."""
+    ids = _team_review(database_url, ["ana", "ben"], split=True, required=2, records=2)
+    store = Store(database_url)
+    try:
+        review = store.get_review(REVIEW)
+        assert next_for(store, review, TA, "ana", {ids[0]}, ranked=ids) == ids[0]
+        store.add_decision(ids[0], stage=TA, decision="include", reviewer="ana")
+        assert next_for(store, review, TA, "ben", {ids[0]}, ranked=ids) == ids[0]
+        assert not undo_for(store, review, TA, "ana", ids[0])
+        assert not [d for d in store.current_decisions(review.id, stage=TA) if d.reviewer == "ana"]
+        assert [(h.record_id, h.reviewer) for h in store.hand_outs(review.id, TA)] == [
+            (ids[0], "ben")]
+        # without split screening an undo simply shows the record again
+        store.update_review(review.id, actor="ana", settings_update={"split_screening": False})
+        store.add_decision(ids[1], stage=TA, decision="include", reviewer="ana")
+        assert undo_for(store, review, TA, "ana", ids[1])
+        assert [h.record_id for h in store.hand_outs(review.id, TA)] == [ids[0]]
     finally:
         store.close()
 

@@ -157,6 +157,10 @@ def to_screen(store: Store, review: Review, stage: str, reviewer: str) -> set[in
             if s.state in ("unscreened", "waiting") and reviewer not in s.votes}
 
 
+# How long a record handed out under split screening stays with its reviewer unanswered.
+HAND_OUT_MINUTES = 30
+
+
 def split_screening(review: Review) -> bool:
     """Whether the review hands each record to one reviewer at a time (its setting)."""
     return bool(review.settings.get("split_screening", False))
@@ -185,7 +189,24 @@ def next_for(store: Store, review: Review, stage: str, reviewer: str, pending: s
     required = int(review.settings.get("reviewers_required", 1))
     return store.claim_next(review.id, stage, reviewer,
                             screening_order(pending, ranked=ranked, mode=mode, seed=seed),
-                            votes_needed=required)
+                            lease_minutes=HAND_OUT_MINUTES, votes_needed=required)
+
+
+def undo_for(store: Store, review: Review, stage: str, reviewer: str, record_id: int) -> bool:
+    """Withdraw ``reviewer``'s latest decision on a record; True when the record is theirs to
+    decide again.
+
+    With split screening the record is handed back to them in the same transaction as the
+    undo, so nobody else is handed it meanwhile; if another reviewer holds it just now (their
+    hand-out came after this decision), it stays with them and this returns False.
+    """
+    split = split_screening(store.review_by_id(review.id))  # the setting as it stands now
+    restored = store.undo_decision(record_id, stage=stage, reviewer=reviewer,
+                                   hold_minutes=HAND_OUT_MINUTES if split else None)
+    if not split or restored is not None:
+        return True
+    return any(h.record_id == record_id and h.reviewer == reviewer
+               for h in store.hand_outs(review.id, stage))
 
 
 def screening_team(store: Store, review: Review) -> list[str]:

@@ -777,10 +777,14 @@ class Store:
         # the unique index, and simply runs again, now superseding it.
         return _retrying(save)
 
-    def undo_decision(self, record_id: int, *, stage: str, reviewer: str) -> Decision | None:
+    def undo_decision(self, record_id: int, *, stage: str, reviewer: str,
+                      hold_minutes: float | None = None) -> Decision | None:
         """Withdraw a reviewer's current decision and bring back the one it replaced, if any.
 
-        Returns the decision now standing (None when the record is unscreened again).
+        Returns the decision now standing (None when the record is unscreened again).  With
+        ``hold_minutes`` (split screening), a record left without this reviewer's vote is
+        handed back to them in the same transaction, unless another reviewer holds it now,
+        so nobody else is handed the record they are about to decide again.
         """
         reviewer_id = self._user_id(reviewer)
         mine = (decisions.c.record_id == record_id, decisions.c.stage == stage,
@@ -813,9 +817,29 @@ class Store:
                            entity_id=record_id, review_id=current.review_id,
                            details={"stage": stage, "withdrawn": current.decision,
                                     "restored": restored.decision if restored else None})
+                if hold_minutes is not None and restored is None:
+                    self._hold_after_undo(conn, current.review_id, stage, record_id,
+                                          reviewer_id, now + timedelta(minutes=hold_minutes))
             return restored
 
         return _retrying(withdraw)
+
+    def _hold_after_undo(self, conn: Connection, review_id: int, stage: str, record_id: int,
+                         reviewer_id: int, expires_at: datetime) -> bool:
+        held_out = screening_assignments
+        row = conn.execute(select(held_out).where(
+            held_out.c.review_id == review_id, held_out.c.stage == stage,
+            held_out.c.record_id == record_id)).first()
+        if row is not None and row.reviewer_id != reviewer_id and _aware(row.expires_at) > _now():
+            return False  # another reviewer has it just now
+        if not _take_hand_out(conn, review_id, stage, record_id, reviewer_id, row, expires_at):
+            raise _WriteRace("the record was handed out while the decision was being undone")
+        self.audit(conn, actor_id=reviewer_id, action="screening.claim", entity="record",
+                   entity_id=record_id, review_id=review_id,
+                   details={"stage": stage, "expires_at": expires_at.isoformat(),
+                            "taken_over_from": row.reviewer_id if row else None,
+                            "after_undo": True})
+        return True
 
     def current_decisions(self, review_id: int, *, stage: str) -> list[Decision]:
         """Return every reviewer's standing decision at a stage."""
@@ -872,17 +896,8 @@ class Store:
                     row = held.get(rid)
                     if rid in answered or (row is not None and _aware(row.expires_at) > now):
                         continue
-                    values = {"reviewer_id": reviewer_id, "assigned_at": now,
-                              "expires_at": now + lease}
-                    if row is None:
-                        taken = _insert_if_absent(conn, held_out, {
-                            **values, "review_id": review_id, "stage": stage, "record_id": rid})
-                    else:
-                        taken = conn.execute(held_out.update().where(
-                            *key, held_out.c.record_id == rid,
-                            held_out.c.expires_at == row.expires_at).values(**values)
-                        ).rowcount == 1
-                    if not taken:
+                    if not _take_hand_out(conn, review_id, stage, rid, reviewer_id, row,
+                                          now + lease):
                         continue
                     if _answered(conn, review_id, stage, reviewer_id, votes_needed, record_id=rid):
                         # answered by someone between our first look and the hand-out
@@ -986,6 +1001,25 @@ def _insert_if_absent(conn: Connection, table, values: dict) -> bool:
     statement = (dialect.insert(table).values(**values).on_conflict_do_nothing()
                  .returning(*table.primary_key.columns))
     return conn.execute(statement).first() is not None
+
+
+def _take_hand_out(conn: Connection, review_id: int, stage: str, record_id: int,
+                   reviewer_id: int, row, expires_at: datetime) -> bool:
+    """Hand a record to a reviewer until ``expires_at``; True when it is now theirs.
+
+    ``row`` is the record's hand-out as read earlier in this transaction (None when there was
+    none): a new one is inserted unless another writer got there first, and an existing one is
+    taken over only while its expiry is still the one that was read (compare and set).
+    """
+    held_out = screening_assignments
+    values = {"reviewer_id": reviewer_id, "assigned_at": _now(), "expires_at": expires_at}
+    if row is None:
+        return _insert_if_absent(conn, held_out, {
+            **values, "review_id": review_id, "stage": stage, "record_id": record_id})
+    return conn.execute(held_out.update().where(
+        held_out.c.review_id == review_id, held_out.c.stage == stage,
+        held_out.c.record_id == record_id, held_out.c.expires_at == row.expires_at
+    ).values(**values)).rowcount == 1
 
 
 def _answered(conn: Connection, review_id: int, stage: str, reviewer_id: int, votes_needed: int,

@@ -10,6 +10,7 @@ from reviewkit.screening.agreement import conflicts_visible
 from reviewkit.screening.highlight import highlight_spans
 from reviewkit.screening.queue import (
     FT,
+    HAND_OUT_MINUTES,
     TA,
     Prioritiser,
     labels_from,
@@ -20,6 +21,7 @@ from reviewkit.screening.queue import (
     split_screening,
     stage_records,
     to_screen,
+    undo_for,
 )
 from reviewkit.screening.stopping import stopping_advice
 from reviewkit.ui.common import allowed, current_user, get_store, md_escape, require_review
@@ -67,12 +69,16 @@ def _decide(record_id: int, stage: str, decision: str) -> None:
     st.session_state["screen_note"] = ""
 
 
-def _undo() -> None:
+def _undo(review) -> None:
     stack = st.session_state.get("screen_undo", [])
     if stack:
         record_id, stage = stack.pop()
-        get_store().undo_decision(record_id, stage=stage, reviewer=current_user())
-        st.session_state[f"screen_current_{stage}"] = record_id
+        if undo_for(get_store(), review, stage, current_user(), record_id):
+            st.session_state[f"screen_current_{stage}"] = record_id
+        else:
+            st.session_state["screen_notice"] = (
+                f"Your decision on record {record_id} was withdrawn. Another reviewer was "
+                "handed that record since, so it is with them now.")
 
 
 def _criteria_panel(review, stats, advice, conflicts_shown: bool = True) -> None:
@@ -164,19 +170,22 @@ def render() -> None:
         st.caption(f"Screening is split between {len(screening_team(store, review))} reviewers: "
                    "each record is handed to one of you at a time.")
 
+    if st.session_state.get("screen_notice"):
+        st.info(st.session_state.pop("screen_notice"))
     left, right = st.columns([3, 2], gap="large")
     with right:
         _criteria_panel(review, stats, advice, conflicts_visible(store, review, me))
     with left:
         if current is None and pending and split_screening(review):
             st.info("Every record still to screen is with another reviewer just now. "
-                    "Come back in a while: unanswered hand-outs lapse after 30 minutes.")
+                    "Come back in a while: unanswered hand-outs lapse after "
+                    f"{HAND_OUT_MINUTES} minutes.")
         elif current is None:
             st.success("You have screened every record at this stage. "
                        "Check the Conflicts page for records the reviewers disagree on.")
         if current is None:
-            st.button("Undo last decision", on_click=_undo, shortcut="u", icon=":material/undo:",
-                      disabled=not st.session_state.get("screen_undo"))
+            st.button("Undo last decision", on_click=_undo, args=(review,), shortcut="u",
+                      icon=":material/undo:", disabled=not st.session_state.get("screen_undo"))
             return
         stored = store.get_record(current)
         rec = stored.record
@@ -220,6 +229,6 @@ def render() -> None:
         if stage == FT:
             row.button("Not retrieved", on_click=_decide, args=(current, stage, "not_retrieved"),
                            shortcut="n", icon=":material/report:")
-        row.button("Undo", on_click=_undo, shortcut="u", icon=":material/undo:",
-                       disabled=not st.session_state.get("screen_undo"))
+        row.button("Undo", on_click=_undo, args=(review,), shortcut="u",
+                   icon=":material/undo:", disabled=not st.session_state.get("screen_undo"))
         st.caption("Keys: I include · E exclude · M maybe · U undo" + (" · N not retrieved" if stage == FT else ""))
