@@ -181,18 +181,20 @@ def create_user(store: Store, username: str, *, role: str, password: str | None 
     return store.get_user(username)
 
 
-def _change_user(store: Store, username: str, *, actor: str, action: str, details: dict,
-                 **values) -> User:
+def _change_user(store: Store, username: str, *, actor: str,
+                 changes: list[tuple[str, dict, dict]]) -> User:
+    """Apply (audit action, details, column values) changes to one account in one transaction."""
     target = store.get_user(username)
     if target is None:
         raise NotFoundError(f"There is no user called '{username}'.")
     actor_id = _acting_user(store, actor).id
     with store.write() as conn:
-        conn.execute(users.update().where(users.c.id == target.id).values(**values))
-        if values.get("role", "admin") != "admin" or values.get("disabled"):
+        for action, details, values in changes:
+            conn.execute(users.update().where(users.c.id == target.id).values(**values))
+            Store.audit(conn, actor_id=actor_id, action=action, entity="user",
+                        entity_id=target.id, details={"username": username, **details})
+        if any(v.get("role", "admin") != "admin" or v.get("disabled") for _, _, v in changes):
             _keep_one_admin(conn, username)
-        Store.audit(conn, actor_id=actor_id, action=action, entity="user", entity_id=target.id,
-                    details={"username": username, **details})
     return store.get_user(username)
 
 
@@ -207,28 +209,63 @@ def _keep_one_admin(conn, username: str) -> None:
                              "else an admin first.")
 
 
+def _role_change(store: Store, username: str, role: str) -> tuple[str, dict, dict]:
+    old = store.get_user(username)
+    return ("user.role", {"old": old.role if old else None, "new": _check_role(role)},
+            {"role": role})
+
+
+def _password_change(password: str) -> tuple[str, dict, dict]:
+    return ("user.password", {}, {"password_hash": hash_password(password)})
+
+
+def _switch_change(disabled: bool) -> tuple[str, dict, dict]:
+    return ("user.disable" if disabled else "user.enable", {}, {"disabled": disabled})
+
+
 def set_password(store: Store, username: str, password: str, *, actor: str) -> User:
     """Set a password: one's own, or anyone's for an admin."""
     if actor != username:
         require(store, actor, "users.manage")
-    return _change_user(store, username, actor=actor, action="user.password", details={},
-                        password_hash=hash_password(password))
+    return _change_user(store, username, actor=actor, changes=[_password_change(password)])
 
 
 def set_role(store: Store, username: str, role: str, *, actor: str) -> User:
     require(store, actor, "users.manage")
-    old = store.get_user(username)
-    return _change_user(store, username, actor=actor, action="user.role",
-                        details={"old": old.role if old else None, "new": _check_role(role)},
-                        role=role)
+    return _change_user(store, username, actor=actor,
+                        changes=[_role_change(store, username, role)])
 
 
 def set_disabled(store: Store, username: str, disabled: bool, *, actor: str) -> User:
     """Switch an account off (it can no longer log in; its decisions stay) or back on."""
     require(store, actor, "users.manage")
-    return _change_user(store, username, actor=actor,
-                        action="user.disable" if disabled else "user.enable", details={},
-                        disabled=disabled)
+    return _change_user(store, username, actor=actor, changes=[_switch_change(disabled)])
+
+
+def change_account(store: Store, username: str, *, actor: str, role: str | None = None,
+                   password: str | None = None, disabled: bool | None = None) -> User:
+    """Change an account's role, password and whether it is on, all together or not at all.
+
+    Everything is checked first (role name, password length) and saved in one transaction,
+    so a refused part (say, switching off the last admin) leaves the other parts unsaved too.
+    """
+    require(store, actor, "users.manage")
+    if role is None and not password and disabled is None:
+        raise ReviewkitError("Nothing to change: choose a new role, a new password or "
+                             "whether the account is on.")
+    try:
+        changes = []
+        if role is not None:
+            changes.append(_role_change(store, username, role))
+        if password:
+            changes.append(_password_change(password))
+        if disabled is not None:
+            changes.append(_switch_change(disabled))
+        return _change_user(store, username, actor=actor, changes=changes)
+    except (NotFoundError, PermissionDenied):
+        raise
+    except ReviewkitError as exc:
+        raise ReviewkitError(f"{exc} Nothing was changed.") from exc
 
 
 def list_users(store: Store) -> list[tuple[User, bool, bool]]:

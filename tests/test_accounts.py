@@ -167,3 +167,35 @@ def test_someone_else_s_password_needs_an_admin(store, team):
     with pytest.raises(PermissionDenied):
         accounts.set_password(store, "cara", "taken-over-123", actor="maria")
     assert accounts.authenticate(store, "cara", PASSWORDS["cara"]).username == "cara"
+
+
+def test_changing_role_password_and_switch_together_is_all_or_nothing(store, team):
+    before = len(store.audit_entries())
+    # boss is the only admin: a new password with "switched off" is refused as a whole
+    with pytest.raises(ReviewkitError, match="last admin.*Nothing was changed"):
+        accounts.change_account(store, "boss", actor="boss", password="new-boss-password",
+                                disabled=True)
+    assert accounts.authenticate(store, "boss", PASSWORDS["boss"]).username == "boss"
+    with pytest.raises(ReviewkitError, match="at least 10 characters.*Nothing was changed"):
+        accounts.change_account(store, "rob", actor="boss", role="commissioner",
+                                password="short")
+    with pytest.raises(ReviewkitError, match="Unknown role"):
+        accounts.change_account(store, "rob", actor="boss", role="boss", disabled=True)
+    assert store.get_user("rob").role == "researcher"
+    assert accounts.authenticate(store, "rob", PASSWORDS["rob"]).username == "rob"
+    assert len(store.audit_entries()) == before
+    with pytest.raises(PermissionDenied):
+        accounts.change_account(store, "rob", actor="maria", role="admin")
+    with pytest.raises(ReviewkitError, match="Nothing to change"):
+        accounts.change_account(store, "rob", actor="boss")
+    # all three at once, each with its own audit line
+    accounts.change_account(store, "rob", actor="boss", role="commissioner",
+                            password="rob-password-99", disabled=True)
+    assert store.get_user("rob").role == "commissioner"
+    with pytest.raises(LoginRequired):
+        accounts.authenticate(store, "rob", "rob-password-99")  # switched off
+    accounts.change_account(store, "rob", actor="boss", disabled=False)
+    assert accounts.authenticate(store, "rob", "rob-password-99").username == "rob"
+    lines = [e.action for e in store.audit_entries() if e.entity == "user"
+             and e.details.get("username") == "rob"][:4]
+    assert sorted(lines) == ["user.disable", "user.enable", "user.password", "user.role"]

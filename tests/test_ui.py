@@ -148,6 +148,6 @@ def test_team_page_saves_nothing_when_the_new_password_is_too_short():
     next(t for t in at.text_input if t.label.startswith("New password")).input("short")
     next(b for b in at.button if b.label == "Save changes").click().run()
     assert not at.exception, at.exception
-    assert any("nothing was changed" in e.value for e in at.error)
+    assert any("Nothing was changed" in e.value for e in at.error)
     user = Store(os.environ["REVIEWKIT_DATABASE_URL"]).get_user("demo-reviewer-1")
     assert user.role == "researcher"  # the role change in the same form was not saved either

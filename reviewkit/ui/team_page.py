@@ -109,20 +109,11 @@ def _accounts() -> None:
             if not who:
                 st.error("Choose the account to change.")
             else:
-                def change():
-                    if password and len(password) < accounts.MIN_PASSWORD_LENGTH:
-                        # checked before anything is saved, so a short password changes nothing
-                        raise ReviewkitError(f"A password needs at least "
-                                             f"{accounts.MIN_PASSWORD_LENGTH} characters; "
-                                             "nothing was changed.")
-                    if role != "(keep)":
-                        accounts.set_role(store, who, role, actor=current_user())
-                    if password:
-                        accounts.set_password(store, who, password, actor=current_user())
-                    if switch != "(keep)":
-                        accounts.set_disabled(store, who, switch == "switched off",
-                                              actor=current_user())
-                _act(change, f"Account {who} saved.")
+                _act(lambda: accounts.change_account(
+                         store, who, actor=current_user(),
+                         role=None if role == "(keep)" else role, password=password or None,
+                         disabled=None if switch == "(keep)" else switch == "switched off"),
+                     f"Account {who} saved.")
     st.subheader("Logging in")
     if accounts_on():
         st.write("Accounts are **on**: everyone logs in and sees only what their role allows.")
