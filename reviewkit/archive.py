@@ -50,7 +50,14 @@ from sqlalchemy import (
 
 from reviewkit.errors import ReviewkitError
 from reviewkit.store import Review, Store
-from reviewkit.store.schema import SCHEMA_VERSION, audit_log, metadata, reviews, users
+from reviewkit.store.schema import (
+    AUDIT_DETAIL_IDS,
+    SCHEMA_VERSION,
+    audit_log,
+    metadata,
+    reviews,
+    users,
+)
 
 __all__ = [
     "ARCHIVE_FORMAT",
@@ -260,9 +267,25 @@ def _dump_rows(conn: Connection, review_id: int) -> dict[str, list[dict]]:
             if target is users:
                 user_ids.update(r._mapping[column.name] for r in rows
                                 if r._mapping[column.name] is not None)
+    for row in found.get(audit_log.name, []):
+        # an account named only inside an audit line's details travels too
+        for key, target in AUDIT_DETAIL_IDS.get(row.action, {}).items():
+            if target == users.name:
+                user_ids.update(_ids_in((row.details or {}).get(key)))
     found[users.name] = list(conn.execute(
         select(users).where(users.c.id.in_(sorted(user_ids))).order_by(users.c.id)))
     return found
+
+
+def _ids_in(value) -> list[int]:
+    """The ids in an audit detail: one id, a list of them, or a list of lists."""
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, list):
+        return [found for item in value for found in _ids_in(item)]
+    return []
 
 
 def _jsonl(table: Table, rows: list, blobs: _Blobs) -> bytes:
@@ -615,6 +638,7 @@ class _Importer:
                                               for k, v in current.items()}
             if table is audit_log:
                 values["entity_id"] = self._audit_entity_id(row)
+                values["details"] = self._audit_details(row, values["details"], number)
             prepared.append(values)
         if key is not None:
             inserted = self.conn.execute(
@@ -633,8 +657,37 @@ class _Importer:
                 self.conn.execute(table.update().where(key == bindparam("_key"))
                                   .values({column.name: bindparam("_value")}), updates)
 
+    def _audit_details(self, row: dict, details, number: int):
+        """The line's details with the ids and renamed slugs they hold rewritten for here."""
+        if not isinstance(details, dict):
+            return details
+        details = dict(details)
+        for key, target in AUDIT_DETAIL_IDS.get(row.get("action"), {}).items():
+            if key in details:
+                details[key] = self._new_ids(details[key], target, key, number)
+        slugs = self.renamed.get("library_entries.slug", {})
+        if row.get("entity") == "library_entry" and details.get("slug") in slugs:
+            details["slug"] = slugs[details["slug"]]
+        return details
+
+    def _new_ids(self, value, target: str, key: str, number: int):
+        if isinstance(value, list):
+            return [self._new_ids(item, target, key, number) for item in value]
+        if value is None or isinstance(value, bool) or not isinstance(value, int):
+            return value
+        found = self.ids.get(target, {}).get(value)
+        if found is None:
+            raise ArchiveError(self.archive, f"{TABLES_DIR}/{audit_log.name}.jsonl row {number}: "
+                                             f"the detail '{key}' names {target} {value}, which "
+                                             "the archive does not hold.")
+        return found
+
     def _audit_entity_id(self, row: dict) -> str:
         entity_id = str(row.get("entity_id") or "")
+        review_part, colon, version = entity_id.partition(":")
+        if row.get("entity") == "codebook" and colon and review_part.isdigit():
+            # a codebook version is named '<review id>:<version>'
+            return f"{self.ids[reviews.name].get(int(review_part), review_part)}:{version}"
         target = _entity_table(str(row.get("entity") or ""))
         if target is None or not entity_id.isdigit():
             return entity_id

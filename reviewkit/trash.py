@@ -91,11 +91,15 @@ def _promote_orphans(conn, review_id: int, gone) -> list[list]:
     return changes
 
 
-def _unpromote(conn, changes: list[list]) -> None:
-    """Undo :func:`_promote_orphans` for records nobody has re-linked since."""
+def _unpromote(conn, review_id: int, changes: list[list]) -> None:
+    """Undo :func:`_promote_orphans` for records nobody has re-linked since.
+
+    Only the review's own records are touched, whatever the audit line says.
+    """
     for member, old_kept, new_kept in changes or []:
         conn.execute(records.update().where(
-            records.c.id == member, records.c.deleted_at.is_(None),
+            records.c.id == member, records.c.review_id == review_id,
+            records.c.deleted_at.is_(None),
             records.c.duplicate_of.is_(None) if new_kept is None
             else records.c.duplicate_of == new_kept).values(duplicate_of=old_kept))
 
@@ -168,8 +172,8 @@ def restore_import(store: Store, batch_id: int, *, actor: str) -> int:
             .values(deleted_at=None)).rowcount
         conn.execute(import_batches.update().where(import_batches.c.id == batch_id)
                      .values(deleted_at=None))
-        _unpromote(conn, _last_deletion(conn, "import.delete", "import_batch",
-                                        batch_id).get("repointed"))
+        _unpromote(conn, batch.review_id, _last_deletion(
+            conn, "import.delete", "import_batch", batch_id).get("repointed"))
         store.audit(conn, actor_id=actor_id, action="import.restore", entity="import_batch",
                     entity_id=batch_id, review_id=batch.review_id,
                     details={"filename": batch.filename, "records": back})
@@ -226,8 +230,8 @@ def restore_record(store: Store, record_id: int, *, actor: str) -> None:
                 f"Record {record_id} belongs to the deleted import '{batch.filename}' (import "
                 f"{batch.id}); restore that import first.")
         conn.execute(records.update().where(records.c.id == record_id).values(deleted_at=None))
-        _unpromote(conn, _last_deletion(conn, "record.delete", "record",
-                                        record_id).get("repointed"))
+        _unpromote(conn, row.review_id, _last_deletion(
+            conn, "record.delete", "record", record_id).get("repointed"))
         store.audit(conn, actor_id=actor_id, action="record.restore", entity="record",
                     entity_id=record_id, review_id=row.review_id,
                     details={"title": row.title[:200]})

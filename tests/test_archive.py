@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from sqlalchemy import JSON, Integer, select
 
-from reviewkit import accounts
+from reviewkit import accounts, trash
 from reviewkit.archive import (
     EXPORT_ACTION,
     IMPORT_ACTION,
@@ -33,13 +33,23 @@ from reviewkit.archive import (
 )
 from reviewkit.cli import main
 from reviewkit.codebook import load_codebook, save_codebook
+from reviewkit.coding import repoint_codes
 from reviewkit.demo import LEAD, REVIEWERS, ensure_demo_review
 from reviewkit.embedding_cache import embeddings_for_records
 from reviewkit.fulltext import attach_pdf
 from reviewkit.importing import import_file
 from reviewkit.library import Consent, add_contribution
 from reviewkit.store import Store
-from reviewkit.store.schema import SCHEMA_VERSION, metadata, screening_assignments
+from reviewkit.store.schema import (
+    AUDIT_DETAIL_IDS,
+    SCHEMA_VERSION,
+    fulltexts,
+    import_batches,
+    metadata,
+    record_codes,
+    records,
+    screening_assignments,
+)
 
 ARCHIVE_ACTIONS = {EXPORT_ACTION, IMPORT_ACTION}
 CONSENT = Consent(who="Group member", when=date(2024, 5, 1),
@@ -100,6 +110,7 @@ def build_review(store: Store):
     attach_pdf(store, included[1], _pdf("The final connectors report, replacing the draft. " * 20), "final.pdf",
                actor=second)
     save_codebook(store, review.id, load_codebook(), LEAD)
+    _lines_that_name_rows(store, review.id, included[1])
     kept = store.kept_record_ids(review.id)[:25]
     texts = [store.get_record(rid).record.title for rid in kept]
     embeddings_for_records(store, kept, texts, model=_HashingModel())
@@ -120,6 +131,37 @@ def build_review(store: Store):
     add_contribution(store, front_matter=dict(ENTRY, visibility="public", title="Public one"),
                      body=BODY, consent=CONSENT, actor="someone-else")
     return store.get_review(review.name), pdf, record_id
+
+
+def _lines_that_name_rows(store: Store, review_id: int, replaced_record: int) -> None:
+    """Changes whose audit lines name other rows by id inside their details.
+
+    Each is undone again, so the review still looks like the demo, but the lines stay.
+    """
+    first, second = REVIEWERS
+    # deleting the Scopus file re-homes the duplicates it kept; restoring reads that back
+    scopus = next(b for b in store.list_batches(review_id) if b.filename.startswith("scopus"))
+    trash.delete_import(store, scopus.id, actor=LEAD, reason="wrong search string")
+    trash.restore_import(store, scopus.id, actor=LEAD)
+    kept, members = next(iter(store.duplicate_groups(review_id).items()))
+    trash.delete_record(store, members[0], actor=LEAD)
+    trash.restore_record(store, members[0], actor=LEAD)
+    # a full text replaced earlier comes back, then the newer one again
+    with store.read() as conn:
+        older, newer = conn.execute(select(fulltexts.c.id).where(
+            fulltexts.c.record_id == replaced_record).order_by(fulltexts.c.id)).scalars()
+    trash.restore_fulltext(store, older, actor=second)
+    trash.restore_fulltext(store, newer, actor=second)
+    # a hand-out taken and given back; a code moved to another and back
+    candidates = store.kept_record_ids(review_id)[-5:]
+    assert store.claim_next(review_id, "title_abstract", first, candidates) is not None
+    assert store.release(review_id, "title_abstract", first) == 1
+    with store.read() as conn:
+        scheme, code = conn.execute(select(record_codes.c.scheme, record_codes.c.code).where(
+            record_codes.c.review_id == review_id, record_codes.c.superseded_at.is_(None),
+            record_codes.c.scheme == "approach")).first()
+    assert repoint_codes(store, review_id, scheme, code, "asset_mapping", LEAD) > 0
+    repoint_codes(store, review_id, scheme, "asset_mapping", code, LEAD)
 
 
 # -- a canonical dump, written independently of reviewkit.archive --------------------------
@@ -190,6 +232,12 @@ def canonical_dump(store: Store, review_name: str) -> dict[str, list]:
             return f"user:{usernames[value]}"
         return position[target][value]
 
+    def refs(target: str, value):
+        # an audit detail: one id, a list of them or a list of lists
+        if isinstance(value, list):
+            return [refs(target, item) for item in value]
+        return ref(target, value) if isinstance(value, int) else value
+
     dump = {}
     for name, rows in belongs.items():
         table = metadata.tables[name]
@@ -204,6 +252,10 @@ def canonical_dump(store: Store, review_name: str) -> dict[str, list]:
                     value = position[name][value]
                 elif column.name in targets:
                     value = ref(targets[column.name], value)
+                elif name == "audit_log" and column.name == "details":
+                    named = AUDIT_DETAIL_IDS.get(row["action"], {})
+                    value = {k: (refs(named[k], v) if k in named else v)
+                             for k, v in value.items()}
                 elif isinstance(column.type, JSON) and isinstance(value, dict):
                     value = {k: (ref(targets[k], v) if k in targets and v == row[k] else v)
                              for k, v in value.items()}
@@ -216,6 +268,9 @@ def canonical_dump(store: Store, review_name: str) -> dict[str, list]:
                         value = position[table_name][int(value)]
                     elif row["entity"] == "user" and value.isdigit():
                         value = ref("users", int(value))
+                    elif row["entity"] == "codebook":  # '<review id>:<version>'
+                        review_part, _, version = value.partition(":")
+                        value = f"{ref('reviews', int(review_part))}:{version}"
                 item[column.name] = _plain(value)
             out.append(item)
         dump[name] = out
@@ -367,6 +422,69 @@ def test_the_imported_review_behaves_like_the_original(tmp_path, source):
     assert hashes[first] is None
 
 
+def _links(store: Store, review_id: int) -> dict[tuple, tuple | None]:
+    """Each record's duplicate link, with records named by (file, position in the file)."""
+    with store.read() as conn:
+        files = dict(conn.execute(select(import_batches.c.id, import_batches.c.filename)
+                                  .where(import_batches.c.review_id == review_id)).all())
+        rows = conn.execute(select(records.c.id, records.c.batch_id, records.c.position,
+                                   records.c.duplicate_of)
+                            .where(records.c.review_id == review_id)).all()
+    place = {r.id: (files[r.batch_id], r.position) for r in rows}
+    return {place[r.id]: place.get(r.duplicate_of) for r in rows}
+
+
+def test_a_deletion_restored_after_a_move_relinks_the_moved_records(tmp_path):
+    """Restoring reads the re-homed duplicates back from the audit line: ids must follow."""
+    source = _fresh_sqlite(tmp_path, "source.sqlite")
+    review = ensure_demo_review(source)
+    before = _links(source, review.id)
+    scopus = next(b for b in source.list_batches(review.id) if b.filename.startswith("scopus"))
+    trash.delete_import(source, scopus.id, actor=LEAD)
+    [line] = [e for e in source.audit_entries(review.id) if e.action == "import.delete"]
+    assert line.details["repointed"], "the deleted file kept no duplicates: nothing is tested"
+    target = _fresh_sqlite(tmp_path, "target.sqlite")
+    _occupy(target)  # the target's own records take the ids the source's had
+    own = target.get_review("The target's own review")
+    theirs = _links(target, own.id)
+    moved = import_review(target, export_review(source, review.id, actor="admin"),
+                          actor="admin", filename="moved.zip")
+    with target.read() as conn:
+        batch = conn.execute(select(import_batches.c.id).where(
+            import_batches.c.review_id == moved.id,
+            import_batches.c.filename == scopus.filename)).scalar_one()
+    trash.restore_import(target, batch, actor=LEAD)
+    assert _links(target, moved.id) == before
+    assert _links(target, own.id) == theirs
+
+
+# counts and other numbers in audit details that are not ids of rows
+_NOT_IDS = {("import.create", "records"), ("import.create", "duplicates_in_file"),
+            ("import.delete", "records"), ("import.restore", "records"),
+            ("dedup.run", "merged"), ("dedup.run", "pairs"), ("coding.suggest", "replaced"),
+            ("fulltext.attach", "characters"), ("dedup.run", "compared"),
+            ("codebook.save", "version")}
+
+
+def test_every_id_in_an_audit_detail_is_declared(source):
+    """A number in a detail is either declared an id (so a move rewrites it) or a count."""
+    store, review, _pdf_bytes, _rid = source
+    entries = store.audit_entries(review.id)
+    seen = set()
+    for entry in entries:
+        for key, value in entry.details.items():
+            numbers = value if isinstance(value, list) else [value]
+            flat = [n for item in numbers for n in (item if isinstance(item, list) else [item])]
+            if flat and all(isinstance(n, int) and not isinstance(n, bool) or n is None
+                            for n in flat) and any(n is not None for n in flat):
+                seen.add((entry.action, key))
+    undeclared = {(a, k) for a, k in seen if k not in AUDIT_DETAIL_IDS.get(a, {})}
+    assert undeclared <= _NOT_IDS, f"declare these in AUDIT_DETAIL_IDS: {undeclared - _NOT_IDS}"
+    # the test review exercises most of the declared ones
+    declared = {(a, k) for a, keys in AUDIT_DETAIL_IDS.items() for k in keys}
+    assert len(seen & declared) >= 8, sorted(seen & declared)
+
+
 def test_no_password_hash_leaves_the_database(source):
     store, review, _pdf_bytes, _rid = source
     from reviewkit.store.schema import users
@@ -459,6 +577,16 @@ def _drop_a_record_with_decisions(members, manifest):
     manifest["tables"]["records"]["rows"] = len(kept)
 
 
+def _dangling_detail(members, _manifest):
+    """Consistent checksums, but a hand dedup line names a record that is not in the archive."""
+    lines = members["tables/audit_log.jsonl"].decode().splitlines()
+    at = next(i for i, x in enumerate(lines) if json.loads(x)["action"] == "dedup.same")
+    line = json.loads(lines[at])
+    line["details"]["left"] = 10**9
+    lines[at] = json.dumps(line)
+    members["tables/audit_log.jsonl"] = ("\n".join(lines) + "\n").encode()
+
+
 BROKEN = [
     ("truncated", lambda d: d[: len(d) // 2], "not a readable zip"),
     ("tampered", lambda d: _rebuild(d, _edit_title, fix_checksums=False),
@@ -475,6 +603,9 @@ BROKEN = [
      f"schema version {SCHEMA_VERSION + 1}, newer"),
     ("dangling key", lambda d: _rebuild(d, _drop_a_record_with_decisions, fix_checksums=True),
      r"points at records \d+, which the archive does not hold"),
+    ("dangling detail", lambda d: _rebuild(d, _dangling_detail, fix_checksums=True),
+     r"audit_log\.jsonl row \d+: the detail 'left' names records 1000000000, which the "
+     "archive does not hold"),
     ("not an archive", lambda d: b"TY  - JOUR\nER  - \n", "not a readable zip"),
 ]
 

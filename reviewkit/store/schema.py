@@ -225,6 +225,26 @@ audit_log = Table(
     Index("ix_audit_review_at", "review_id", "at"),
 )
 
+# Audit details that name rows by their database id, action by action: {detail key: table}.
+# The id stands alone, in a list, or in a list of lists (the 'repointed' links that restoring
+# a deleted import or record reads back).  Moving a review to another database
+# (reviewkit.archive) rewrites them with the rows' new ids, so they must all be listed here;
+# every other number in the details is a count.
+_PAIR_IDS = {"left": "records", "right": "records"}
+AUDIT_DETAIL_IDS: dict[str, dict[str, str]] = {
+    "decision.add": {"decision_id": "decisions"},
+    "decision.resolve": {"decision_id": "decisions"},
+    **{f"dedup.{status}": _PAIR_IDS for status in ("same", "different", "skipped", "possible")},
+    "dedup.unmerge": {"records": "records"},
+    "screening.claim": {"taken_over_from": "users"},
+    "screening.release": {"records": "records"},
+    "coding.repoint": {"records": "records"},
+    "import.delete": {"repointed": "records"},
+    "record.delete": {"batch_id": "import_batches", "repointed": "records"},
+    "fulltext.delete": {"record_id": "records"},
+    "fulltext.restore": {"record_id": "records", "set_aside": "fulltexts"},
+}
+
 duplicate_pairs = Table(
     "duplicate_pairs",
     metadata,
