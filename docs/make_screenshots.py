@@ -1,6 +1,7 @@
 """Take the README's screenshots from the real app in headless Chromium.
 
-    python docs/make_screenshots.py
+    python docs/make_screenshots.py             # every page
+    python docs/make_screenshots.py clusters    # only the pages named
 
 Starts the app on a fresh database (so it opens on the demo review), visits each page as a
 user would, and writes docs/screenshots/<page>.png.
@@ -34,7 +35,7 @@ PAGES = [
     ("evidence-map", "evidence-map", "Evidence map", None),
     ("evidence-by-approach", "evidence-by-approach", "Evidence by approach", None),
     ("code", "code", "Code studies", None),
-    ("clusters", "clusters", " topics; ", None),
+    ("clusters", "clusters", " topics; ", "wait_plot"),
     ("library", "library", "Local stories", None),
     ("team", "team", "Accounts", None),
     ("audit", "audit", "Audit trail", None),
@@ -48,7 +49,10 @@ def _port() -> int:
         return sock.getsockname()[1]
 
 
-def main() -> None:
+def main(only: list[str]) -> None:
+    unknown = set(only) - {name for _path, name, _text, _action in PAGES}
+    if unknown:
+        raise SystemExit(f"no such page: {', '.join(sorted(unknown))}")
     OUT.mkdir(parents=True, exist_ok=True)
     data = tempfile.mkdtemp(prefix="reviewkit-shots-")
     port = _port()
@@ -73,6 +77,8 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.set_default_timeout(120_000)
             for path, name, wait_text, action in PAGES:
+                if only and name not in only:
+                    continue
                 page.goto(f"{url}/{path}")
                 try:
                     page.get_by_text(wait_text).first.wait_for()
@@ -81,6 +87,8 @@ def main() -> None:
                     continue
                 if action == "select_row":
                     page.get_by_test_id("stDataFrame").first.wait_for()
+                if action == "wait_plot":  # the map draws after the page's text
+                    page.locator(".scatterlayer .trace").first.wait_for()
                 page.wait_for_timeout(2500)
                 page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
                 print(f"wrote docs/screenshots/{name}.png")
@@ -91,4 +99,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
