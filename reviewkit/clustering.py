@@ -3,9 +3,9 @@
 The number of groups is chosen by the silhouette score (how much closer studies sit to their
 own group than to the next one) over a range of k, unless the caller fixes it.  The choice is
 made in the embeddings' 20 main directions (PCA): in all 384 dimensions distances bunch
-together and the silhouette settles on too few topics.  Each group is
-named by class-based TF-IDF: the words and phrases frequent in that group and rare in the
-others.  A 2-D projection of the embeddings gives a map to draw.
+together and the silhouette settles on too few topics.  Each group is named by class-based
+TF-IDF: the words and phrases frequent in that group and rare in the others.  A 2-D
+projection of the embeddings gives a map to draw.
 """
 
 from __future__ import annotations
@@ -118,9 +118,9 @@ def choose_k(vectors: np.ndarray, *, k_range: tuple[int, int] = DEFAULT_K_RANGE,
 
     Each k is tried by k-means on the embeddings' main directions (``dimensions`` of them, by
     PCA) and scored there by the (Euclidean) silhouette; ``dimensions=None`` judges in the full
-    space by the cosine silhouette, the earlier rule kept for comparison.  k stays at most one topic
-    per ``MIN_AVERAGE_TOPIC_SIZE`` studies.  Large sets are judged on a random sample, which
-    keeps the choice quick at 10k studies.
+    space by the cosine silhouette, the earlier rule, kept for comparison.  k stays at most one
+    topic per ``MIN_AVERAGE_TOPIC_SIZE`` studies.  Large sets are judged on a random sample,
+    which keeps the choice quick at 10k studies.
     """
     sample = _sample(vectors, random_state)
     low = max(2, k_range[0])
