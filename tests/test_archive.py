@@ -157,11 +157,12 @@ def _lines_that_name_rows(store: Store, review_id: int, replaced_record: int) ->
     assert store.claim_next(review_id, "title_abstract", first, candidates) is not None
     assert store.release(review_id, "title_abstract", first) == 1
     with store.read() as conn:
-        scheme, code = conn.execute(select(record_codes.c.scheme, record_codes.c.code).where(
+        used = list(conn.execute(select(record_codes.c.code).where(
             record_codes.c.review_id == review_id, record_codes.c.superseded_at.is_(None),
-            record_codes.c.scheme == "approach")).first()
-    assert repoint_codes(store, review_id, scheme, code, "asset_mapping", LEAD) > 0
-    repoint_codes(store, review_id, scheme, "asset_mapping", code, LEAD)
+            record_codes.c.scheme == "approach")).scalars())
+    unused = next(c.code for c in load_codebook().scheme("approach").codes if c.code not in used)
+    assert repoint_codes(store, review_id, "approach", used[0], unused, LEAD) > 0
+    repoint_codes(store, review_id, "approach", unused, used[0], LEAD)
 
 
 # -- a canonical dump, written independently of reviewkit.archive --------------------------
