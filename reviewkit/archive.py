@@ -267,25 +267,18 @@ def _dump_rows(conn: Connection, review_id: int) -> dict[str, list[dict]]:
             if target is users:
                 user_ids.update(r._mapping[column.name] for r in rows
                                 if r._mapping[column.name] is not None)
-    for row in found.get(audit_log.name, []):
-        # an account named only inside an audit line's details travels too
-        for key, target in AUDIT_DETAIL_IDS.get(row.action, {}).items():
-            if target == users.name:
-                user_ids.update(_ids_in((row.details or {}).get(key)))
     found[users.name] = list(conn.execute(
         select(users).where(users.c.id.in_(sorted(user_ids))).order_by(users.c.id)))
     return found
 
 
-def _ids_in(value) -> list[int]:
-    """The ids in an audit detail: one id, a list of them, or a list of lists."""
-    if isinstance(value, bool) or value is None:
-        return []
-    if isinstance(value, int):
-        return [value]
+def _map_ids(value, change):
+    """An audit detail (one id, a list of them, or a list of lists) with each id changed."""
     if isinstance(value, list):
-        return [found for item in value for found in _ids_in(item)]
-    return []
+        return [_map_ids(item, change) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return change(value)
+    return value  # None, or anything else that is not an id
 
 
 def _jsonl(table: Table, rows: list, blobs: _Blobs) -> bytes:
@@ -664,17 +657,14 @@ class _Importer:
         details = dict(details)
         for key, target in AUDIT_DETAIL_IDS.get(row.get("action"), {}).items():
             if key in details:
-                details[key] = self._new_ids(details[key], target, key, number)
+                details[key] = _map_ids(details[key], lambda old, t=target, k=key:
+                                        self._detail_id(old, t, k, number))
         slugs = self.renamed.get("library_entries.slug", {})
         if row.get("entity") == "library_entry" and details.get("slug") in slugs:
             details["slug"] = slugs[details["slug"]]
         return details
 
-    def _new_ids(self, value, target: str, key: str, number: int):
-        if isinstance(value, list):
-            return [self._new_ids(item, target, key, number) for item in value]
-        if value is None or isinstance(value, bool) or not isinstance(value, int):
-            return value
+    def _detail_id(self, value: int, target: str, key: str, number: int) -> int:
         found = self.ids.get(target, {}).get(value)
         if found is None:
             raise ArchiveError(self.archive, f"{TABLES_DIR}/{audit_log.name}.jsonl row {number}: "
