@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import String, cast, func, or_, select
 
 from reviewkit.errors import ReviewkitError
+from reviewkit.export_cells import cell_writer, read_cell
 from reviewkit.store import AuditEntry, Store
 from reviewkit.store.schema import audit_log, users
 
@@ -26,9 +27,6 @@ AUDIT_COLUMNS = ("id", "at", "actor", "review_id", "action", "entity", "entity_i
 EXPORT_FORMATS = ("csv", "jsonl")
 STAGE_NAMES = {"title_abstract": "title/abstract", "full_text": "full text"}
 _LIKE_ESCAPE = "\\"
-# A spreadsheet treats a cell starting with one of these as a formula; such cells get a
-# leading apostrophe in the CSV export (and lose it again when read back).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -289,25 +287,16 @@ def audit_row(entry: AuditEntry) -> dict:
             "details": dict(entry.details or {})}
 
 
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
-def _uncell(value: str) -> str:
-    return value[1:] if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS) \
-        else value
-
-
 def write_audit_csv(entries: list[AuditEntry]) -> bytes:
     """Write audit lines as CSV in UTF-8 with a BOM (Excel opens it cleanly); details as JSON."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = cell_writer(out)
     writer.writerow(AUDIT_COLUMNS)
     for entry in entries:
         row = audit_row(entry)
         row["details"] = json.dumps(row["details"], ensure_ascii=False, sort_keys=True)
         row["review_id"] = "" if row["review_id"] is None else row["review_id"]
-        writer.writerow([_cell(str(row[name])) for name in AUDIT_COLUMNS])
+        writer.writerow([str(row[name]) for name in AUDIT_COLUMNS])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -321,7 +310,7 @@ def read_audit_csv(data: bytes) -> list[dict]:
     """Read an audit CSV back into the rows :func:`audit_row` makes."""
     rows = []
     for raw in csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")):
-        row = {name: _uncell(raw.get(name) or "") for name in AUDIT_COLUMNS}
+        row = {name: read_cell(raw.get(name) or "") for name in AUDIT_COLUMNS}
         row["id"] = int(row["id"])
         row["review_id"] = int(row["review_id"]) if row["review_id"] else None
         row["details"] = json.loads(row["details"] or "{}")

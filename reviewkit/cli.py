@@ -135,15 +135,14 @@ def _read_inputs(paths: list[str]) -> tuple[list, list[str]]:
 
 def cmd_dedup(args) -> int:
     """Find duplicate records across files and write record_id,group_id (automatic decisions)."""
-    import csv
-
     from reviewkit.dedup import find_duplicates
+    from reviewkit.export_cells import cell_writer
 
     records, ids = _read_inputs(args.files)
     result = find_duplicates(records, progress=None)
     groups = result.group_ids()
     with open(args.output, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = cell_writer(handle)
         writer.writerow(["record_id", "group_id"])
         writer.writerows(zip(ids, [g + 1 for g in groups]))
     removed = len(records) - len(set(groups))

@@ -10,7 +10,6 @@ projection of the embeddings gives a map to draw.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import html
 import io
@@ -30,6 +29,7 @@ from reviewkit.coding import read_study_csv
 from reviewkit.embedding_cache import embeddings_for_records
 from reviewkit.embeddings import embed
 from reviewkit.errors import ReviewkitError
+from reviewkit.export_cells import cell_writer
 from reviewkit.screening.agreement import record_statuses
 from reviewkit.screening.queue import FT, stage_records
 from reviewkit.store import Review, Store
@@ -463,7 +463,7 @@ def cluster_csv(path: str | Path, output: str | Path, k: int | None = None, *,
 
 def write_assignments(handle, record_ids: Sequence, clustering: Clustering) -> None:
     """Write record_id,cluster_id,cluster_label rows (the CLI's and the app's CSV)."""
-    writer = csv.writer(handle)
+    writer = cell_writer(handle)
     writer.writerow(CLUSTER_CSV_COLUMNS)
     for record_id, label in zip(record_ids, clustering.labels, strict=True):
         writer.writerow([record_id, label, clustering.cluster_labels.get(label, "")])

@@ -50,6 +50,7 @@ from reviewkit.codebook import (
 )
 from reviewkit.embeddings import embed
 from reviewkit.errors import ReviewkitError
+from reviewkit.export_cells import cell_writer
 from reviewkit.records import Record
 from reviewkit.store import Review, Store
 from reviewkit.store.schema import record_codes, records, users
@@ -722,7 +723,7 @@ def code_csv(path: str | Path, output: str | Path, *, codebook: Codebook | None 
     suggestions = suggest_codes(texts, codebook, model=model, threshold=threshold)
     written = 0
     with open(output, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = cell_writer(handle)
         writer.writerow(CODE_CSV_COLUMNS)
         for row, found in zip(rows, suggestions, strict=True):
             for s in found:

@@ -8,7 +8,6 @@ opens offline, a CSV table, or a PNG/SVG picture.
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 from collections import Counter
@@ -21,6 +20,7 @@ from sqlalchemy import select
 from reviewkit.codebook import Codebook, load_codebook
 from reviewkit.coding import record_codes_for_review
 from reviewkit.errors import ReviewkitError
+from reviewkit.export_cells import cell_writer
 from reviewkit.store import Store
 from reviewkit.store.schema import records
 
@@ -364,7 +364,7 @@ MAP_CSV_COLUMNS = ("approach", "approach_label", "outcome", "outcome_label", "st
 def map_table_csv(evidence_map: EvidenceMap, *, include_gaps: bool = True) -> bytes:
     """Return the map as CSV (UTF-8): one row per cell, gaps included with 0 studies."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = cell_writer(buffer, lineterminator="\n")
     writer.writerow(MAP_CSV_COLUMNS)
     for approach, approach_label in evidence_map.approaches:
         for outcome, outcome_label in evidence_map.outcomes:

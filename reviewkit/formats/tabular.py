@@ -13,6 +13,7 @@ import io
 import re
 
 from reviewkit.errors import FormatError
+from reviewkit.export_cells import cell_writer, read_cell
 from reviewkit.formats.fields import (
     clean,
     clean_record,
@@ -257,7 +258,7 @@ def _build_record(row: list[str], headers: list[str], columns: list[tuple[int, s
     extra: dict[str, list[str]] = {}
     pages: list[str] = []
     for index, field in columns:
-        cell = row[index]
+        cell = read_cell(row[index])  # a formula-like cell in a file reviewkit exported
         if not cell or not cell.strip():
             continue
         header = headers[index]
@@ -310,7 +311,7 @@ def write_csv(records: list[Record]) -> str:
             if key not in _FIELD_OF_COLUMN:
                 extra_columns.setdefault(key, None)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = cell_writer(out)
     writer.writerow([*COLUMNS, *extra_columns])
     for number, record in enumerate(records, 1):
         row = [

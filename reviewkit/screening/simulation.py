@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from reviewkit.errors import FormatError, NotFoundError
+from reviewkit.export_cells import csv_bytes
 from reviewkit.screening.model import Ranker, rank_by_criteria, retrain_due
 
 CSV_COLUMNS = ("record_id", "title", "abstract", "label_included")
@@ -115,5 +116,6 @@ def simulate_csv(
         criteria=criteria,
         progress=progress,
     )
-    pd.DataFrame({"record_id": order}).to_csv(output, index=False)
+    Path(output).write_bytes(csv_bytes(["record_id"], ([rid] for rid in order),
+                                       lineterminator="\n"))
     return order
