@@ -346,9 +346,10 @@ def test_output_partitions_the_input(records):
 
 
 def test_group_check_sees_contradictions_between_unlike_titles():
-    # A translated title links to the English record by DOI; a third record that matches the
-    # English one by title but carries another DOI must not join through it.
-    english = _paper(source_id="en")
+    # A translated title (bracketed, as MEDLINE marks its translations) links to the original
+    # by DOI; a third record that matches the English one by title but carries another DOI
+    # must not join through it.
+    english = _paper(title=f"[{_paper().title}]", source_id="en")
     translated = _paper(title="Jeûne intermittent contre restriction calorique quotidienne chez "
                               "l'adulte obèse : essai randomisé", source_id="fr")
     reprint = _paper(doi="10.1016/j.orcp.2022.01.001", pages="55-63", source_id="reprint")
@@ -357,3 +358,125 @@ def test_group_check_sees_contradictions_between_unlike_titles():
     group_of = result.group_ids()
     assert group_of[0] == group_of[1]
     assert group_of[1] != group_of[3]
+    # Without the translation mark, titles this unlike disagree: a person decides.
+    unmarked = find_duplicates([_paper(), translated])
+    assert unmarked.groups == [[0], [1]]
+    assert "title" in unmarked.possible()[0].reasons["rule"]
+
+
+# --- strong conflicting evidence, recurring titles, hard negatives from labelled data ------
+
+def test_every_automatic_merge_names_its_rule_and_scores():
+    result = find_duplicates([_paper(), _paper(doi=""), _paper(title=_paper().title.upper())])
+    merged = [p for p in result.pairs if p.decision == "duplicate"]
+    assert merged
+    for pair in merged:
+        assert pair.reasons["rule"] and isinstance(pair.reasons["title"], float)
+
+
+def test_two_dois_keep_otherwise_identical_records_apart_and_say_why():
+    result = find_duplicates([_paper(), _paper(doi="10.1016/j.orcp.2021.02.099")])
+    assert result.groups == [[0], [1]]
+    (pair,) = result.possible()
+    assert pair.reasons["doi"] == "different"
+    assert "identifier" in pair.reasons["rule"]
+
+
+@pytest.mark.parametrize(("written", "key"), [
+    ("https://doi.org/10.21203/RS.3.RS-99/V2", "10.21203/rs.3.rs-99"),
+    ("doi:10.1101/2020.05.01.123456v3", "10.1101/2020.05.01.123456"),
+    ("10.5281/zenodo.123.v1", "10.5281/zenodo.123"),
+    ("10.1002/14651858.CD001234.pub2", "10.1002/14651858.cd001234.pub2"),
+    ("10.1016/s0140-6736(20)30183-5", "10.1016/s0140-6736(20)30183-5"),
+])
+def test_doi_variants_that_name_one_item(written, key):
+    assert fingerprint(Record(title="x", doi=written)).doi == key
+
+
+def test_titles_that_disagree_are_not_merged_however_well_the_rest_agrees():
+    other = _paper(title="Sleep hygiene education for adolescents: a cluster trial", doi="")
+    result = find_duplicates([_paper(doi=""), other])
+    assert result.groups == [[0], [1]]
+
+
+@pytest.mark.parametrize(("title", "generic"), [
+    ("Editorial introduction", True), ("Editor's comments", True),
+    ("Remarks from the editor", True), ("Book review: The innovator's dilemma", True),
+    ("Table of contents", True), ("Reply", True),
+    ("Introduction of a nurse-led clinic for heart failure", False),
+])
+def test_generic_titles(title, generic):
+    assert fingerprint(Record(title=title)).generic is generic
+
+
+def test_a_recurring_title_needs_its_pages_not_only_title_authors_and_year():
+    editorial = dict(title="Editor's comments", authors=["Rivera, Ana"], year=2016,
+                     journal="MIS Quarterly", volume="40")
+    same_pages = find_duplicates([Record(**editorial, pages="1-2"),
+                                  Record(**editorial, pages="1-2")])
+    no_pages = find_duplicates([Record(**editorial, issue="1"), Record(**editorial, issue="1")])
+    assert same_pages.groups == [[0, 1]]
+    assert "recurring title" in same_pages.pairs[0].reasons["rule"]
+    assert no_pages.groups == [[0], [1]]
+
+
+def test_other_issues_or_page_ranges_keep_a_recurring_title_apart():
+    records = [_paper(title="Editorial", issue=issue, pages=pages, doi="", abstract="")
+               for issue, pages in (("1", "5-12"), ("2", "5-6"), ("3", "5-12"))]
+    result = find_duplicates(records)
+    assert result.groups == [[0], [1], [2]]
+
+
+def test_an_issue_column_of_record_numbers_is_ignored():
+    # Reference managers export their record number where the issue belongs: one per record.
+    works = [_paper(title=f"Trial {n} of a {w} intervention for adults with chronic pain",
+                    doi="", pages=f"{100 + 10 * n}-{105 + 10 * n}")
+             for n, w in enumerate(["walking", "yoga", "pilates", "swimming", "cycling",
+                                    "dance", "tai chi", "rowing", "hiking", "climbing",
+                                    "boxing", "skating", "skiing", "golf", "tennis"])]
+    copies = [Record.from_dict(w.to_dict()) for w in works]
+    records = works + copies
+    for number, record in enumerate(records, start=1000):
+        record.issue = str(number)
+    result = find_duplicates(records)
+    assert sorted(result.groups) == sorted([k, k + len(works)] for k in range(len(works)))
+
+
+LABELLED = Path("/work/shared/data/dedup")
+LABELLED_SETS = ("asysd_diabetes", "sra_cytology_screening", "sra_respiratory")
+
+
+def _labelled_hard_negatives(name: str) -> tuple[list[Record], list[str], int]:
+    """Records of distinct works (by the answer key) that share a title, a first author and
+    year, or a volume and page range; return them, their answer-key groups, and the pairs."""
+    import itertools
+
+    from benchmarks.dedup import read_labelled
+
+    path = LABELLED / f"{name}.csv"
+    if not path.exists():
+        pytest.skip(f"labelled deduplication set {path} is absent")
+    records, _, truth = read_labelled(path)
+    prints = [fingerprint(r) for r in records]
+    shared = defaultdict(list)
+    for i, fp in enumerate(prints):
+        if fp.title:
+            shared["title", fp.title].append(i)
+        if fp.surnames and fp.year:
+            shared["author year", fp.surnames[0], fp.year].append(i)
+        if fp.volume and fp.first_page:
+            shared["pages", fp.volume, fp.first_page, fp.last_page].append(i)
+    pairs = {(i, j) for members in shared.values()
+             for i, j in itertools.combinations(members, 2) if truth[i] != truth[j]}
+    chosen = sorted({i for pair in pairs for i in pair})
+    return [records[i] for i in chosen], [truth[i] for i in chosen], len(pairs)
+
+
+@pytest.mark.parametrize("name", LABELLED_SETS)
+def test_distinct_works_sharing_title_author_year_or_pages_never_merge(name):
+    records, truth, pairs = _labelled_hard_negatives(name)
+    assert pairs > 100 or name != "asysd_diabetes"
+    result = find_duplicates(records)
+    mixed = [[(truth[i], records[i].title[:60]) for i in group]
+             for group in result.groups if len({truth[i] for i in group}) > 1]
+    assert not mixed

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reviewkit.dedup.blocking import candidate_pairs
+from reviewkit.dedup.corpus import issues_are_record_numbers, mark_recurring_titles
 from reviewkit.dedup.fields import fingerprint
 from reviewkit.dedup.grouping import build_groups
 from reviewkit.dedup.result import DISTINCT, DUPLICATE, DedupResult, PairDecision
@@ -28,6 +29,10 @@ def find_duplicates(records: list[Record], *, progress: Progress | None = None) 
     report = progress or (lambda fraction, message: None)
     report(0.0, f"Normalising {len(records):,} records")
     fingerprints = [fingerprint(record) for record in records]
+    if issues_are_record_numbers(fingerprints):
+        for fp in fingerprints:
+            fp.issue = ""
+    mark_recurring_titles(fingerprints)
     report(0.3, "Finding candidate pairs")
     candidates = list(candidate_pairs(fingerprints))
     report(0.35, f"Comparing {len(candidates):,} candidate pairs")

@@ -345,6 +345,65 @@ def page_key(pages: str) -> tuple[str, str]:
     return first, last if any(ch.isdigit() for ch in last) else ""
 
 
+# --- identifiers ----------------------------------------------------------------------------
+
+# Which written DOIs name one item.  normalize_doi already folds case and drops "doi:",
+# "https://doi.org/" and "dx.doi.org" prefixes and trailing punctuation; a version marker at
+# the end ("/v2", ".v3", "v1" after a digit, as preprint servers and data repositories write
+# them) names a version of one item, so it is dropped too.  Cochrane's ".pub2" is not: it
+# names an updated review, a different work.
+_DOI_VERSION_RE = re.compile(r"(?:[./]|(?<=\d))v\d{1,2}$")
+
+
+def doi_key(doi: str) -> str:
+    """Return the form of a normalised DOI under which its versions compare equal.
+
+    >>> doi_key("10.21203/rs.3.rs-123456/v2"), doi_key("10.1101/2020.05.01.123456v3")
+    ('10.21203/rs.3.rs-123456', '10.1101/2020.05.01.123456')
+    >>> doi_key("10.1002/14651858.cd001234.pub2")
+    '10.1002/14651858.cd001234.pub2'
+    """
+    return _DOI_VERSION_RE.sub("", doi) if doi and doi[-1].isdigit() else doi
+
+
+# --- generic titles -------------------------------------------------------------------------
+
+# Titles made only of these words ("Editorial introduction", "Remarks from the editor",
+# "Editor's comments", "In this issue", "Table of contents") name a kind of item that recurs
+# in every issue of a journal, not one work.
+GENERIC_TITLE_WORDS = frozenset(
+    "editorial editorials editor editors introduction introductory erratum errata corrigendum "
+    "correction corrections reply replies response responses comment comments commentary "
+    "commentaries book books review reviews index indexes table contents preface foreword "
+    "prologue epilogue announcement announcements news note notes letter letters remarks "
+    "message obituary acknowledgement acknowledgements acknowledgment acknowledgments "
+    "reviewers referees issue issues volume guest special section call papers abstracts "
+    "proceedings front back matter masthead cover information instructions authors author "
+    "retraction notice overview welcome opening statement president presidents column "
+    "chairman chair chief desk board corner update viewpoint "
+    "this in from the a an of to on and for s our by with".split())
+# "Book review: <the book's title>" recurs whenever two journals review one book.
+_GENERIC_START_RE = re.compile(r"^(?:book reviews?|reviews? of books?)\b")
+
+
+def generic_title(normalised_title: str) -> bool:
+    """Tell whether a normalised title names a recurring kind of item, not one work.
+
+    >>> generic_title("editorial introduction"), generic_title("editor s comments")
+    (True, True)
+    >>> generic_title("book review the design of everyday things")
+    True
+    >>> generic_title("introduction of insulin pumps in primary care")
+    False
+    """
+    if not normalised_title:
+        return False
+    if _GENERIC_START_RE.match(normalised_title):
+        return True
+    return all(word in GENERIC_TITLE_WORDS or word.isdigit()
+               for word in normalised_title.split())
+
+
 # --- the fingerprint ------------------------------------------------------------------------
 
 # Authors beyond these add little evidence and cost time.
@@ -369,6 +428,14 @@ class Fingerprint:
     pmid: str
     abstract: str
     conference: bool
+    issue: str = ""
+    # The title names a recurring kind of item ("Editorial"), or records in this corpus show
+    # it naming several works (set by the engine, which sees the whole corpus).
+    generic: bool = False
+    recurring: bool = False
+    # MEDLINE brackets a title it translated into English: another database's original or
+    # differently translated title may then share few words with it.
+    translated: bool = False
 
     @property
     def title(self) -> str:
@@ -396,10 +463,13 @@ def fingerprint(record: Record) -> Fingerprint:
         volume=first_number(record.volume),
         first_page=first_page,
         last_page=last_page,
-        doi=normalize_doi(unquote(doi) if "%" in doi else doi),
+        doi=doi_key(normalize_doi(unquote(doi) if "%" in doi else doi)),
         pmid=first_number(record.pmid),
         abstract=words(record.abstract[:600])[:400] if len(record.abstract or "") >= 100 else "",
         conference=bool(record.record_type == "conference paper"
                         or _is_conference_venue(record.journal or "")
                         or _CONFERENCE_TITLE_RE.search((record.title or "").lower())),
+        issue=first_number(record.issue),
+        generic=generic_title(main),
+        translated=tidy(record.title or "").lstrip("\"' ").startswith("["),
     )

@@ -14,9 +14,13 @@ from reviewkit.dedup.scoring import assess
 
 
 def contradiction(a: Fingerprint, b: Fingerprint) -> str:
-    """Return why two records cannot be one work ("" when nothing contradicts)."""
+    """Return why two records cannot be one work ("" when nothing contradicts).
+
+    Unlike titles are left out: every link in a group already joins agreeing titles, and a
+    translated title joined through its DOI may share few words with the other members.
+    """
     found = assess(a, b, thorough=True).contradictions
-    return ", ".join(found)
+    return ", ".join(name for name in found if name != "title")
 
 
 def _signature(fp: Fingerprint) -> tuple:

@@ -177,9 +177,3 @@ _DROP_LETTERS = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyz")
 def _digits(page: str) -> str:
     # Pages are already lower-case letters and digits only.
     return page.translate(_DROP_LETTERS)
-
-
-def doi_versions(x: str, y: str) -> bool:
-    """Tell whether two DOIs are versions of one item (a Cochrane ".pub2", a "v2")."""
-    short, long = sorted((x, y), key=len)
-    return long.startswith(short)
