@@ -495,3 +495,37 @@ def test_settings_changed_at_once_by_several_people_are_all_kept(database_url):
     finally:
         for opened in stores:
             opened.close()
+
+
+def test_library_changes_at_once_each_move_the_stored_version(database_url):
+    """Library edits committed together never share a version number (no lost update), so an
+    app that cached the index between them still sees the later change."""
+    from datetime import date
+
+    from reviewkit.library import Consent, add_contribution
+    from reviewkit.library.contributions import edit_contribution
+
+    tabs, rounds = 5, 3
+    stores = [Store(database_url) for _ in range(tabs)]
+    try:
+        consent = Consent(who="A resident", when=date(2024, 5, 1), purposes=["publish"],
+                          given_by="signed form")
+        ids = [add_contribution(stores[0], front_matter={
+            "title": f"Story {n}", "type": "case study", "place": "Anytown",
+            "local_authority": "Halton", "years": "2024", "summary": "A story.",
+            "attribution": "A resident", "visibility": "public",
+            "approaches": ["volunteering_peer_support"], "outcomes": ["reduced_isolation"],
+            "domains": ["social_connectivity"], "population": "Residents"}, body="What happened.", consent=consent, actor="admin")
+            for n in range(tabs)]
+        for round_no in range(rounds):
+            before = stores[0].library_version()
+
+            def edit(tab: int, round_no: int = round_no) -> None:
+                edit_contribution(stores[tab], ids[tab], actor="admin",
+                                  body=f"What happened, take {round_no}.")
+
+            assert _at_once(tabs, edit) == []
+            assert stores[0].library_version() == before + tabs
+    finally:
+        for opened in stores:
+            opened.close()

@@ -182,3 +182,37 @@ def test_viewer_for_an_unknown_user_is_the_public(store):
     assert viewer_for(store, "nobody") == Viewer.public()
     store.ensure_user("admin")
     assert viewer_for(store, "admin").moderator
+
+
+def test_every_library_change_reaches_a_second_running_app(database_url):
+    """App A caches its index by the stored library version; changes made by app B reach it."""
+    from reviewkit.library.contributions import edit_contribution
+    from reviewkit.store import Store
+    from reviewkit.trash import delete_story, restore_story
+
+    app_a, app_b = Store(database_url), Store(database_url)
+    cache: dict[int, set[str]] = {}
+
+    def public_ids_seen_by_a() -> set[str]:
+        version = app_a.library_version()
+        if version not in cache:
+            cache[version] = _search_ids(app_a, Viewer.public())
+        return cache[version]
+
+    try:
+        slug = "knit-and-natter-in-anytown"
+        assert slug not in public_ids_seen_by_a()
+        new_id = add_contribution(app_b, front_matter=FORM, body=BODY, consent=CONSENT,
+                                  actor="facilitator")
+        moderate(app_b, new_id, "publish", actor="admin")
+        assert slug in public_ids_seen_by_a()
+        delete_story(app_b, new_id, actor="admin")
+        assert slug not in public_ids_seen_by_a()
+        restore_story(app_b, new_id, actor="admin")
+        assert slug in public_ids_seen_by_a()
+        before = app_a.library_version()
+        edit_contribution(app_b, new_id, actor="admin", body=BODY + " Now with tea.")
+        assert app_a.library_version() > before
+    finally:
+        app_a.close()
+        app_b.close()

@@ -19,7 +19,9 @@ from typing import TypeVar
 
 from sqlalchemy import (
     Connection,
+    Integer,
     String,
+    Text,
     and_,
     case,
     cast,
@@ -45,6 +47,7 @@ from reviewkit.store.schema import (
     duplicate_pairs,
     fulltexts,
     import_batches,
+    meta,
     records,
     reviews,
     screening_assignments,
@@ -71,6 +74,10 @@ DECISIONS = ("include", "exclude", "maybe", "not_retrieved")
 DECISION_KINDS = ("vote", "resolution")
 # Record columns that hold lists (stored as JSON); the rest are text, plus the integer year.
 _LIST_FIELDS = ("authors", "keywords")
+LIBRARY_VERSION_KEY = "library_version"
+# Audit actions after which a cached library (search index) is out of date: every change to a
+# library entry is audited, so the audit line is the one place that bumps the library version.
+_LIBRARY_ACTIONS = ("library.", "review.delete", "review.restore", "review.import")
 _RECORD_COLUMNS = tuple(f for f in BIBLIOGRAPHIC_FIELDS) + ("source_id", "extra")
 
 
@@ -270,6 +277,15 @@ class Store:
             at=_now(), actor_id=actor_id, review_id=review_id, action=action,
             entity=entity, entity_id=str(entity_id), details=details or {},
         ))
+        if entity == "library_entry" or action.startswith(_LIBRARY_ACTIONS):
+            bump_library_version(conn)
+
+    def library_version(self) -> int:
+        """A number that grows with every change to the library, seen by every running app."""
+        with self.read() as conn:
+            value = conn.execute(select(meta.c.value).where(
+                meta.c.key == LIBRARY_VERSION_KEY)).scalar()
+        return int(value) if value is not None else 0
 
     def audit_entries(self, review_id: int | None = None, *, limit: int | None = None
                       ) -> list[AuditEntry]:
@@ -984,6 +1000,16 @@ def _retrying(work: Callable[[], _T]) -> _T:
 def _aware(moment: datetime) -> datetime:
     """SQLite gives times back without their zone; reviewkit stores them all in UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def bump_library_version(conn: Connection) -> None:
+    """Move the stored library version on by one, inside the caller's transaction."""
+    step = (meta.update().where(meta.c.key == LIBRARY_VERSION_KEY)
+            .values(value=cast(cast(meta.c.value, Integer) + 1, Text)))
+    if conn.execute(step).rowcount:
+        return
+    if not _insert_if_absent(conn, meta, {"key": LIBRARY_VERSION_KEY, "value": "1"}):
+        conn.execute(step)  # another writer made the row a moment ago
 
 
 def _insert_if_absent(conn: Connection, table, values: dict) -> bool:

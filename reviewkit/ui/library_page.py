@@ -30,14 +30,16 @@ FACET_NAMES = {"type": "Kind", "local_authority": "Council area", "place": "Plac
 TYPES = ["case study", "lived-experience story", "resident-led enquiry", "evaluation"]
 
 
-@st.cache_resource(show_spinner="Getting the library ready…", max_entries=4)
+@st.cache_resource(show_spinner="Getting the library ready…", max_entries=2)
 def library_index(version: int) -> LibraryIndex:
-    """The search index over the files and the published contributions (rebuilt on change)."""
+    """The search index over the files and the stored entries, as they stood at ``version``."""
     return LibraryIndex.build(library_entries(get_store()))
 
 
 def _index() -> LibraryIndex:
-    return library_index(st.session_state.get("library_version", 0))
+    # The version lives in the database, so a change made through another session, another
+    # running app or the command line reaches this one on its next run.
+    return library_index(get_store().library_version())
 
 
 def local_entries_panel(approaches: list[str], outcomes: list[str]) -> None:
@@ -150,7 +152,6 @@ def _contribute(codebook) -> None:
     except ReviewkitError as exc:
         st.error(f"Nothing was saved yet. {exc}")
         return
-    st.session_state["library_version"] = st.session_state.get("library_version", 0) + 1
     st.success(f"Thank you. Your entry (number {new_id}) is waiting for a moderator.")
 
 
@@ -174,7 +175,6 @@ def _moderate() -> None:
             for column, decision in ((a, "publish"), (b, "reject")):
                 if column.button(decision.capitalize(), key=f"{decision}-{entry.id}"):
                     moderate(store, int(entry.db_id or 0), decision, actor=current_user())
-                    st.session_state["library_version"] = st.session_state.get("library_version", 0) + 1
                     st.rerun()
 
 
