@@ -107,6 +107,53 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_settings(args) -> int:
+    """Show a review's settings, or change them (--set NAME=VALUE, repeatable)."""
+    from reviewkit.review_settings import SETTINGS, change_settings, show_value
+
+    store = _open_store(args)
+    review = store.find_review(args.review)
+    if review is None and not args.create:
+        raise ReviewkitError(f"There is no review called '{args.review}' (add --create to "
+                             "start it with these settings).")
+    if review is None:
+        review = store.create_review(args.review, actor=_allowed(args, store, "review.create"))
+        print(f"Review '{review.name}' created.")
+    changes = {}
+    for item in args.set or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise ReviewkitError(f"'--set {item}' needs the form NAME=VALUE, e.g. "
+                                 "--set reviewers_required=2.")
+        kind = next((s.kind for s in SETTINGS if s.name == name.strip()), "")
+        changes[name.strip()] = value.split("|") if kind == "lines" else value
+    if changes:
+        before = review
+        review = change_settings(store, review, changes, actor=_allowed(
+            args, store, "review.manage", review))
+        changed = [s.name for s in SETTINGS if s.name in changes
+                   and show_value(before, s.name) != show_value(review, s.name)]
+        print(f"Changed {', '.join(changed)} of '{review.name}'." if changed
+              else "Nothing changed: the settings already had these values.")
+        return 0
+    _allowed(args, store, "review.read", review)
+    for setting in SETTINGS:
+        print(f"{setting.name}\t{show_value(review, setting.name)}")
+    return 0
+
+
+def _settings_help() -> str:
+    from reviewkit.review_settings import SETTINGS
+
+    lines = ["settings (lists take several values separated by '|'):"]
+    for setting in SETTINGS:
+        choices = f" [{' or '.join(map(str, setting.choices))}]" if setting.choices else ""
+        kind = {"lines": "list", "switch": "on/off", "number": "number",
+                "text": "text"}[setting.kind] + ("/auto" if setting.default is None else "")
+        lines.append(f"  {setting.name} ({kind}{choices}): {setting.help}")
+    return "\n".join(lines)
+
+
 def _read_inputs(paths: list[str]) -> tuple[list, list[str]]:
     """Read every input file (format detected from content): records and an id for each.
 
@@ -498,6 +545,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", required=True, choices=("ris", "bibtex", "csv"))
     p.add_argument("--output", required=True, metavar="FILE")
     p.add_argument("--search", metavar="WORDS", help="only records matching these words")
+
+    p = command("settings", cmd_settings,
+                "Show or change a review's question, criteria, exclusion reasons, highlight "
+                "words, reviewers per record, blinding and split screening.")
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = _settings_help()
+    p.add_argument("--review", required=True, metavar="NAME")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="change a setting; lists as 'first|second|third' (repeatable)")
+    p.add_argument("--create", action="store_true",
+                   help="start the review when there is none by that name")
 
     p = command("dedup", cmd_dedup,
                 "Find duplicates across exported files; write one row per record: record_id,group_id.")

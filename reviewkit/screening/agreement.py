@@ -13,6 +13,7 @@ from itertools import combinations
 
 from sqlalchemy import select
 
+from reviewkit.review_settings import setting_value
 from reviewkit.store import Decision, Review, Store
 from reviewkit.store.schema import review_members, users
 
@@ -145,8 +146,7 @@ def agreement(decisions: Iterable[Decision]) -> list[Agreement]:
 
 def is_blinded(review: Review) -> bool:
     """Whether reviewers see only their own votes (default: when two votes per record are needed)."""
-    required = int(review.settings.get("reviewers_required", 1))
-    return bool(review.settings.get("blind", required >= 2))
+    return bool(setting_value(review, "blind"))
 
 
 def is_review_lead(store: Store, review_id: int, username: str) -> bool:

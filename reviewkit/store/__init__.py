@@ -39,6 +39,7 @@ from sqlalchemy.pool import StaticPool
 
 from reviewkit.errors import DuplicateImportError, NotFoundError, ReviewkitError
 from reviewkit.records import BIBLIOGRAPHIC_FIELDS, Record
+from reviewkit.review_settings import default_settings, exclusion_reasons
 from reviewkit.store import schema
 from reviewkit.store.schema import (
     SCHEMA_VERSION,
@@ -370,7 +371,8 @@ class Store:
                 raise ReviewkitError(f"A review called '{name}' already exists.")
             review_id = conn.execute(reviews.insert().values(
                 name=name, question=question, inclusion_criteria=inclusion_criteria,
-                exclusion_criteria=exclusion_criteria, settings=settings or {},
+                exclusion_criteria=exclusion_criteria,
+                settings={**default_settings(), **(settings or {})},
                 created_at=_now(), created_by=actor_id,
             )).inserted_primary_key[0]
             conn.execute(schema.review_members.insert().values(
@@ -762,9 +764,12 @@ class Store:
         reviewer_id = self._user_id(reviewer)
 
         def save() -> Decision:
+            nonlocal reason
             now = _now()
             with self.write() as conn:
                 review_id = _review_of(conn, record_id)
+                if stage == "full_text" and decision == "exclude":
+                    reason = _listed_reason(conn, review_id, reason)
                 conn.execute(decisions.update().where(
                     decisions.c.record_id == record_id, decisions.c.stage == stage,
                     decisions.c.reviewer_id == reviewer_id, decisions.c.kind == kind,
@@ -1082,6 +1087,20 @@ def duplicate_import_error(filename: str, earlier: Batch) -> DuplicateImportErro
         f"{filename}: this file was already imported into this review on "
         f"{earlier.imported_at:%Y-%m-%d %H:%M} as '{earlier.filename}' "
         f"({earlier.record_count} records). Nothing was imported again.")
+
+
+def _listed_reason(conn: Connection, review_id: int, reason: str) -> str:
+    """The review's own spelling of ``reason``; refuse a reason missing from its list."""
+    row = conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
+    listed = exclusion_reasons(Store._review(row))
+    found = {x.casefold(): x for x in listed}.get(" ".join(reason.split()).casefold())
+    if found is None:
+        raise ReviewkitError(
+            ("A full-text exclusion needs a reason" if not reason.strip()
+             else f"'{reason}' is not one of this review's reasons for excluding")
+            + f": choose one of {', '.join(listed)} (PRISMA reports full-text exclusions by "
+            "reason; the review's lead can change the list in the review's settings).")
+    return found
 
 
 def _record_row(rec: Record, *, review_id: int, batch_id: int, position: int,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from reviewkit.review_settings import exclusion_reasons
 from reviewkit.screening.agreement import (
     agreement,
     conflicts_visible,
@@ -52,7 +53,7 @@ def render() -> None:
     if not open_items:
         st.success("No conflicts: every record the reviewers disagreed on has been settled.")
         return
-    reasons = review.settings.get("exclusion_reasons", [])
+    reasons = exclusion_reasons(review)
     settles = allowed("conflicts.resolve", review)
     if not settles:
         st.caption("The review's lead settles these; you can see them here.")

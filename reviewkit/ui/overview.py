@@ -7,6 +7,7 @@ import streamlit as st
 
 from reviewkit.errors import ReviewkitError
 from reviewkit.progress import STAGE_NAMES, review_progress
+from reviewkit.review_settings import change_settings, new_review_fields
 from reviewkit.ui.common import (
     allowed,
     choose_review,
@@ -16,6 +17,7 @@ from reviewkit.ui.common import (
     md_escape,
     require_page,
 )
+from reviewkit.ui.settings_form import settings_widgets
 
 
 def _progress(store, review) -> None:
@@ -40,6 +42,8 @@ def _progress(store, review) -> None:
 def render() -> None:
     store = get_store()
     st.title("Overview")
+    if st.session_state.get("next_step"):
+        st.success(st.session_state.pop("next_step"))
     review = current_review()
     if review is None and not allowed("review.create"):
         require_page("review.read")
@@ -76,25 +80,48 @@ def render() -> None:
                 "Imported": f"{x.imported_at:%Y-%m-%d %H:%M}", "By": x.imported_by,
             } for x in batches]), hide_index=True)
 
-    if not allowed("review.create"):
-        return
-    with st.expander("Start a new review", expanded=review is None):
+    if allowed("review.create"):
+        _new_review_form(store, expanded=review is None)
+    if review is not None and allowed("review.manage", review):
+        with st.expander("Review settings: question, criteria, reasons, highlights, team",
+                         icon=":material/tune:"):
+            _settings_form(store, review)
+
+
+def _new_review_form(store, *, expanded: bool) -> None:
+    with st.expander("Start a new review", expanded=expanded):
         with st.form("new_review", clear_on_submit=False):
             name = st.text_input("Name of the review *")
-            question = st.text_area("Review question")
-            inclusion = st.text_area("Inclusion criteria (one per line)")
-            exclusion = st.text_area("Exclusion criteria (one per line)")
+            values = settings_widgets(None, prefix="new")
             submitted = st.form_submit_button("Create review", type="primary")
         if submitted:
             if not name.strip():
                 st.error("Give the review a name: it is how you find it again.")
+                return
+            try:
+                columns, settings = new_review_fields(values)
+                created = store.create_review(name, actor=current_user(), settings=settings,
+                                              **columns)
+            except ReviewkitError as exc:
+                st.error(str(exc))
             else:
-                try:
-                    created = store.create_review(
-                        name, actor=current_user(), question=question.strip(),
-                        inclusion_criteria=inclusion.strip(), exclusion_criteria=exclusion.strip())
-                except ReviewkitError as exc:
-                    st.error(str(exc))
-                else:
-                    choose_review(created.name)
-                    st.rerun()
+                choose_review(created.name)
+                st.session_state["next_step"] = (
+                    f"Review '{created.name}' created. Next: import your search results on "
+                    "the Import page.")
+                st.rerun()
+
+
+def _settings_form(store, review) -> None:
+    """The lead's form for the question, criteria, reasons, highlight words and team rules."""
+    with st.form(f"settings_{review.id}"):
+        values = settings_widgets(review, prefix=f"settings_{review.id}")
+        saved = st.form_submit_button("Save settings", type="primary")
+    if saved:
+        try:
+            change_settings(store, review, values, actor=current_user())
+        except ReviewkitError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["next_step"] = "Settings saved."
+            st.rerun()

@@ -6,6 +6,12 @@ import streamlit as st
 
 from reviewkit.errors import ReviewkitError
 from reviewkit.fulltext import attach_pdf
+from reviewkit.review_settings import (
+    change_settings,
+    exclusion_reasons,
+    setting_value,
+    stored_value,
+)
 from reviewkit.screening.agreement import conflicts_visible
 from reviewkit.screening.highlight import highlight_spans
 from reviewkit.screening.queue import (
@@ -25,6 +31,7 @@ from reviewkit.screening.queue import (
 )
 from reviewkit.screening.stopping import stopping_advice
 from reviewkit.ui.common import allowed, current_user, get_store, md_escape, require_review
+from reviewkit.ui.settings_form import settings_widgets
 
 STAGES = {TA: "Title and abstract", FT: "Full text"}
 ORDERS = {"ranked": "Most likely relevant first", "random": "Random order"}
@@ -61,8 +68,13 @@ def _decide(record_id: int, stage: str, decision: str) -> None:
         st.session_state["screen_error"] = ("Choose a reason before excluding at full text: "
                                             "PRISMA reports every full-text exclusion with its reason.")
         return
-    get_store().add_decision(record_id, stage=stage, decision=decision, reviewer=current_user(),
-                             reason=reason if decision == "exclude" else "", note=note)
+    try:
+        get_store().add_decision(record_id, stage=stage, decision=decision,
+                                 reviewer=current_user(),
+                                 reason=reason if decision == "exclude" else "", note=note)
+    except ReviewkitError as exc:
+        st.session_state["screen_error"] = str(exc)
+        return
     st.session_state.setdefault("screen_undo", []).append((record_id, stage))
     st.session_state.pop(f"screen_current_{stage}", None)
     st.session_state["screen_reason"] = ""
@@ -112,26 +124,16 @@ def render() -> None:
                                      default="ranked", key="screen_order") or "ranked"
     with top[2].popover("Settings", icon=":material/tune:"):
         leads = allowed("review.manage", review)
-        required = st.radio("Reviewers per record", [1, 2],
-                            index=int(review.settings.get("reviewers_required", 1)) - 1,
-                            disabled=not leads,
-                            help="With two, each record needs two independent votes; "
-                                 "disagreements go to the Conflicts page.")
-        if leads and required != int(review.settings.get("reviewers_required", 1)):
-            store.update_review(review.id, actor=me,
-                                settings_update={"reviewers_required": required})
-            st.rerun()
-        split = st.toggle("Split the records between reviewers", value=split_screening(review),
-                          disabled=not leads,
-                          help="Each record is handed to one reviewer at a time, so nobody "
-                               "screens a record someone else is already looking at.")
-        if leads and split != split_screening(review):
-            store.update_review(review.id, actor=me,
-                                settings_update={"split_screening": split})
+        team_rules = ["reviewers_required", "blind", "split_screening"]
+        chosen = settings_widgets(review, team_rules, prefix=f"screen_{review.id}",
+                                  disabled=not leads)
+        if leads and any(chosen[n] != stored_value(review, n) if n == "blind"
+                         else chosen[n] != setting_value(review, n) for n in team_rules):
+            change_settings(store, review, chosen, actor=me)
             st.rerun()
         if not leads:
-            st.caption("The review's lead sets how many reviewers see each record and "
-                       "whether the records are split.")
+            st.caption("The review's lead sets how many reviewers see each record, blinding "
+                       "and whether the records are split.")
         exploration = st.slider("Share of records shown to explore", 0.0, 0.3, 0.1, 0.05,
                                 help="Some records are picked because the model is unsure "
                                      "about them, to avoid only ever seeing one kind of study.")
@@ -189,8 +191,8 @@ def render() -> None:
             return
         stored = store.get_record(current)
         rec = stored.record
-        include = review.settings.get("keywords_include", [])
-        exclude = review.settings.get("keywords_exclude", [])
+        include = setting_value(review, "keywords_include")
+        exclude = setting_value(review, "keywords_exclude")
         st.caption(f"Record {current} · {'chosen by you' if current not in pending else ORDERS[order].lower()}"
                    + (" · the model is learning from your decisions" if prioritiser.learned else ""))
         st.subheader(rec.title or "(no title)")
@@ -213,7 +215,7 @@ def render() -> None:
                     else:
                         st.rerun()
 
-        reasons = review.settings.get("exclusion_reasons", [])
+        reasons = exclusion_reasons(review)
         st.selectbox("Reason for excluding" + (" (required)" if stage == FT else ""),
                      [""] + reasons, key="screen_reason")
         st.text_input("Note (optional)", key="screen_note")

@@ -1,0 +1,194 @@
+"""A review's settings, declared once: name, kind, default and help in plain words.
+
+The Overview page's settings form and ``python -m reviewkit settings`` are both built from
+:data:`SETTINGS`, so a new setting needs one line here and nothing else.  The question and the
+criteria live in the review's own columns; everything else in its ``settings`` JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reviewkit.errors import ReviewkitError
+
+# A starting list a review can edit: the usual PICO-style reasons PRISMA reports by.
+DEFAULT_EXCLUSION_REASONS = (
+    "Wrong population",
+    "Wrong intervention or approach",
+    "Wrong comparator",
+    "Wrong outcome",
+    "Wrong study design",
+    "Wrong setting",
+    "Wrong publication type",
+    "Not in English",
+    "Duplicate",
+)
+KINDS = ("text", "lines", "number", "switch")
+# The review's own columns; every other setting is a key of its settings JSON.
+COLUMNS = ("question", "inclusion_criteria", "exclusion_criteria")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One review setting as people see it: a label, a kind of value, a default and help."""
+
+    name: str
+    label: str
+    kind: str  # one of KINDS
+    default: Any
+    help: str
+    choices: tuple = ()
+
+    @property
+    def in_column(self) -> bool:
+        return self.name in COLUMNS
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("question", "Review question", "text", "",
+            "The question the review answers; shown beside every record while screening."),
+    Setting("inclusion_criteria", "Inclusion criteria", "lines", (),
+            "What a study must be or report to be included, one criterion per line."),
+    Setting("exclusion_criteria", "Exclusion criteria", "lines", (),
+            "What rules a study out, one criterion per line."),
+    Setting("exclusion_reasons", "Reasons for excluding", "lines", DEFAULT_EXCLUSION_REASONS,
+            "The reasons a reviewer picks from when excluding, one per line. Every full-text "
+            "exclusion needs one of them: PRISMA reports full-text exclusions by reason."),
+    Setting("keywords_include", "Words to highlight as relevant", "lines", (),
+            "Words or phrases shown in green in titles and abstracts, one per line."),
+    Setting("keywords_exclude", "Words to highlight as irrelevant", "lines", (),
+            "Words or phrases shown in red in titles and abstracts, one per line."),
+    Setting("reviewers_required", "Reviewers per record", "number", 1,
+            "With two, each record needs two independent votes, and disagreements go to the "
+            "Conflicts page.", choices=(1, 2)),
+    Setting("blind", "Blind reviewers to each other's votes", "switch", None,
+            "Reviewers see only their own votes, and conflicts only the lead, until the lead "
+            "unblinds the review. Automatic: on when two reviewers see each record."),
+    Setting("split_screening", "Split the records between reviewers", "switch", False,
+            "Each record is handed to one reviewer at a time, so nobody screens a record "
+            "someone else is already looking at."),
+)
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def _setting(name: str) -> Setting:
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise ReviewkitError(f"There is no review setting called '{name}'; the settings are: "
+                             f"{', '.join(BY_NAME)}.") from None
+
+
+def default_settings() -> dict:
+    """The settings a new review stores from the start: its starting lists (the reasons).
+
+    Other settings follow their defaults until changed; a starting list is copied in, so that
+    a later change to the default list leaves existing reviews as they were.
+    """
+    return {s.name: list(s.default) for s in SETTINGS
+            if s.kind == "lines" and not s.in_column and s.default}
+
+
+def setting_value(review, name: str) -> Any:
+    """The value of one setting for ``review``, its default when never set."""
+    setting = _setting(name)
+    if setting.in_column:
+        raw = getattr(review, name)
+        return _lines(raw) if setting.kind == "lines" else raw
+    if name == "blind" and review.settings.get("blind") is None:
+        return int(review.settings.get("reviewers_required", 1)) >= 2
+    value = review.settings.get(name, setting.default)
+    return list(value) if setting.kind == "lines" else value
+
+
+def stored_value(review, name: str) -> Any:
+    """What the review itself holds for a setting: None where it follows its default."""
+    setting = _setting(name)
+    return setting_value(review, name) if setting.in_column else review.settings.get(name)
+
+
+def exclusion_reasons(review) -> list[str]:
+    """The reasons a reviewer may give for excluding a record in ``review``."""
+    return setting_value(review, "exclusion_reasons")
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def parse_setting(name: str, value: Any) -> Any:
+    """Turn what a person typed (or a form gave) into the stored value, or say what is wrong."""
+    setting = _setting(name)
+    if setting.kind == "text":
+        return str(value).strip()
+    if setting.kind == "lines":
+        items = _lines(value) if isinstance(value, str) else [str(v).strip() for v in value]
+        kept = list(dict.fromkeys(x for x in items if x))
+        if name == "exclusion_reasons" and not kept:
+            raise ReviewkitError("Give at least one reason for excluding: without one, no "
+                                 "record can be excluded at full text.")
+        return kept
+    if setting.kind == "number":
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ReviewkitError(f"{setting.label} must be a whole number, not '{value}'.") from None
+        if setting.choices and number not in setting.choices:
+            raise ReviewkitError(f"{setting.label} must be one of "
+                                 f"{', '.join(map(str, setting.choices))}, not {number}.")
+        return number
+    if isinstance(value, bool) or (value is None and setting.default is None):
+        return value
+    word = str(value).strip().lower()
+    if word == "auto" and setting.default is None:
+        return None
+    if word in ("on", "yes", "true", "1"):
+        return True
+    if word in ("off", "no", "false", "0"):
+        return False
+    raise ReviewkitError(f"{setting.label} is on or off"
+                         + (" (or auto)" if setting.default is None else "") + f", not '{value}'.")
+
+
+def show_value(review, name: str) -> str:
+    """One setting's value as plain text (lines joined with ' | ')."""
+    value = setting_value(review, name)
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, list):
+        return " | ".join(value)
+    return str(value)
+
+
+def change_settings(store, review, changes: dict[str, Any], *, actor: str):
+    """Check and store changed settings in one logged update; return the review as it is now.
+
+    Only values that differ from the current ones are written, so saving a form unchanged
+    leaves the review (and its audit trail) alone.
+    """
+    columns, stored = {}, {}
+    for name, raw in changes.items():
+        value = parse_setting(name, raw)
+        if value == (stored_value(review, name) if value is None else setting_value(review, name)):
+            continue
+        if BY_NAME[name].in_column:
+            columns[name] = "\n".join(value) if isinstance(value, list) else value
+        else:
+            stored[name] = value
+    if not columns and not stored:
+        return review
+    return store.update_review(review.id, actor=actor, settings_update=stored or None,
+                               **columns)
+
+
+def new_review_fields(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split checked values for a new review into its columns and its settings JSON."""
+    columns, stored = {}, {}
+    for name, raw in values.items():
+        value = parse_setting(name, raw)
+        if BY_NAME[name].in_column:
+            columns[name] = "\n".join(value) if isinstance(value, list) else value
+        else:
+            stored[name] = value
+    return columns, stored
