@@ -245,7 +245,7 @@ def _bubble_traces(evidence_map: EvidenceMap, colour_by: str) -> list[go.Scatter
             sizes.append(len(studies))
             texts.append(_hover(labels[approach], labels[f"o:{outcome}"], names[key], studies))
         traces.append(go.Scatter(
-            x=xs, y=ys, mode="markers", name=f"{names[key]}", text=texts,
+            x=xs, y=ys, mode="markers", name=html.escape(names[key]), text=texts,
             hovertemplate="%{text}<extra></extra>", legendgroup=key,
             marker={"size": sizes, "sizemode": "area", "sizemin": 4,
                     "sizeref": 2.0 * biggest / (34 ** 2), "color": _colour(colour_by, key, order),
@@ -289,11 +289,11 @@ def _layout(fig: go.Figure, evidence_map: EvidenceMap, title: str) -> None:
         legend={"orientation": "h", "y": -0.02, "yanchor": "top", "x": 0,
                 "itemsizing": "constant"},
         hoverlabel={"align": "left"})
-    fig.update_xaxes(tickvals=list(range(cols)), ticktext=[_shorten(lab, 40) for _, lab in
+    fig.update_xaxes(tickvals=list(range(cols)), ticktext=[html.escape(_shorten(lab, 40)) for _, lab in
                                                           evidence_map.outcomes],
                      side="top", tickangle=-40, range=[-0.6, cols - 0.4], showgrid=True,
                      gridcolor="#f0f0f0", zeroline=False)
-    fig.update_yaxes(tickvals=list(range(rows)), ticktext=[_shorten(lab, 48) for _, lab in
+    fig.update_yaxes(tickvals=list(range(rows)), ticktext=[html.escape(_shorten(lab, 48)) for _, lab in
                                                           evidence_map.approaches],
                      range=[rows - 0.4, -0.6], showgrid=True, gridcolor="#f0f0f0",
                      zeroline=False)

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from reviewkit.briefs.content import Brief
+from reviewkit.markup import escape_markdown
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 DIRECTION_WORDS = {"positive": "improved", "mixed": "mixed results", "none": "no clear change",
@@ -14,31 +15,35 @@ ACCENT = (0, 94, 120)  # a dark teal, readable in print and on screen
 
 
 def to_markdown(brief: Brief) -> str:
-    """Return the brief as Markdown."""
-    out = [f"# {brief.title}", "", f"*{brief.subtitle}*", ""]
-    out += ["## Key messages", ""] + [f"- {point}" for point in brief.key_messages] + [""]
-    out += ["## The question", "", brief.question, ""]
-    out += ["## How the evidence was found", "", brief.methods, ""]
+    """Return the brief as Markdown; every piece of text in it is escaped, so a title or
+    finding carrying Markdown, HTML or a script stays the characters it was."""
+    e = escape_markdown
+    out = [f"# {e(brief.title)}", "", f"*{e(brief.subtitle)}*", ""]
+    out += ["## Key messages", ""] + [f"- {e(point)}" for point in brief.key_messages] + [""]
+    out += ["## The question", "", e(brief.question), ""]
+    out += ["## How the evidence was found", "", e(brief.methods), ""]
     out += ["## What the studies found", ""]
     if not brief.findings:
         out += ["No included study has been coded for this yet.", ""]
     for block in brief.findings:
-        out += [f"### {block.outcome}", ""]
+        out += [f"### {e(block.outcome)}", ""]
         for f in block.studies:
-            out.append(f"- **{f.citation}** ({f.design}; {DIRECTION_WORDS.get(f.direction, f.direction)}): "
-                       f"{f.finding or 'key finding not yet written'}")
+            out.append(f"- **{e(f.citation)}** ({e(f.design)}; "
+                       f"{e(DIRECTION_WORDS.get(f.direction, f.direction))}): "
+                       f"{e(f.finding) or 'key finding not yet written'}")
         if block.more:
             out.append(f"- …and {block.more} more studies of this outcome in the review.")
         out.append("")
     out += ["## Gaps in the evidence", ""]
-    out += [f"- {gap}" for gap in brief.gaps] or ["- None found among the outcomes in the codebook."]
+    out += [f"- {e(gap)}" for gap in brief.gaps] or ["- None found among the outcomes in the codebook."]
     out.append("")
     out += ["## Local examples and residents' stories", ""]
     if not brief.local_examples:
         out += ["No matching local entry in the library yet.", ""]
     for ex in brief.local_examples:
-        out += [f"**{ex.title}** — {ex.kind}, {ex.place}", "", ex.summary, f"*Source: {ex.source}*", ""]
-    out += ["## References", ""] + [f"{i}. {ref}" for i, ref in enumerate(brief.references, 1)]
+        out += [f"**{e(ex.title)}** — {e(ex.kind)}, {e(ex.place)}", "", e(ex.summary),
+                f"*Source: {e(ex.source)}*", ""]
+    out += ["## References", ""] + [f"{i}. {e(ref)}" for i, ref in enumerate(brief.references, 1)]
     return "\n".join(out) + "\n"
 
 

@@ -26,7 +26,7 @@ def render() -> None:
                           "space, participatory budgeting", key="approach_query")
     approach = find_approach(codebook, typed) if typed.strip() else None
     if typed.strip() and approach is None:
-        st.warning(f"No approach in the codebook matches '{typed}'. Try other words, or pick one below.")
+        st.warning(f"No approach in the codebook matches '{md_escape(typed)}'. Try other words, or pick one below.")
     codes = [c.code for c in codebook.scheme("approach").codes]
     linked = st.query_params.get("approach")  # arriving from a link on another page
     if approach is None and linked in codes:
@@ -39,21 +39,22 @@ def render() -> None:
     viewer = viewer_for(store, current_user())
     evidence = approach_evidence(store, review, approach, viewer=viewer)
     label = evidence.approach_label
-    st.header(label)
+    st.header(md_escape(label))
     n = len(evidence.studies)
     a, b, c = st.columns(3)
     a.metric("Included studies", n)
     b.metric("Outcomes studied", len(evidence.by_outcome))
     c.metric("Local examples", len(evidence.local))
     if n == 0:
-        st.info(f"No included study in this review tested {label.lower()}: that is itself a gap.")
+        st.info(f"No included study in this review tested {md_escape(label.lower())}: that is "
+                "itself a gap.")
     else:
-        designs = ", ".join(f"{count} {codebook.label('design', d).lower()}"
+        designs = ", ".join(f"{count} {md_escape(codebook.label('design', d).lower())}"
                             for d, count in evidence.designs.most_common())
         st.write(f"**Designs:** {designs or 'not coded'}.")
         st.subheader("What the studies found")
         for outcome, studies in evidence.by_outcome.items():
-            with st.expander(f"{codebook.label('outcome', outcome)} — {len(studies)} "
+            with st.expander(f"{md_escape(codebook.label('outcome', outcome))} — {len(studies)} "
                              f"stud{'y' if len(studies) == 1 else 'ies'}", expanded=True):
                 for s in studies:
                     st.markdown(f"- **{md_escape(s.title)}** ({s.year or 'n.d.'}; "
@@ -61,7 +62,7 @@ def render() -> None:
                                 f"{md_escape(s.finding) or '*key finding not yet written*'}")
         st.subheader("Gaps")
         st.write("No included study measured: " + ", ".join(
-            codebook.label("outcome", g).lower() for g in evidence.gaps) + ".")
+            md_escape(codebook.label("outcome", g).lower()) for g in evidence.gaps) + ".")
         st.subheader("Where these studies came from")
         st.dataframe(pd.DataFrame(evidence.sources.most_common(), columns=["Source", "Studies"]),
                      hide_index=True, width="content")
@@ -70,9 +71,10 @@ def render() -> None:
         st.caption("No local entry matches yet.")
     for entry, why in evidence.local:
         with st.container(border=True):
-            st.markdown(f"**{md_escape(entry.title)}** — {entry.type}, {md_escape(entry.place)}")
-            st.write(entry.summary)
-            st.caption(why)
+            st.markdown(f"**{md_escape(entry.title)}** — {md_escape(entry.type)}, "
+                        f"{md_escape(entry.place)}")
+            st.markdown(md_escape(entry.summary))
+            st.caption(md_escape(why))
 
     st.subheader("Take away a brief")
     fmt = st.radio("Format", ["pdf", "docx", "md"], horizontal=True,

@@ -38,7 +38,7 @@ def _download_section(actor: str) -> None:
         try:
             data = export_review(get_store(), review.id, actor=actor)
         except ReviewkitError as exc:
-            st.error(str(exc))
+            st.error(md_escape(str(exc)))
             return
         st.session_state[_READY] = (review.id, _file_name(review.name), data)
     ready = st.session_state.get(_READY)
@@ -60,7 +60,7 @@ def _import_section(actor: str) -> None:
     try:
         summary = read_manifest(data, filename=upload.name)
     except ReviewkitError as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
         return
     st.write(f"**{md_escape(summary.review_name)}**: {archive_counts(summary)}; exported "
              f"{summary.created_at[:16].replace('T', ' ')} by {md_escape(summary.created_by)}.")
@@ -73,7 +73,7 @@ def _import_section(actor: str) -> None:
             review = import_review(get_store(), data, actor=actor,
                                    new_name=new_name.strip() or None, filename=upload.name)
         except ReviewkitError as exc:
-            st.error(str(exc))
+            st.error(md_escape(str(exc)))
             return
         choose_review(review.name)
         st.success(f"Imported **{md_escape(review.name)}** ({archive_counts(summary)}). It is "

@@ -194,7 +194,7 @@ def _suggest_buttons(store, review, current: int, queue) -> None:
         with st.spinner("Suggesting codes…"):
             stored = suggest_for_records(store, review.id, ids, current_user(), on_progress=tick)
     except ReviewkitError as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
         return
     total = sum(stored.values())
     st.success(f"{total} suggestion{'' if total == 1 else 's'} stored for {len(stored)} "
@@ -356,7 +356,7 @@ def _history_panel(history: list[dict]) -> None:
 def _scheme_table(codebook: Codebook, scheme: str, uses: dict) -> None:
     found = codebook.scheme(scheme)
     if found.description:
-        st.caption(found.description)
+        st.caption(md_escape(found.description))
     st.dataframe(pd.DataFrame([{
         "Label": c.label, "Short name": c.code, "Studies": uses.get((scheme, c.code), 0),
         "Description": c.description, "Synonyms": ", ".join(c.synonyms)}
@@ -376,7 +376,7 @@ def _add_form(review_id: int, scheme: str, scheme_label: str) -> None:
         st.text_area("Synonyms (separated by commas)", key="cb_add_synonyms", height=80,
                      help="Everyday words people use for this code; they help searches and "
                           "suggestions find it.")
-        st.form_submit_button(f"Add to {scheme_label.lower()}", key="cb_add_save",
+        st.form_submit_button(f"Add to {md_escape(scheme_label.lower())}", key="cb_add_save",
                               icon=":material/add:", on_click=_add_code,
                               args=(review_id, scheme))
 
@@ -455,7 +455,7 @@ def _codebook_tab(store, review, codebook: Codebook) -> None:
                           format_func=lambda s: codebook.schemes[s].label)
     _scheme_table(codebook, scheme, code_use_counts(store, review.id))
     label = codebook.schemes[scheme].label
-    with st.expander(f"Add a code to {label.lower()}"):
+    with st.expander(f"Add a code to {md_escape(label.lower())}"):
         _add_form(review.id, scheme, label)
     with st.expander("Rename or describe a code"):
         _edit_form(review.id, codebook, scheme)

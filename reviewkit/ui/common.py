@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 
 import streamlit as st
 
 from reviewkit import accounts
 from reviewkit.demo import ensure_demo_review
+from reviewkit.markup import escape_markdown
 from reviewkit.store import Review, Store
 
 
@@ -23,7 +23,7 @@ def get_store() -> Store:
 
 def md_escape(text: str) -> str:
     """Show user text literally inside Markdown (no formatting, links or LaTeX from it)."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|>~$:<])", r"\\\1", text or "")
+    return escape_markdown(text)
 
 
 def accounts_on() -> bool:
@@ -59,7 +59,7 @@ def require_page(action: str, review: Review | None = None) -> None:
     refusal = accounts.refusal(get_store(), current_user(), action,
                                review_id=review.id if review is not None else None)
     if refusal:
-        st.warning(f"{refusal} Ask the review's lead or an admin if you need this.",
+        st.warning(f"{md_escape(refusal)} Ask the review's lead or an admin if you need this.",
                    icon=":material/lock:")
         st.stop()
 

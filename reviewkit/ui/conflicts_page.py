@@ -61,7 +61,8 @@ def render() -> None:
         record = store.get_record(status.record_id).record
         with st.container(border=True):
             st.markdown(f"**{md_escape(record.title)}** ({record.year or 'no year'})")
-            st.caption(" · ".join(f"{who}: {CALLS[call]}" for who, call in sorted(status.votes.items())))
+            st.caption(" · ".join(f"{md_escape(who)}: {CALLS[call]}"
+                                   for who, call in sorted(status.votes.items())))
             with st.expander("Abstract"):
                 st.text(record.abstract or "No abstract.")
             if not settles:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from reviewkit.dedup import PairDecision, explain
 from reviewkit.review_dedup import deduplicate_review
-from reviewkit.ui.common import current_user, get_store, require_review
+from reviewkit.ui.common import current_user, get_store, md_escape, require_review
 
 FIELDS = {"title": "Title", "authors": "Authors", "year": "Year", "journal": "Journal",
           "volume": "Volume", "issue": "Issue", "pages": "Pages", "doi": "DOI",
@@ -69,7 +69,7 @@ def render() -> None:
         st.session_state["dedup_summary"] = summary.plain_words()
         st.rerun()
     if "dedup_summary" in st.session_state:
-        st.success(st.session_state["dedup_summary"])
+        st.success(md_escape(st.session_state["dedup_summary"]))
 
     st.header("Is this the same study?")
     if not waiting:
@@ -78,7 +78,7 @@ def render() -> None:
         pair = waiting[0]
         left, right = store.get_record(pair["left_id"]), store.get_record(pair["right_id"])
         st.caption(f"Pair 1 of {len(waiting)} · similarity {pair['score']:.0%} · "
-                   + explain(PairDecision(0, 1, "possible", pair["score"], pair["reasons"])))
+                   + md_escape(explain(PairDecision(0, 1, "possible", pair["score"], pair["reasons"]))))
         source = {b.id: f"{b.database_name} ({b.filename})" for b in store.list_batches(review.id)}
         sources = (source.get(left.batch_id, ""), source.get(right.batch_id, ""))
         st.table(_side_by_side(left.record, right.record, sources).hide(axis="index"))

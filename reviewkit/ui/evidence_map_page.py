@@ -15,7 +15,7 @@ from reviewkit.evidence_map import (
     map_image,
     map_table_csv,
 )
-from reviewkit.ui.common import get_store, require_review
+from reviewkit.ui.common import get_store, md_escape, require_review
 from reviewkit.ui.library_page import local_entries_panel
 
 
@@ -66,7 +66,8 @@ def render() -> None:
     if cell:
         approach, outcome = cell
         found = evidence_map.cells.get(cell, [])
-        st.subheader(f"{codebook.label('approach', approach)} → {codebook.label('outcome', outcome)}")
+        st.subheader(f"{md_escape(codebook.label('approach', approach))} → "
+                     f"{md_escape(codebook.label('outcome', outcome))}")
         if not found:
             st.warning("No included study looked at this: an evidence gap.")
         else:
@@ -86,7 +87,7 @@ def render() -> None:
                 st.session_state["map_pictures"] = {
                     fmt: map_image(evidence_map, fmt, colour_by=colour) for fmt in ("png", "svg")}
             except ReviewkitError as exc:
-                st.error(str(exc))
+                st.error(md_escape(str(exc)))
     pictures = st.session_state.get("map_pictures", {})
     left, middle, right = st.columns(3)
     if pictures:

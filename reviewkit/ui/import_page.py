@@ -10,7 +10,7 @@ import streamlit as st
 from reviewkit.errors import DuplicateImportError, ReviewkitError
 from reviewkit.importing import MAX_IMPORT_MB, import_file, preview_file
 from reviewkit.records import BIBLIOGRAPHIC_FIELDS
-from reviewkit.ui.common import current_user, get_store, require_review
+from reviewkit.ui.common import current_user, get_store, md_escape, require_review
 
 FORMAT_NAMES = {"ris": "RIS", "bibtex": "BibTeX", "medline": "PubMed MEDLINE (.nbib)",
                 "endnote_xml": "EndNote XML", "csv": "CSV", "tsv": "TSV (tab-separated)",
@@ -37,7 +37,7 @@ def render() -> None:
     review = require_review("import")
     store = get_store()
     st.title("Import search results")
-    st.write(f"Add the exports of your database searches to **{review.name}**. reviewkit reads "
+    st.write(f"Add the exports of your database searches to **{md_escape(review.name)}**. reviewkit reads "
              "RIS, BibTeX, PubMed MEDLINE (.nbib), EndNote XML, CSV/TSV and PDF files, and "
              "works out the format from the content.")
     uploads = st.file_uploader(
@@ -51,14 +51,14 @@ def render() -> None:
         data = upload.getvalue()
         key = hashlib.sha256(data).hexdigest()[:16]
         with st.container(border=True):
-            st.subheader(upload.name)
+            st.subheader(md_escape(upload.name))
             try:
                 preview = _preview(data, upload.name, None)
                 if preview.format in ("csv", "tsv"):
                     mapping = _column_mapping(key, preview.headers, preview.column_map)
                     preview = _preview(data, upload.name, tuple(sorted(mapping.items())))
             except ReviewkitError as exc:
-                st.error(f"This file cannot be imported. {exc}")
+                st.error(f"This file cannot be imported. {md_escape(str(exc))}")
                 continue
             st.write(f"{FORMAT_NAMES.get(preview.format, preview.format)} file with "
                      f"**{preview.count} records**.")
@@ -80,11 +80,11 @@ def render() -> None:
                                     format=preview.format, column_map=preview.column_map or None,
                                     database_name=database, search_date=date, search_query=query)
             except DuplicateImportError as exc:
-                st.warning(str(exc))
+                st.warning(md_escape(str(exc)))
             except ReviewkitError as exc:
-                st.error(f"Nothing was stored from this file. {exc}")
+                st.error(f"Nothing was stored from this file. {md_escape(str(exc))}")
             else:
-                st.success(f"{name}: {batch.record_count} records imported from "
+                st.success(f"{md_escape(name)}: {batch.record_count} records imported from "
                            f"{batch.database_name}.")
             progress.progress(i / len(plans), text=f"Imported {i} of {len(plans)} files")
         st.info(f"The review now holds {store.count_records(review.id)} records.")

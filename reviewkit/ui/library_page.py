@@ -50,16 +50,18 @@ def local_entries_panel(approaches: list[str], outcomes: list[str]) -> None:
     if not found:
         st.caption("No local entry shares these codes yet.")
     for entry, why in found:
-        st.markdown(f"- **{md_escape(entry.title)}** ({entry.type}, {md_escape(entry.place)}) — "
+        st.markdown(f"- **{md_escape(entry.title)}** ({md_escape(entry.type)}, {md_escape(entry.place)}) — "
                     f"{md_escape(why)}")
 
 
 def _detail(entry, codebook) -> None:
-    st.subheader(entry.title)
-    st.caption(f"{entry.type} · {entry.place} · {entry.local_authority} · {entry.years}")
-    st.write(entry.summary)
-    st.markdown(entry.body.replace("$", r"\$"))
-    st.caption(f"Source: {entry.source}")
+    st.subheader(md_escape(entry.title))
+    st.caption(md_escape(f"{entry.type} · {entry.place} · {entry.local_authority} · {entry.years}"))
+    st.markdown(md_escape(entry.summary))
+    # Entries from the bundled case_studies folder are written by the project in Markdown;
+    # stored ones (contributed, or brought in by an archive) are user text.
+    st.markdown(md_escape(entry.body) if entry.db_id else entry.body.replace("$", r"\$"))
+    st.caption(md_escape(f"Source: {entry.source}"))
     st.markdown("**Research on the same approach**")
     review = current_review()
     studies = [CodedStudy(s.record_id, s.title, set(s.approaches), set(s.outcomes))
@@ -91,13 +93,13 @@ def _search(codebook) -> None:
             if chosen:
                 filters[facet] = set(chosen)
     hits = index.search(query, top=20, filters=filters or None, viewer=viewer)
-    st.caption(f"{len(hits)} entries" + (f" for '{query}'" if query else ""))
+    st.caption(f"{len(hits)} entries" + (f" for '{md_escape(query)}'" if query else ""))
     for hit in hits:
         entry = hit.entry
         with st.container(border=True):
             st.markdown(f"**{md_escape(entry.title)}**")
-            st.caption(f"{entry.type} · {entry.place} · {entry.local_authority}")
-            st.write(entry.summary)
+            st.caption(md_escape(f"{entry.type} · {entry.place} · {entry.local_authority}"))
+            st.markdown(md_escape(entry.summary))
             if st.button("Read more", key=f"open-{entry.id}"):
                 st.session_state["library_open"] = entry.id
     opened = st.session_state.get("library_open")
@@ -150,7 +152,7 @@ def _contribute(codebook) -> None:
                                   consent=Consent(who=who, when=when, purposes=purposes, given_by=given_by),
                                   actor=current_user(), review_id=review.id if review else None)
     except ReviewkitError as exc:
-        st.error(f"Nothing was saved yet. {exc}")
+        st.error(f"Nothing was saved yet. {md_escape(str(exc))}")
         return
     st.success(f"Thank you. Your entry (number {new_id}) is waiting for a moderator.")
 
@@ -166,11 +168,11 @@ def _moderate() -> None:
         st.success("Nothing is waiting for moderation.")
     for entry in queue:
         with st.container(border=True):
-            st.markdown(f"**{md_escape(entry.title)}** ({entry.type}, {md_escape(entry.place)})")
-            st.write(entry.summary)
+            st.markdown(f"**{md_escape(entry.title)}** ({md_escape(entry.type)}, {md_escape(entry.place)})")
+            st.markdown(md_escape(entry.summary))
             flags = flag_personal_details(entry.body)
             if flags:
-                st.warning("Check these before publishing: " + ", ".join(f.text for f in flags))
+                st.warning("Check these before publishing: " + md_escape(", ".join(f.text for f in flags)))
             a, b = st.columns(2)
             for column, decision in ((a, "publish"), (b, "reject")):
                 if column.button(decision.capitalize(), key=f"{decision}-{entry.id}"):

@@ -7,7 +7,7 @@ import time
 import streamlit as st
 
 from reviewkit import accounts
-from reviewkit.ui.common import get_store, log_in
+from reviewkit.ui.common import get_store, log_in, md_escape
 
 # After this many wrong tries in one browser session, each further try waits a little longer.
 _FREE_TRIES = 5
@@ -31,7 +31,7 @@ def _single_sign_on() -> None:
     email = (user.get("email") or "").strip()
     found = get_store().get_user(email) if email else None
     if found is None or not accounts.can(get_store(), found.username, "library.read"):
-        st.error(f"Your organisation says you are {email or 'someone without an e-mail'}, "
+        st.error(f"Your organisation says you are {md_escape(email or 'someone without an e-mail')}, "
                  "but there is no active reviewkit account with that name. Ask an admin to "
                  "add one (the account name is the e-mail address).")
         st.button("Log out of single sign-on", on_click=st.logout)
@@ -59,7 +59,7 @@ def render() -> None:
                 user = accounts.authenticate(get_store(), username, password)
             except accounts.LoginRequired as exc:
                 st.session_state["login_failures"] = tries + 1
-                st.error(str(exc))
+                st.error(md_escape(str(exc)))
             else:
                 st.session_state["login_failures"] = 0
                 log_in(user.username)

@@ -31,7 +31,7 @@ def _progress(store, review) -> None:
                         text=f"{stage.decided} of {stage.records} decided")
             st.caption(f"{stage.waiting} still to screen · {stage.conflicts} conflicts waiting")
             for who, n in sorted(stage.by_reviewer.items(), key=lambda x: -x[1]):
-                st.caption(f"{who}: {n} screened")
+                st.caption(f"{md_escape(who)}: {n} screened")
     with cols[-1].container(border=True):
         st.markdown("**Coding and duplicates**")
         st.caption(f"{progress.included} included studies, {len(progress.to_code)} still to code "
@@ -43,13 +43,13 @@ def render() -> None:
     store = get_store()
     st.title("Overview")
     if st.session_state.get("next_step"):
-        st.success(st.session_state.pop("next_step"))
+        st.success(md_escape(st.session_state.pop("next_step")))
     review = current_review()
     if review is None and not allowed("review.create"):
         require_page("review.read")
     if review is not None:
         require_page("review.read", review)
-        st.header(review.name)
+        st.header(md_escape(review.name))
         if review.question:
             st.markdown(f"**Question.** {md_escape(review.question)}")
         left, right = st.columns(2)
@@ -103,7 +103,7 @@ def _new_review_form(store, *, expanded: bool) -> None:
                 created = store.create_review(name, actor=current_user(), settings=settings,
                                               **columns)
             except ReviewkitError as exc:
-                st.error(str(exc))
+                st.error(md_escape(str(exc)))
             else:
                 choose_review(created.name)
                 st.session_state["next_step"] = (
@@ -121,7 +121,7 @@ def _settings_form(store, review) -> None:
         try:
             change_settings(store, review, values, actor=current_user())
         except ReviewkitError as exc:
-            st.error(str(exc))
+            st.error(md_escape(str(exc)))
         else:
             st.session_state["next_step"] = "Settings saved."
             st.rerun()

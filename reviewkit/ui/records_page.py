@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from reviewkit.importing import export_records
-from reviewkit.ui.common import get_store, require_review
+from reviewkit.ui.common import get_store, md_escape, require_review
 
 PAGE_SIZE = 200
 SORTS = {"Order of import": ("id", False), "Year (newest first)": ("year", True),
@@ -21,11 +21,11 @@ def _detail(record_id: int) -> None:
     stored = get_store().get_record(record_id)
     rec = stored.record
     with st.container(border=True):
-        st.subheader(rec.title or "(no title)")
-        st.write("; ".join(rec.authors) or "No authors given")
+        st.subheader(md_escape(rec.title) or "(no title)")
+        st.markdown(md_escape("; ".join(rec.authors)) or "No authors given")
         where = ", ".join(x for x in [rec.journal, str(rec.year or ""), rec.volume and f"vol. {rec.volume}",
                                       rec.issue and f"issue {rec.issue}", rec.pages and f"pp. {rec.pages}"] if x)
-        st.caption(f"{where} · {rec.record_type}")
+        st.caption(md_escape(f"{where} · {rec.record_type}"))
         if rec.doi:
             st.link_button("Open DOI", f"https://doi.org/{rec.doi}")
         st.text(rec.abstract or "No abstract.")

@@ -101,7 +101,7 @@ def _criteria_panel(review, stats, advice, conflicts_shown: bool = True) -> None
                                 ("Exclude", review.exclusion_criteria)):
                 lines = [x.strip() for x in text.splitlines() if x.strip()]
                 if lines:
-                    st.markdown(f"**{title}**\n" + "\n".join(f"- {md_escape(x)}" for x in lines))
+                    st.markdown(f"**{md_escape(title)}**\n" + "\n".join(f"- {md_escape(x)}" for x in lines))
     a, b, c = st.columns(3)
     a.metric("Screened by you", f"{stats.screened_by_me} / {stats.total}")
     b.metric("Included so far", stats.included)
@@ -195,9 +195,9 @@ def render() -> None:
         exclude = setting_value(review, "keywords_exclude")
         st.caption(f"Record {current} · {'chosen by you' if current not in pending else ORDERS[order].lower()}"
                    + (" · the model is learning from your decisions" if prioritiser.learned else ""))
-        st.subheader(rec.title or "(no title)")
-        st.caption(" · ".join(x for x in ["; ".join(rec.authors[:6]), str(rec.year or ""),
-                                          rec.journal] if x))
+        st.subheader(md_escape(rec.title) or "(no title)")
+        st.caption(md_escape(" · ".join(x for x in ["; ".join(rec.authors[:6]),
+                                                    str(rec.year or ""), rec.journal] if x)))
         st.markdown(_marked(rec.abstract, include, exclude) if rec.abstract else "*No abstract.*")
         if stage == FT:
             if rec.full_text:
@@ -211,7 +211,7 @@ def render() -> None:
                     try:
                         attach_pdf(store, current, upload.getvalue(), upload.name, actor=me)
                     except ReviewkitError as exc:
-                        st.error(str(exc))
+                        st.error(md_escape(str(exc)))
                     else:
                         st.rerun()
 

@@ -65,7 +65,7 @@ def _act(step, done: str) -> None:
     try:
         step()
     except ReviewkitError as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc)))
     else:
         st.session_state["team_done"] = done
         st.rerun()
