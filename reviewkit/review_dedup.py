@@ -7,6 +7,7 @@ so no decision is lost.  Pairs a person called different are never merged.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -66,3 +67,28 @@ def merged_record(store: Store, kept: StoredRecord) -> Record:
     if not members:
         return kept.record
     return merge_group([kept.record] + [store.get_record(rid).record for rid in members])
+
+
+PERSON_MERGED = "merged by a person"
+
+
+def merge_rules(store: Store, review_id: int) -> dict[int, list[str]]:
+    """Return, for each merged group's kept record id, the rules behind the merges inside it.
+
+    An automatic merge names the rule that made it ("same identifier and similar title",
+    "recurring title; same year, volume and pages"...); a pair a person called the same study
+    reads "merged by a person".  The Deduplicate page filters groups by these, so the risky
+    kinds of merge can be audited.
+    """
+    group_of = {rid: kept for kept, members in store.duplicate_groups(review_id).items()
+                for rid in (kept, *members)}
+    rules: dict[int, set[str]] = defaultdict(set)
+    for pair in store.duplicate_pairs(review_id):
+        kept = group_of.get(pair["left_id"])
+        if kept is None or group_of.get(pair["right_id"]) != kept:
+            continue
+        if pair["status"] == "same":
+            rules[kept].add(PERSON_MERGED)
+        elif pair["status"] == "duplicate":
+            rules[kept].add(str((pair["reasons"] or {}).get("rule") or "unnamed rule"))
+    return {kept: sorted(found) for kept, found in rules.items()}

@@ -53,3 +53,22 @@ def test_review_possible_duplicates_with_keys_and_undo(page, app_url):
         arg=waiting - 1)
     settled(page)
     assert _metric(page, "Duplicates removed") == removed
+
+    # Merged groups say why they were merged and can be filtered by that rule.
+    page.get_by_role("heading", name="Merged groups").wait_for()
+    grid = page.get_by_test_id("stDataFrame").locator("[role=grid]").first
+    grid.wait_for(state="attached")
+    every = int(grid.get_attribute("aria-rowcount"))
+    assert grid.get_attribute("aria-colcount") == "6"  # ... Sources, Why merged
+    page.get_by_test_id("stMultiSelect").click()
+    options = page.get_by_role("option")
+    options.first.wait_for()
+    rules = [text.strip() for text in options.all_inner_texts()]
+    assert "same identifier and similar title" in rules
+    options.filter(has_text="same identifier and similar title").click()
+    page.keyboard.press("Escape")
+    page.wait_for_function(
+        "n => { const g = document.querySelector('[data-testid=stDataFrame] [role=grid]');"
+        " return g && Number(g.getAttribute('aria-rowcount')) < n; }", arg=every)
+    settled(page)
+    screenshot(page, "dedup-filter")

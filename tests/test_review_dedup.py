@@ -11,7 +11,7 @@ import pytest
 from reviewkit.formats import read_records
 from reviewkit.importing import import_file
 from reviewkit.prisma import prisma_counts
-from reviewkit.review_dedup import deduplicate_review, merged_record
+from reviewkit.review_dedup import PERSON_MERGED, deduplicate_review, merge_rules, merged_record
 from tests.conftest import ROOT
 
 DEMO = ROOT / "corpora" / "demo"
@@ -86,6 +86,19 @@ def test_person_decides_possible_pairs_and_can_undo(store, demo):
     assert kept[pair["left_id"]] != pair["right_id"] and kept[pair["right_id"]] != pair["left_id"]
     actions = [e.action for e in store.audit_entries(demo.id)]
     assert {"dedup.run", "dedup.same", "dedup.possible", "dedup.different"} <= set(actions)
+
+
+def test_every_merged_group_names_the_rules_that_merged_it(store, demo):
+    deduplicate_review(store, demo, actor="ana")
+    groups = store.duplicate_groups(demo.id)
+    rules = merge_rules(store, demo.id)
+    assert set(rules) == set(groups)
+    assert all(found and PERSON_MERGED not in found for found in rules.values())
+    pair = store.duplicate_pairs(demo.id, status="possible")[0]
+    store.decide_pair(pair["id"], "same", actor="ben")
+    kept = next(s.duplicate_of or s.id for s in store.list_records(demo.id)
+                if s.id == pair["left_id"])
+    assert PERSON_MERGED in merge_rules(store, demo.id)[kept]
 
 
 def test_unmerge_splits_a_group(store, demo):

@@ -648,16 +648,19 @@ class Store:
 
         ``merges`` maps a record id to the id of the record it is a duplicate of; ``pairs``
         are the scored pairs to keep (keys left_id, right_id, score, reasons, status), replacing
-        the undecided pairs of earlier runs.  Pairs a person already decided are kept.
+        the undecided pairs of earlier runs.  Pairs a person already decided are kept, and so
+        are the automatic merges of earlier runs: they say why their groups were merged.
         """
         actor_id = self._user_id(actor)
         with self.write() as conn:
             decided = {(r.left_id, r.right_id) for r in conn.execute(
                 select(duplicate_pairs.c.left_id, duplicate_pairs.c.right_id).where(
                     duplicate_pairs.c.review_id == review_id,
-                    duplicate_pairs.c.decided_by.is_not(None)))}
+                    or_(duplicate_pairs.c.decided_by.is_not(None),
+                        duplicate_pairs.c.status == "duplicate")))}
             conn.execute(duplicate_pairs.delete().where(
-                duplicate_pairs.c.review_id == review_id, duplicate_pairs.c.decided_by.is_(None)))
+                duplicate_pairs.c.review_id == review_id, duplicate_pairs.c.decided_by.is_(None),
+                duplicate_pairs.c.status != "duplicate"))
             fresh = [dict(p, review_id=review_id) for p in pairs
                      if (p["left_id"], p["right_id"]) not in decided]
             if fresh:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from reviewkit.dedup import PairDecision, explain
-from reviewkit.review_dedup import deduplicate_review
+from reviewkit.review_dedup import deduplicate_review, merge_rules
 from reviewkit.ui.common import current_user, get_store, md_escape, require_review
 
 FIELDS = {"title": "Title", "authors": "Authors", "year": "Year", "journal": "Journal",
@@ -98,12 +98,25 @@ def render() -> None:
         st.info("Nothing has been merged yet.")
         return
     source = {b.id: b.database_name for b in store.list_batches(review.id)}
+    rules = merge_rules(store, review.id)
+    chosen = st.multiselect("Show groups merged by", sorted({r for found in rules.values()
+                                                             for r in found}),
+                            placeholder="Every rule",
+                            help="Each merge keeps the rule that made it: pick the kinds you "
+                                 "want to audit.")
     rows = []
     for kept_id, members in groups.items():
+        why = rules.get(kept_id, [])
+        if chosen and not set(chosen) & set(why):
+            continue
         kept = store.get_record(kept_id)
         sources = {source[store.get_record(m).batch_id] for m in [kept_id, *members]}
         rows.append({"Kept record": kept_id, "Title": kept.record.title, "Year": kept.record.year,
-                     "Merged records": len(members), "Sources": ", ".join(sorted(sources))})
+                     "Merged records": len(members), "Sources": ", ".join(sorted(sources)),
+                     "Why merged": "; ".join(why)})
+    if not rows:
+        st.info("No merged group was made by the rules chosen.")
+        return
     table = pd.DataFrame(rows)
     event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
                          key="groups_table")
@@ -114,6 +127,12 @@ def render() -> None:
                                     "Year": r.year, "DOI": r.doi}
                                    for rid in [kept_id, *members]
                                    for r in [store.get_record(rid).record]]), hide_index=True)
+        for pair in store.duplicate_pairs(review.id):
+            if pair["status"] == "duplicate" and {pair["left_id"], pair["right_id"]} <= {
+                    kept_id, *members}:
+                why = explain(PairDecision(0, 1, "duplicate", pair["score"], pair["reasons"]))
+                st.caption(md_escape(f"Records {pair['left_id']} and {pair['right_id']}: {why} "
+                                     f"Rule: {pair['reasons'].get('rule', '')}."))
         if st.button("Unmerge this group", icon=":material/call_split:"):
             store.unmerge(kept_id, actor=current_user())
             st.rerun()
