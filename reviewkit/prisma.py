@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from reviewkit.screening.agreement import record_statuses
+from reviewkit.screening.stopping import DEFAULT_RULE, StoppingAdvice, stopping_advice
 from reviewkit.store import Review, Store
 
 
@@ -26,6 +27,7 @@ class PrismaCounts:
     excluded_full_text: dict[str, int] = field(default_factory=dict)
     awaiting_full_text: int = 0
     included: int = 0
+    stopping: StoppingAdvice | None = None  # the stopping advice on the screening decisions
 
     @property
     def identified(self) -> int:
@@ -56,7 +58,24 @@ def prisma_counts(store: Store, review: Review) -> PrismaCounts:
         excluded_full_text=dict(reasons.most_common()),
         awaiting_full_text=len(passed) - len(full),
         included=sum(s.final == "include" for s in full),
+        stopping=review_stopping_advice(store, review),
     )
+
+
+def review_stopping_advice(store: Store, review: Review) -> StoppingAdvice | None:
+    """Advise on stopping title/abstract screening by the review's own rule and recall target.
+
+    ``None`` before the first decision.  The rule and target are the review's settings
+    ``stop_rule`` and ``stop_recall``, chosen by its lead.
+    """
+    from reviewkit.screening.queue import labels_from
+
+    labels = labels_from(store, review)  # in the order the decisions were made
+    if not labels:
+        return None
+    return stopping_advice(list(labels.values()), len(store.kept_record_ids(review.id)),
+                           recall_target=float(review.settings.get("stop_recall", 0.95)),
+                           rule=review.settings.get("stop_rule", DEFAULT_RULE))
 
 
 @dataclass
@@ -82,6 +101,9 @@ def _layout(c: PrismaCounts) -> tuple[list[Box], list[tuple[int, int, int, int]]
     screened = [f"Records screened (n = {c.screened})"]
     if c.awaiting_screening:
         screened.append(f"Still to screen (n = {c.awaiting_screening})")
+        if c.stopping is not None and c.stopping.safe_to_stop:
+            screened.append(f"  stopped by the {c.stopping.rule} rule, "
+                            f"{c.stopping.recall_target:.0%} recall target")
     assessed = [f"Reports assessed for eligibility (n = {c.assessed})"]
     if c.awaiting_full_text:
         assessed.append(f"Still to assess (n = {c.awaiting_full_text})")

@@ -86,3 +86,33 @@ def test_every_demo_export_imports_with_format_detected_from_content(tmp_path, p
     done = run_cli("import", "export.dat", "--review", "Demo", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert " records imported" in done.stdout
+
+
+SYNERGY_DONNERS = Path("/work/shared/data/synergy/Donners_2021.csv")
+
+
+@pytest.mark.skipif(not SYNERGY_DONNERS.exists(), reason="SYNERGY set Donners_2021 not found")
+def test_simulate_adds_the_stopping_advice_column(tmp_path):
+    done = run_cli("simulate", str(SYNERGY_DONNERS), "--output", "order.csv", "--seed", "3",
+                   "--prior-included", "6", "--prior-excluded", "0", "--stop-recall", "0.95",
+                   "--stop-rule", "counting", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with open(SYNERGY_DONNERS, encoding="utf-8") as handle:
+        label_of = {row["record_id"]: int(row["label_included"]) for row in csv.DictReader(handle)}
+    with open(tmp_path / "order.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["record_id", "safe_to_stop"]
+    assert [row["record_id"] for row in rows[:2]] == ["6", "0"]
+    advice = [row["safe_to_stop"] for row in rows]
+    assert set(advice) == {"0", "1"} and advice[0] == "0" and advice[-1] == "1"
+    stop = advice.index("1") + 1
+    found = sum(label_of[row["record_id"]] for row in rows[:stop])
+    assert found >= 0.95 * sum(label_of.values()) and stop < len(rows)
+
+
+def test_simulate_refuses_an_unknown_stopping_rule(tmp_path):
+    done = run_cli("simulate", "missing.csv", "--output", "order.csv", "--stop-recall", "0.95",
+                   "--stop-rule", "knee", cwd=tmp_path)
+    assert done.returncode != 0
+    assert "unknown stopping rule 'knee'" in done.stderr and "counting" in done.stderr
+    assert not (tmp_path / "order.csv").exists()

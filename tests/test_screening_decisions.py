@@ -121,3 +121,35 @@ def test_svg_escapes_reason_text(store):
     counts = PrismaCounts([("A & B <db>", 3)], 0, 3, 0, 0, 3, 0, 3, {"<script>": 3}, 0, 0)
     svg = prisma_svg(counts)
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "A &amp; B &lt;db&gt;" in svg
+
+
+def test_prisma_and_methods_report_the_review_s_stopping_rule(store, hand_checked):
+    from reviewkit.screening.stopping import stopping_methods_text
+
+    advice = prisma_counts(store, hand_checked).stopping
+    assert advice.rule == "hypergeometric" and advice.recall_target == 0.95
+    # Every kept record has at least one include or exclude: nothing is left to advise on.
+    assert (advice.estimate.n_screened, advice.estimate.n_records) == (10, 10)
+    assert advice.safe_to_stop and advice.estimate.method == "complete"
+    store.update_review(hand_checked.id, actor="lead",
+                        settings_update={"stop_rule": "heuristic", "stop_recall": 0.8})
+    advice = prisma_counts(store, store.get_review("Hand-checked")).stopping
+    assert advice.rule == "heuristic" and advice.recall_target == 0.8
+    text = stopping_methods_text(advice)
+    assert "SAFE procedure" in text and "recall target of 80%" in text
+    assert "All 10 records were screened; 6 were judged relevant." in text
+
+
+def test_diagram_names_the_rule_that_stopped_screening():
+    from reviewkit.prisma import PrismaCounts
+    from reviewkit.screening.stopping import stopping_advice
+
+    decisions = [1] * 30 + [0, 1] * 10 + [0] * 1500
+    stopped = stopping_advice(decisions, 2000, recall_target=0.9)
+    going = stopping_advice(decisions[:60], 2000, recall_target=0.9)
+    assert stopped.safe_to_stop and not going.safe_to_stop
+    counts = PrismaCounts([("PubMed", 2000)], 0, len(decisions), 1490, 450, 40, 0, 40, {}, 0, 40)
+    counts.stopping = stopped
+    assert "stopped by the hypergeometric rule, 90% recall target" in prisma_svg(counts)
+    counts.stopping = going
+    assert "stopped by" not in prisma_svg(counts)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,16 @@ from reviewkit.screening import (
     simulate_csv,
     stopping_advice,
 )
+from reviewkit.screening.simulation import read_simulation_csv, record_texts
+from reviewkit.screening.stopping import (
+    STOPPING_RULES,
+    estimate_remaining_by_rate,
+    first_safe_position,
+    random_sample_needed,
+    stopping_trace,
+)
+
+SYNERGY = Path("/work/shared/data/synergy")
 
 # A small review: emicizumab pharmacokinetics is relevant, the rest is what a search also finds.
 RELEVANT = [
@@ -245,6 +257,82 @@ def test_remaining_estimate_shrinks_as_the_run_without_relevant_grows():
     later = estimate_remaining([1] * 20 + [0] * 1500, 5000)
     assert later.upper < early.upper
     assert later.expected < early.expected
+
+
+# A ranked run as an active learner produces it: steady finds, then a fall, then nothing.
+RANKED = [1] * 20 + [0, 1] * 20 + [0, 0, 0, 1] * 8 + [0] * 150
+
+
+@pytest.mark.parametrize("rule", list(STOPPING_RULES))
+def test_the_trace_gives_the_advice_after_every_decision(rule):
+    trace = stopping_trace(RANKED, 1500, rule=rule)
+    for end in (1, 40, 95, 150, 200, len(RANKED)):
+        assert trace[end - 1] == stopping_advice(RANKED[:end], 1500, rule=rule).safe_to_stop
+    first = first_safe_position(RANKED, 1500, rule=rule)
+    assert first is None or (trace[first - 1] and not any(trace[: first - 1]))
+
+
+def test_the_counting_rule_stops_before_the_exact_test_when_finds_have_dried_up():
+    counting = first_safe_position(RANKED, 1500, rule="counting")
+    exact = first_safe_position(RANKED, 1500, rule="hypergeometric")
+    assert counting is not None and counting > 92  # not before the last find
+    assert exact is None or counting < exact
+    advice = stopping_advice(RANKED[:counting], 1500, rule="counting")
+    assert advice.safe_to_stop and advice.model.method == "counting process"
+    assert advice.model.upper <= advice.max_missed < advice.estimate.upper
+
+
+def test_the_rate_estimate_grows_when_finds_keep_coming():
+    drying = estimate_remaining_by_rate([1] * 30 + [0, 1] * 10 + [0] * 120, 2000)
+    steady = estimate_remaining_by_rate([1] * 30 + [0, 1] * 70, 2000)
+    assert steady.upper > drying.upper and steady.expected > drying.expected
+    assert estimate_remaining_by_rate([0] * 50, 2000) is None
+
+
+def test_a_random_sample_of_the_advised_size_proves_the_target():
+    ranked = [1] * 40 + [0] * 60
+    advice = stopping_advice(ranked, 1000)
+    needed = advice.random_needed
+    assert needed == random_sample_needed(900, advice.max_missed)
+    enough = stopping_advice(ranked + [0] * needed, 1000, random_from=len(ranked))
+    short = stopping_advice(ranked + [0] * (needed - 1), 1000, random_from=len(ranked))
+    assert enough.safe_to_stop and not short.safe_to_stop
+    assert f"about {needed:,} more records drawn at random" in advice.plain_words
+
+
+@pytest.mark.parametrize("rule", list(STOPPING_RULES))
+def test_the_advice_speaks_in_whole_records(rule):
+    for end in (30, 80, 150):
+        words = stopping_advice(RANKED[:end], 1500, rule=rule).plain_words
+        assert not re.search(r"\d\.\d", words), words
+        assert "relevant records are left (up to" in words
+
+
+def test_the_heuristic_waits_for_ten_percent_and_fifty_misses():
+    assert not stopping_advice([1] * 10 + [0] * 60, 1000, rule="heuristic").safe_to_stop
+    assert stopping_advice([1] * 10 + [0] * 100, 1000, rule="heuristic").safe_to_stop
+    assert not stopping_advice([1] * 10 + [0] * 100 + [1], 1000, rule="heuristic").safe_to_stop
+
+
+def test_an_unknown_rule_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="counting, hypergeometric, heuristic"):
+        stopping_advice([1, 0], 10, rule="knee")
+
+
+@pytest.mark.skipif(not SYNERGY.exists(), reason="SYNERGY sets not found at /work/shared/data/synergy")
+def test_on_a_real_review_the_counting_rule_stops_sooner_with_every_include_found():
+    frame = read_simulation_csv(SYNERGY / "Donners_2021.csv")
+    ids, labels = frame["record_id"].tolist(), frame["label_included"].tolist()
+    first_in, first_out = labels.index(1), labels.index(0)
+    order = simulate(ids, record_texts(frame), labels, prior_included=[ids[first_in]],
+                     prior_excluded=[ids[first_out]], seed=1)
+    label_of = dict(zip(ids, labels, strict=True))
+    in_order = [label_of[record_id] for record_id in order]
+    counting = first_safe_position(in_order, len(ids), rule="counting")
+    exact = first_safe_position(in_order, len(ids), rule="hypergeometric")
+    assert counting < exact
+    # 15 includes: 95 % recall means finding all 15 before the stop.
+    assert sum(in_order[:counting]) == sum(labels) == 15
 
 
 def test_embed_returns_unit_float32_rows_and_reports_progress():

@@ -15,6 +15,7 @@ import pandas as pd
 from reviewkit.errors import FormatError, NotFoundError
 from reviewkit.export_cells import csv_bytes
 from reviewkit.screening.model import Ranker, rank_by_criteria, retrain_due
+from reviewkit.screening.stopping import DEFAULT_RULE, check_stopping_choice, stopping_trace
 
 CSV_COLUMNS = ("record_id", "title", "abstract", "label_included")
 
@@ -100,11 +101,17 @@ def simulate_csv(
     seed: int = 0,
     criteria: str = "",
     progress: Callable[[int, int], None] | None = None,
+    stop_recall: float | None = None,
+    stop_rule: str = DEFAULT_RULE,
 ) -> list[str]:
     """Simulate screening the labelled CSV at ``path`` and write the order to ``output``.
 
-    ``output`` gets one column, ``record_id``, in screening order with the priors first.
+    ``output`` gets one column, ``record_id``, in screening order with the priors first.  With
+    ``stop_recall`` it gets a second, ``safe_to_stop``: 1 where the stopping advice by
+    ``stop_rule`` after that record says the recall target is reached, else 0.
     """
+    if stop_recall is not None:
+        check_stopping_choice(stop_rule, stop_recall)
     frame = read_simulation_csv(path)
     order = simulate(
         frame["record_id"].tolist(),
@@ -116,6 +123,12 @@ def simulate_csv(
         criteria=criteria,
         progress=progress,
     )
-    Path(output).write_bytes(csv_bytes(["record_id"], ([rid] for rid in order),
-                                       lineterminator="\n"))
+    columns, rows = ["record_id"], [[record_id] for record_id in order]
+    if stop_recall is not None:
+        label_of = dict(zip(frame["record_id"], frame["label_included"], strict=True))
+        advice = stopping_trace([label_of[record_id] for record_id in order], len(order),
+                                recall_target=stop_recall, rule=stop_rule)
+        columns.append("safe_to_stop")
+        rows = [[record_id, int(safe)] for (record_id,), safe in zip(rows, advice, strict=True)]
+    Path(output).write_bytes(csv_bytes(columns, rows, lineterminator="\n"))
     return order

@@ -14,6 +14,36 @@ Two kinds of run are used:
   first, so what is left is at most as rich in relevant records as the run just screened, which
   makes treating the run as a random sample conservative.  Every run that ends at the latest
   decision is tried and the most informative one is kept, as Callaghan & Müller-Hansen do.
+
+The test is a guarantee, and on ranked runs a cautious one: it cannot know that the ranker keeps
+getting better at putting relevant records first.  The **counting-process estimate** uses that
+knowledge, after Sneyd & Stevenson (2021, "Modelling stopping criteria for search results using
+Poisson processes", EMNLP): relevant records turn up as a Poisson process whose rate falls with
+the position in the screening order.  Sneyd & Stevenson fit a power law to a fixed ranking from
+its top; an active learner instead finds relevant records at a steady rate until they run out,
+and a power law fitted from the top then predicts ten to fifty times too many left (measured on
+the tuning runs of ``benchmarks/stopping.py``).  So the rate is modelled as ``a * exp(-b * t)``
+and fitted by maximum likelihood to the latest quarter of the decisions only
+(:data:`RATE_WINDOW`, chosen on the tuning runs: a fifth and three tenths both failed there).
+The records left are expected to hold the rate summed over the positions still to come; the
+upper bound takes the slowest fall the window does not rule out (a one-sided profile-likelihood
+bound on ``b``) and then the Poisson upper quantile of that count.  A window without a relevant
+record gives the bound of a constant rate.  It is a model, not a guarantee, which is why the
+advice also says how many records drawn at random from the rest would settle the question with
+the exact test.
+
+Each stopping rule (:data:`STOPPING_RULES`) reads the same decisions:
+
+* ``hypergeometric`` - stop when the test above rejects "recall is below the target";
+* ``counting`` - stop when the counting-process upper bound leaves recall on target (or the
+  test already does);
+* ``heuristic`` - the rule of thumb of ASReview's SAFE procedure (Boetje & van de Schoot 2024)
+  without its random training sample: at least 10 % of the records screened, at least twice
+  as many records screened as relevant ones found, and the last 50 decisions all "not
+  relevant".  It carries no confidence; it is offered because reviews report it.
+
+With a random sample screened at the end (``random_from=``) every rule rests on the exact test
+of that sample: a sample drawn at random needs no model.
 """
 
 from __future__ import annotations
@@ -23,7 +53,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import hypergeom
+from scipy.optimize import brentq, minimize_scalar
+from scipy.stats import chi2, hypergeom, poisson
 
 
 @dataclass(frozen=True)
@@ -40,6 +71,19 @@ class RemainingEstimate:
     method: str  # "complete", "random sample" or "ranked run"
 
 
+STOPPING_RULES = {
+    "counting": "counting-process estimate of the relevant records left (Sneyd & Stevenson "
+                "2021), or the hypergeometric test when that is already met",
+    "hypergeometric": "hypergeometric test that recall is below the target (Callaghan & "
+                      "Müller-Hansen 2020)",
+    "heuristic": "rule of thumb after ASReview's SAFE procedure: 10% of records screened, twice "
+                 "as many screened as found relevant, and the last 50 not relevant",
+}
+DEFAULT_RULE = "hypergeometric"
+# The heuristic's numbers, as the SAFE procedure states them.
+HEURISTIC_MIN_SHARE, HEURISTIC_RUN = 0.10, 50
+
+
 @dataclass(frozen=True)
 class StoppingAdvice:
     """Whether stopping now reaches the recall target, said in plain words."""
@@ -50,7 +94,10 @@ class StoppingAdvice:
     confidence: float
     p_value: float  # chance of a run this poor in relevant records if recall were below target
     max_missed: int  # relevant records that may stay unscreened with recall still on target
-    estimate: RemainingEstimate
+    estimate: RemainingEstimate  # the hypergeometric bound: a guarantee, no model
+    rule: str = DEFAULT_RULE
+    model: RemainingEstimate | None = None  # counting-process estimate (None: nothing to fit)
+    random_needed: int = 0  # random records that, all not relevant, would pass the exact test
 
 
 def estimate_remaining(
@@ -95,6 +142,38 @@ def estimate_remaining(
     )
 
 
+def estimate_remaining_by_rate(
+    decisions: Sequence[int], n_records: int, *, confidence: float = 0.95
+) -> RemainingEstimate | None:
+    """Estimate the relevant records left from the rate at which relevant ones turned up.
+
+    Fits the counting-process model in the module notes to the decisions in screening order;
+    returns ``None`` while no record has been judged relevant (there is no rate to fit).
+
+    >>> estimate_remaining_by_rate([0] * 50, 2000) is None
+    True
+    """
+    labels = _check(decisions, n_records, None)
+    n_screened, n_found = len(labels), int(labels.sum())
+    n_left = n_records - n_screened
+    if n_left == 0:
+        return RemainingEstimate(0.0, 0, confidence, n_records, n_screened, n_found, 0, "complete")
+    if n_found == 0:
+        return None
+    expected, most = _rate_left(labels, n_records, confidence)
+    upper = int(poisson.ppf(confidence, most)) if most > 0 else 0
+    return RemainingEstimate(
+        expected=float(expected),
+        upper=min(upper, n_left),
+        confidence=confidence,
+        n_records=n_records,
+        n_screened=n_screened,
+        n_found=n_found,
+        sample_size=n_screened,
+        method="counting process",
+    )
+
+
 def stopping_advice(
     decisions: Sequence[int],
     n_records: int,
@@ -102,42 +181,222 @@ def stopping_advice(
     recall_target: float = 0.95,
     confidence: float = 0.95,
     random_from: int | None = None,
+    rule: str = DEFAULT_RULE,
 ) -> StoppingAdvice:
-    """Say whether screening can stop with recall at or above ``recall_target``.
+    """Say whether screening can stop with recall at or above ``recall_target`` under ``rule``.
 
-    Stopping is safe when the hypothesis "recall is below the target" can be rejected at
-    ``1 - confidence``.
+    The hypergeometric rule stops when the hypothesis "recall is below the target" can be
+    rejected at ``1 - confidence``; see :data:`STOPPING_RULES` for the others.
 
     >>> stopping_advice([1] + [0] * 9, 1000).safe_to_stop
     False
     """
-    if not 0 < recall_target <= 1:
-        raise ValueError(f"recall_target must lie in (0, 1], got {recall_target}")
+    check_stopping_choice(rule, recall_target)
     labels = _check(decisions, n_records, random_from)
     n_found = int(labels.sum())
-    # Largest number of relevant records left unscreened that still keeps recall on target.
-    max_missed = int(math.floor(n_found / recall_target - n_found + 1e-9))
+    max_missed = _max_missed(n_found, recall_target)
     estimate = estimate_remaining(
         labels, n_records, random_from=random_from, confidence=confidence
     )
-    if estimate.method == "complete":
-        p_value = 0.0
+    p_value = 0.0 if estimate.method == "complete" else _p_value(labels, n_records, random_from,
+                                                                 max_missed)
+    proven = estimate.method == "complete" or p_value < 1.0 - confidence
+    model = None
+    if random_from is None and estimate.method != "complete":
+        model = estimate_remaining_by_rate(labels, n_records, confidence=confidence)
+    if rule == "counting" and random_from is None:
+        safe = proven or _model_said_stop(labels, n_records, confidence, max_missed)
+    elif rule == "heuristic" and random_from is None:
+        safe = proven or _heuristic_met(labels, n_records)
     else:
-        runs = _runs(labels, n_records, _run_starts(labels, random_from))
-        # Smallest pool count that would put recall below target, for each run.
-        below_target = runs["found"] + max_missed + 1
-        p_values = _tail(runs, below_target)
-        p_value = float(p_values.min())
-    safe = estimate.method == "complete" or p_value < 1.0 - confidence
+        safe = proven
+    needed = 0 if proven else random_sample_needed(
+        n_records - len(labels), max_missed, confidence=confidence
+    )
     return StoppingAdvice(
         safe_to_stop=safe,
-        plain_words=_explain(estimate, safe, recall_target, max_missed),
+        plain_words=_explain(estimate, model, safe, recall_target, max_missed, rule, needed),
         recall_target=recall_target,
         confidence=confidence,
         p_value=p_value,
         max_missed=max_missed,
         estimate=estimate,
+        rule=rule,
+        model=model,
+        random_needed=needed,
     )
+
+
+def stopping_trace(
+    decisions: Sequence[int],
+    n_records: int,
+    *,
+    recall_target: float = 0.95,
+    confidence: float = 0.95,
+    rule: str = DEFAULT_RULE,
+) -> list[bool]:
+    """Return the advice after each decision in turn: ``True`` where it says stopping is safe.
+
+    The same answer as :func:`stopping_advice` on every prefix, without the words.
+
+    >>> stopping_trace([1, 0, 0], 3)
+    [False, False, True]
+    """
+    return list(_safe_after_each(decisions, n_records, recall_target, confidence, rule))
+
+
+def first_safe_position(
+    decisions: Sequence[int],
+    n_records: int,
+    *,
+    recall_target: float = 0.95,
+    confidence: float = 0.95,
+    rule: str = DEFAULT_RULE,
+) -> int | None:
+    """Return how many decisions had been made when the advice first said stop (``None``: never).
+
+    >>> first_safe_position([1, 0, 0], 3)
+    3
+    """
+    steps = _safe_after_each(decisions, n_records, recall_target, confidence, rule)
+    return next((count for count, safe in enumerate(steps, start=1) if safe), None)
+
+
+def _safe_after_each(decisions, n_records, recall_target, confidence, rule):
+    check_stopping_choice(rule, recall_target)
+    labels = _check(decisions, n_records, None)
+    found = np.cumsum(labels)
+    model_said_stop = False  # since the latest relevant record
+    for end in range(1, len(labels) + 1):
+        prefix = labels[:end]
+        max_missed = _max_missed(int(found[end - 1]), recall_target)
+        model_said_stop = model_said_stop and labels[end - 1] == 0
+        safe = _p_value(prefix, n_records, None, max_missed) < 1.0 - confidence
+        if not safe and rule == "counting" and found[end - 1] > 0:
+            model_said_stop = model_said_stop or _model_stops(prefix, n_records, confidence,
+                                                              max_missed)
+            safe = model_said_stop
+        elif not safe and rule == "heuristic":
+            safe = _heuristic_met(prefix, n_records)
+        yield bool(safe)
+
+
+def random_sample_needed(n_left: int, max_missed: int, *, confidence: float = 0.95) -> int:
+    """Count the records to draw at random from the ``n_left`` unscreened ones to prove recall.
+
+    If none of them turns out relevant, the exact test then rejects "more than ``max_missed``
+    relevant records are left" at ``1 - confidence``.
+
+    >>> random_sample_needed(1000, 4, confidence=0.95)
+    450
+    """
+    too_many = max_missed + 1
+    if too_many > n_left:
+        return 0
+    alpha = 1.0 - confidence
+
+    def passes(size: int) -> bool:
+        return hypergeom.cdf(0, n_left, too_many, size) < alpha
+
+    low, high = 1, n_left - too_many + 1  # at ``high`` the sample must have found one
+    while low < high:
+        mid = (low + high) // 2
+        low, high = (low, mid) if passes(mid) else (mid + 1, high)
+    return low
+
+
+def check_stopping_choice(rule: str, recall_target: float) -> None:
+    """Raise ``ValueError`` naming the choices when ``rule`` or ``recall_target`` is not valid."""
+    if rule not in STOPPING_RULES:
+        raise ValueError(f"unknown stopping rule {rule!r}; choose one of "
+                         f"{', '.join(STOPPING_RULES)}")
+    if not 0 < recall_target <= 1:
+        raise ValueError(f"recall_target must lie in (0, 1], got {recall_target}")
+
+
+def _max_missed(n_found: int, recall_target: float) -> int:
+    """Largest number of relevant records left unscreened that still keeps recall on target."""
+    return int(math.floor(n_found / recall_target - n_found + 1e-9))
+
+
+def _p_value(labels: np.ndarray, n_records: int, random_from: int | None, max_missed: int) -> float:
+    """Smallest chance, over the runs tested, of so few relevant were recall below target."""
+    if len(labels) == n_records:
+        return 0.0
+    runs = _runs(labels, n_records, _run_starts(labels, random_from))
+    # Smallest pool count that would put recall below target, for each run.
+    below_target = runs["found"] + max_missed + 1
+    return float(_tail(runs, below_target).min())
+
+
+def _model_stops(labels: np.ndarray, n_records: int, confidence: float, max_missed: int) -> bool:
+    _, most = _rate_left(labels, n_records, confidence)
+    return int(poisson.ppf(confidence, most)) <= max_missed
+
+
+def _model_said_stop(labels: np.ndarray, n_records: int, confidence: float,
+                     max_missed: int) -> bool:
+    """Say whether the model advised stopping at any point since the latest relevant record.
+
+    Records screened after that advice, all not relevant, only confirm it; without this the
+    advice could turn back to "keep screening" once the fitted window holds no relevant record
+    and the model falls back to a constant rate.
+    """
+    hits = np.flatnonzero(labels)
+    if not len(hits):
+        return False
+    # A window without a relevant record cannot advise stopping, so later ends need no fit.
+    last_useful = min(len(labels), int(hits[-1] / (1 - RATE_WINDOW)) + 2)
+    return any(_model_stops(labels[:end], n_records, confidence, max_missed)
+               for end in range(int(hits[-1]) + 1, last_useful + 1))
+
+
+def _heuristic_met(labels: np.ndarray, n_records: int) -> bool:
+    n = len(labels)
+    return (
+        n >= HEURISTIC_MIN_SHARE * n_records
+        and n >= 2 * int(labels.sum())
+        and n >= HEURISTIC_RUN
+        and not labels[-HEURISTIC_RUN:].any()
+    )
+
+
+# The share of the latest decisions the rate is fitted to, and the steepest fall allowed.
+RATE_WINDOW = 0.25
+_MAX_DECAY = 1.0
+
+
+def _rate_left(labels: np.ndarray, n_records: int, confidence: float) -> tuple[float, float]:
+    """Fit a falling rate to the latest decisions; return the expected count left and the most.
+
+    "The most" is the count left under the slowest fall within the one-sided ``confidence``
+    profile-likelihood bound.
+    """
+    n = len(labels)
+    window = labels[n - max(1, int(round(n * RATE_WINDOW))):]
+    m, k = len(window), float(window.sum())
+    if k == 0:  # no fall to fit: a constant rate, at most what ``m`` empty records allow
+        return 0.5 / m * (n_records - n), -math.log(1.0 - confidence) / m * (n_records - n)
+    u = np.arange(m, dtype=float)
+    u_left = np.arange(m, m + n_records - n, dtype=float)
+    hits_u = float(u[window == 1].sum())
+
+    def log_likelihood(b: float) -> float:
+        # With ``a`` at its best for this ``b`` (k / sum of exp(-b u)) the likelihood is:
+        return k * math.log(k / np.exp(-b * u).sum()) - b * hits_u - k
+
+    def left(b: float) -> float:
+        return k * np.exp(-b * u_left).sum() / np.exp(-b * u).sum()
+
+    fit = minimize_scalar(lambda b: -log_likelihood(b), bounds=(0.0, _MAX_DECAY),
+                          method="bounded", options={"xatol": 1e-6})
+    best = float(fit.x)
+    floor = log_likelihood(best) - chi2.ppf(2 * confidence - 1, 1) / 2
+    if log_likelihood(0.0) >= floor:
+        slowest = 0.0
+    else:
+        slowest = brentq(lambda b: log_likelihood(b) - floor, 0.0, best, xtol=1e-7)
+    return left(best), left(slowest)
 
 
 def _check(decisions: Sequence[int], n_records: int, random_from: int | None) -> np.ndarray:
@@ -193,7 +452,21 @@ def _upper_bounds(runs: dict[str, np.ndarray], alpha: float) -> np.ndarray:
         high = np.where(open_ & ~plausible, mid - 1, high)
 
 
-def _explain(estimate: RemainingEstimate, safe: bool, recall_target: float, max_missed: int) -> str:
+def _model_figures(model: RemainingEstimate, exact: RemainingEstimate) -> tuple[int, int]:
+    """Best guess and upper bound to report: the exact bound holds too, so never report more."""
+    most = min(model.upper, exact.upper)
+    return min(round(model.expected), most), most
+
+
+def _explain(
+    estimate: RemainingEstimate,
+    model: RemainingEstimate | None,
+    safe: bool,
+    recall_target: float,
+    max_missed: int,
+    rule: str,
+    random_needed: int,
+) -> str:
     done = (
         f"You have screened {estimate.n_screened:,} of {estimate.n_records:,} records "
         f"and found {estimate.n_found:,} relevant."
@@ -202,23 +475,72 @@ def _explain(estimate: RemainingEstimate, safe: bool, recall_target: float, max_
     if estimate.method == "complete":
         return f"{done} Every record has been screened, so nothing relevant is left to find."
     sure = f"{estimate.confidence:.0%}"
-    left = (
-        f"At most {estimate.upper:,} relevant records are likely still unscreened "
-        f"({sure} confidence; best guess {estimate.expected:.1f})."
-    )
+    parts = [done]
+    if model is not None:
+        guess, most = _model_figures(model, estimate)
+        parts.append(
+            f"From the rate at which relevant records have been turning up, we estimate "
+            f"{guess:,} relevant records are left (up to {most:,}, {sure} confidence)."
+        )
     basis = (
-        "This rests on the random sample you screened."
+        "the random sample you screened"
         if estimate.method == "random sample"
-        else f"This rests on the last {estimate.sample_size:,} records screened in ranked order."
+        else f"the last {estimate.sample_size:,} records screened in ranked order"
     )
+    parts.append(
+        f"Without a model, the exact test on {basis} says at most {estimate.upper:,} are left."
+    )
+    parts.append(f"Recall of {target} allows missing {max_missed:,}.")
+    if random_needed:
+        parts.append(
+            f"Screening about {random_needed:,} more records drawn at random from the rest "
+            f"would, if none of them is relevant, let us say with {sure} confidence that recall "
+            f"is at least {target}."
+        )
+    name = {"counting": "counting-process", "hypergeometric": "exact-test",
+            "heuristic": "rule-of-thumb"}[rule]
     if safe:
-        verdict = (
-            f"Missing up to {max_missed:,} would still leave recall at or above {target}, "
-            "so it is safe to stop."
-        )
+        parts.append(f"By the {name} rule it is safe to stop.")
     else:
-        verdict = (
-            f"Recall of {target} allows missing only {max_missed:,}, so keep screening "
-            "(or screen a random sample of the rest for a firmer answer)."
-        )
-    return f"{done} {left} {basis} {verdict}"
+        parts.append(f"By the {name} rule, keep screening.")
+    return " ".join(parts)
+
+
+def stopping_methods_text(advice: StoppingAdvice) -> str:
+    """Write the stopping rule and the evidence at the stop as a paragraph for a methods section.
+
+    >>> print(stopping_methods_text(stopping_advice([1, 0, 0], 3)).split(". ")[0])
+    Title and abstract screening was prioritised by active learning in reviewkit
+    """
+    e = advice.estimate
+    target, sure = f"{advice.recall_target:.0%}", f"{advice.confidence:.0%}"
+    rule = STOPPING_RULES[advice.rule]
+    parts = [
+        "Title and abstract screening was prioritised by active learning in reviewkit. "
+        f"Stopping rule: {rule}, with a recall target of {target} at {sure} confidence."
+    ]
+    if e.method == "complete":
+        parts.append(f"All {e.n_records:,} records were screened; {e.n_found:,} were judged "
+                     "relevant.")
+        return " ".join(parts)
+    share = e.n_screened / e.n_records
+    state = "Screening stopped after" if advice.safe_to_stop else "So far screening has covered"
+    parts.append(f"{state} {e.n_screened:,} of {e.n_records:,} records ({share:.0%}), "
+                 f"with {e.n_found:,} judged relevant; a recall of {target} allows "
+                 f"{advice.max_missed:,} relevant records to be missed.")
+    if advice.model is not None:
+        guess, most = _model_figures(advice.model, e)
+        parts.append(f"A counting-process model of the rate at which relevant records were found "
+                     f"estimated {guess:,} relevant records left (upper bound {most:,}).")
+    basis = "a random sample of the remaining records" if e.method == "random sample" else \
+        "the last records screened in ranked order"
+    parts.append(f"The hypergeometric test on {basis} gave p = {advice.p_value:.3f} for the "
+                 f"hypothesis that recall was below {target} (upper bound {e.upper:,} relevant "
+                 "records left).")
+    if advice.safe_to_stop and advice.random_needed:
+        parts.append("The stop rests on the model, not on a statistical guarantee: screening "
+                     f"{advice.random_needed:,} further randomly drawn records without finding a "
+                     "relevant one would have given that guarantee.")
+    if not advice.safe_to_stop:
+        parts.append("The rule did not yet advise stopping.")
+    return " ".join(parts)
