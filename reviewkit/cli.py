@@ -149,7 +149,7 @@ def _settings_help() -> str:
     for setting in SETTINGS:
         choices = f" [{' or '.join(map(str, setting.choices))}]" if setting.choices else ""
         kind = {"lines": "list", "switch": "on/off", "number": "number",
-                "text": "text"}[setting.kind] + ("/auto" if setting.default is None else "")
+                "text": "text", "choice": "one of"}[setting.kind] + ("/auto" if setting.default is None else "")
         lines.append(f"  {setting.name} ({kind}{choices}): {setting.help}")
     return "\n".join(lines)
 

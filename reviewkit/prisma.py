@@ -7,8 +7,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
+from reviewkit.review_settings import setting_value
 from reviewkit.screening.agreement import record_statuses
-from reviewkit.screening.stopping import DEFAULT_RULE, StoppingAdvice, stopping_advice
+from reviewkit.screening.stopping import StoppingAdvice, stopping_advice
 from reviewkit.store import Review, Store
 
 
@@ -74,8 +75,8 @@ def review_stopping_advice(store: Store, review: Review) -> StoppingAdvice | Non
     if not labels:
         return None
     return stopping_advice(list(labels.values()), len(store.kept_record_ids(review.id)),
-                           recall_target=float(review.settings.get("stop_recall", 0.95)),
-                           rule=review.settings.get("stop_rule", DEFAULT_RULE))
+                           recall_target=setting_value(review, "stop_recall"),
+                           rule=setting_value(review, "stop_rule"))
 
 
 @dataclass

@@ -24,7 +24,7 @@ DEFAULT_EXCLUSION_REASONS = (
     "Not in English",
     "Duplicate",
 )
-KINDS = ("text", "lines", "number", "switch")
+KINDS = ("text", "lines", "number", "switch", "choice")
 # The review's own columns; every other setting is a key of its settings JSON.
 COLUMNS = ("question", "inclusion_criteria", "exclusion_criteria")
 
@@ -68,6 +68,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("split_screening", "Split the records between reviewers", "switch", False,
             "Each record is handed to one reviewer at a time, so nobody screens a record "
             "someone else is already looking at."),
+    Setting("stop_recall", "Recall target for the stopping advice", "choice", 0.95,
+            "The share of relevant records screening must find before the advice says stop; "
+            "it goes into the methods text and the PRISMA diagram.",
+            choices=(0.8, 0.9, 0.95, 0.99)),
+    # The names of reviewkit.screening.stopping.STOPPING_RULES (a test keeps them in step).
+    Setting("stop_rule", "Stopping rule", "choice", "hypergeometric",
+            "hypergeometric: a statistical guarantee, cautious on ranked screening; counting: a "
+            "model of the rate at which relevant records turn up, stops sooner but is not a "
+            "guarantee; heuristic: ASReview SAFE-style rule of thumb, no confidence at all.",
+            choices=("hypergeometric", "counting", "heuristic")),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -138,6 +148,13 @@ def parse_setting(name: str, value: Any) -> Any:
             raise ReviewkitError(f"{setting.label} must be one of "
                                  f"{', '.join(map(str, setting.choices))}, not {number}.")
         return number
+    if setting.kind == "choice":
+        for option in setting.choices:
+            if str(value).strip().lower() in (str(option).lower(), f"{option:.0%}"
+                                              if isinstance(option, float) else ""):
+                return option
+        raise ReviewkitError(f"{setting.label} must be one of "
+                             f"{', '.join(map(str, setting.choices))}, not '{value}'.")
     if isinstance(value, bool) or (value is None and setting.default is None):
         return value
     word = str(value).strip().lower()

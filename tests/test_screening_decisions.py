@@ -6,6 +6,7 @@ from datetime import datetime
 
 import pytest
 
+from reviewkit.errors import ReviewkitError
 from reviewkit.prisma import prisma_counts, prisma_png, prisma_svg
 from reviewkit.records import Record
 from reviewkit.screening.agreement import agreement, cohens_kappa, record_statuses
@@ -153,3 +154,14 @@ def test_diagram_names_the_rule_that_stopped_screening():
     assert "stopped by the hypergeometric rule, 90% recall target" in prisma_svg(counts)
     counts.stopping = going
     assert "stopped by" not in prisma_svg(counts)
+
+
+def test_the_review_setting_offers_every_stopping_rule():
+    from reviewkit.review_settings import BY_NAME, parse_setting
+    from reviewkit.screening.stopping import DEFAULT_RULE, STOPPING_RULES
+
+    assert sorted(BY_NAME["stop_rule"].choices) == sorted(STOPPING_RULES)
+    assert BY_NAME["stop_rule"].default == DEFAULT_RULE
+    assert parse_setting("stop_recall", "95%") == 0.95 == parse_setting("stop_recall", "0.95")
+    with pytest.raises(ReviewkitError, match="counting"):
+        parse_setting("stop_rule", "knee")

@@ -29,7 +29,7 @@ from reviewkit.screening.queue import (
     to_screen,
     undo_for,
 )
-from reviewkit.screening.stopping import DEFAULT_RULE, STOPPING_RULES, stopping_advice
+from reviewkit.screening.stopping import stopping_advice
 from reviewkit.ui.common import allowed, current_user, get_store, md_escape, require_review
 from reviewkit.ui.settings_form import settings_widgets
 
@@ -112,24 +112,6 @@ def _criteria_panel(review, stats, advice, conflicts_shown: bool = True) -> None
         (st.success if advice.safe_to_stop else st.info)(advice.plain_words)
 
 
-def _stopping_choice(store, review, me, leads: bool) -> tuple[float, str]:
-    """The review's recall target and stopping rule; the lead may change them (kept in settings)."""
-    recall = float(review.settings.get("stop_recall", 0.95))
-    rule = review.settings.get("stop_rule", DEFAULT_RULE)
-    new_recall = st.select_slider("Recall target for the stopping advice", [0.8, 0.9, 0.95, 0.99],
-                                  value=recall, format_func=lambda x: f"{x:.0%}",
-                                  disabled=not leads)
-    new_rule = st.selectbox("Stopping rule", list(STOPPING_RULES), index=list(STOPPING_RULES)
-                            .index(rule), format_func=lambda name: f"{name}: {STOPPING_RULES[name]}",
-                            disabled=not leads,
-                            help="Both go into the methods text and the PRISMA diagram.")
-    if leads and (new_recall, new_rule) != (recall, rule):
-        store.update_review(review.id, actor=me,
-                            settings_update={"stop_recall": new_recall, "stop_rule": new_rule})
-        st.rerun()
-    return recall, rule
-
-
 def render() -> None:
     review = require_review("screen")
     store = get_store()
@@ -142,7 +124,8 @@ def render() -> None:
                                      default="ranked", key="screen_order") or "ranked"
     with top[2].popover("Settings", icon=":material/tune:"):
         leads = allowed("review.manage", review)
-        team_rules = ["reviewers_required", "blind", "split_screening"]
+        team_rules = ["reviewers_required", "blind", "split_screening", "stop_recall",
+                      "stop_rule"]
         chosen = settings_widgets(review, team_rules, prefix=f"screen_{review.id}",
                                   disabled=not leads)
         if leads and any(chosen[n] != stored_value(review, n) if n == "blind"
@@ -150,12 +133,11 @@ def render() -> None:
             change_settings(store, review, chosen, actor=me)
             st.rerun()
         if not leads:
-            st.caption("The review's lead sets how many reviewers see each record, blinding "
-                       "and whether the records are split.")
+            st.caption("The review's lead sets how many reviewers see each record, blinding, "
+                       "whether the records are split, and the stopping rule.")
         exploration = st.slider("Share of records shown to explore", 0.0, 0.3, 0.1, 0.05,
                                 help="Some records are picked because the model is unsure "
                                      "about them, to avoid only ever seeing one kind of study.")
-        recall, rule = _stopping_choice(store, review, me, leads)
 
     ids = stage_records(store, review, stage)
     if not ids:
@@ -168,7 +150,8 @@ def render() -> None:
     stats = progress(store, review, stage, me)
     # labels come in the order the decisions were made, which is what the stopping test reads
     advice = stopping_advice(list(labels.values()), len(store.kept_record_ids(review.id)),
-                             recall_target=recall, rule=rule) if stage == TA and labels else None
+                             recall_target=setting_value(review, "stop_recall"),
+                             rule=setting_value(review, "stop_rule")) if stage == TA and labels else None
 
     with st.expander("Find a record and screen it directly"):
         query = st.text_input("Words from the title, abstract or authors", key="screen_search")

@@ -21,6 +21,12 @@ def setting_widget(setting: Setting, current: Any, *, key: str, disabled: bool =
         options = list(setting.choices)
         return st.radio(setting.label, options, index=options.index(current) if current in options
                         else 0, horizontal=True, **common)
+    if setting.kind == "choice":
+        options = list(setting.choices)
+        return st.selectbox(setting.label, options, index=options.index(current)
+                            if current in options else options.index(setting.default),
+                            format_func=lambda x: f"{x:.0%}" if isinstance(x, float) else str(x),
+                            **common)
     if setting.default is None:  # on, off, or following another setting
         options = [None, True, False]
         return st.selectbox(setting.label, options, index=options.index(current),
