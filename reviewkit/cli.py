@@ -88,18 +88,33 @@ def cmd_import(args) -> int:
             print(f"Import failed, nothing stored from this file. {exc}", file=sys.stderr)
             status = EXIT_FAILED
             continue
+        with_calls = (f", with {batch.decisions_imported} screening decisions from its notes"
+                      if batch.decisions_imported else "")
         print(f"{name}: {batch.record_count} records imported as {batch.format.upper()} "
-              f"(source: {batch.database_name}) into review '{review.name}'.")
+              f"(source: {batch.database_name}) into review '{review.name}'{with_calls}.")
     return status
 
 
 def cmd_export(args) -> int:
-    """Write a review's records to a RIS, BibTeX or CSV file."""
+    """Write a review's records to a RIS, BibTeX or CSV file (or Excel, with decisions)."""
     from reviewkit.importing import export_records
 
     store = _open_store(args)
     review = store.get_review(args.review)
-    _allowed(args, store, "review.read", review)
+    actor = _allowed(args, store, "review.read", review)
+    chosen = {name: getattr(args, name) for name in ("stage", "decision", "reason",
+                                                     "reviewer", "label")}
+    if args.with_decisions or args.format == "xlsx" or any(chosen.values()):
+        from reviewkit.decisions import DecisionFilter, export_decisions, review_decisions
+
+        if args.format == "bibtex":
+            raise ReviewkitError("Decisions go out as csv, xlsx or ris, not bibtex.")
+        items = review_decisions(store, review, actor,
+                                 DecisionFilter(search=args.search, **chosen))
+        Path(args.output).write_bytes(export_decisions(items, args.format))
+        print(f"{len(items)} records from '{review.name}' written to {args.output} as "
+              f"{args.format}, with their decisions.")
+        return 0
     data = export_records(store, review, args.format, search=args.search)
     Path(args.output).write_bytes(data)
     count = store.count_records(review.id, search=args.search)
@@ -548,11 +563,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--search-date", metavar="DATE", help="when the search was run")
     p.add_argument("--query", metavar="TEXT", help="the search string used")
 
-    p = command("export", cmd_export, "Export a review's records as RIS, BibTeX or CSV.")
+    p = command("export", cmd_export, "Export a review's records as RIS, BibTeX or CSV "
+                                      "(or Excel), optionally with their screening decisions.")
     p.add_argument("--review", required=True, metavar="NAME")
-    p.add_argument("--format", required=True, choices=("ris", "bibtex", "csv"))
+    p.add_argument("--format", required=True, choices=("ris", "bibtex", "csv", "xlsx"))
     p.add_argument("--output", required=True, metavar="FILE")
     p.add_argument("--search", metavar="WORDS", help="only records matching these words")
+    p.add_argument("--with-decisions", action="store_true",
+                   help="add each record's decisions, reasons, votes and notes (RIS: in N1 "
+                        "notes as Rayyan and ASReview write them); kept records only")
+    p.add_argument("--stage", choices=("title_abstract", "full_text"),
+                   help="only records that reached this stage (implies --with-decisions)")
+    p.add_argument("--decision", choices=("include", "exclude", "maybe", "not_retrieved",
+                                          "conflict", "waiting", "unscreened"),
+                   help="only records standing so (at --stage, else at their furthest stage)")
+    p.add_argument("--reason", metavar="TEXT", help="only records excluded for this reason")
+    p.add_argument("--reviewer", metavar="NAME", help="only records this reviewer decided")
+    p.add_argument("--label", metavar="CODE", help="only records coded with this code")
 
     p = command("settings", cmd_settings,
                 "Show or change a review's question, criteria, exclusion reasons, highlight "

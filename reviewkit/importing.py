@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import os
@@ -119,8 +120,12 @@ def preview_file(data: bytes, filename: str, *, format: str | None = None,
 def import_file(store: Store, review: Review, data: bytes, filename: str, *,
                 actor: str, format: str | None = None, column_map: dict[str, str] | None = None,
                 database_name: str = "", search_date: str = "", search_query: str = "",
-                max_mb: float | None = MAX_IMPORT_MB) -> Batch:
+                max_mb: float | None = MAX_IMPORT_MB, decisions: bool = True) -> Batch:
     """Read one file and store all its records in one transaction.
+
+    With ``decisions``, screening decisions the file carries in its notes (a RIS or CSV
+    exported by reviewkit, Rayyan or ASReview) come in too, as ``actor``'s votes, in the same
+    transaction; ``batch.decisions_imported`` counts them.
 
     Raises FormatError (bad file), DuplicateImportError (same bytes imported before) or
     another ReviewkitError; in every case the database is left exactly as it was.
@@ -133,10 +138,20 @@ def import_file(store: Store, review: Review, data: bytes, filename: str, *,
         # Checked again inside the storing transaction; this early check spares the parse.
         raise duplicate_import_error(filename, earlier)
     preview = preview_file(data, filename, format=format, column_map=column_map, max_mb=max_mb)
+    calls = {}
+    if decisions:
+        from reviewkit.decisions import read_decision_notes, settled_calls
+
+        for position, record in enumerate(preview.records, start=1):
+            found = settled_calls(read_decision_notes(record), source=filename)
+            if found:
+                calls[position] = found
     batch = store.add_import(
         review.id, preview.records, actor=actor, filename=filename, format=preview.format,
         sha256=digest, size_bytes=len(data), database_name=database_name or preview.database_name,
-        search_date=search_date, search_query=search_query)
+        search_date=search_date, search_query=search_query, decisions=calls)
+    if calls:
+        batch = dataclasses.replace(batch, decisions_imported=sum(map(len, calls.values())))
     if preview.format == "pdf":
         first = store.list_records(review.id, order_by="id", descending=True, limit=1)[0]
         store.attach_file_content(first.id, data)

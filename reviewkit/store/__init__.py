@@ -133,6 +133,7 @@ class Batch:
     record_count: int
     imported_at: datetime
     imported_by: str
+    decisions_imported: int = 0  # calls the file carried, stored with it (set by importing)
 
 
 @dataclass(frozen=True)
@@ -466,8 +467,13 @@ class Store:
     def add_import(self, review_id: int, parsed: list[Record], *, actor: str = DEFAULT_USER,
                    filename: str, format: str, sha256: str, size_bytes: int,
                    database_name: str = "", search_date: str = "", search_query: str = "",
-                   ) -> Batch:
+                   decisions: dict[int, list] | None = None) -> Batch:
         """Store one imported file and all its records in a single transaction.
+
+        ``decisions`` maps a record's 1-based place in the file to the calls the file carried
+        for it (objects with stage, decision, reason and note, as
+        :func:`reviewkit.decisions.settled_calls` makes); they are stored as ``actor``'s votes
+        in the same transaction, and full-text reasons the review lacks join its list.
 
         Raises DuplicateImportError (leaving the database untouched) when the same bytes were
         already imported into this review.
@@ -501,8 +507,50 @@ class Store:
                        entity_id=batch_id, review_id=review_id,
                        details={"filename": filename, "format": format, "records": len(parsed),
                                 "database": database_name, "sha256": sha256})
+            if decisions:
+                self._add_imported_decisions(conn, review_id, batch_id, actor_id, decisions,
+                                             filename=filename, now=now)
             row = conn.execute(self._batch_query().where(import_batches.c.id == batch_id)).one()
         return self._batch(row)
+
+    def _add_imported_decisions(self, conn: Connection, review_id: int, batch_id: int,
+                                actor_id: int, calls_by_position: dict[int, list], *,
+                                filename: str,
+                                now: datetime) -> None:
+        review = self._review(conn.execute(select(reviews).where(reviews.c.id == review_id))
+                              .one())
+        listed = exclusion_reasons(review)
+        known = {x.casefold() for x in listed}
+        missing = list(dict.fromkeys(
+            " ".join(c.reason.split()) for calls in calls_by_position.values() for c in calls
+            if c.stage == "full_text" and c.decision == "exclude" and c.reason.strip()
+            and " ".join(c.reason.split()).casefold() not in known))
+        if missing:
+            settings = {**review.settings, "exclusion_reasons": listed + missing}
+            conn.execute(reviews.update().where(reviews.c.id == review_id)
+                         .values(settings=settings))
+            self.audit(conn, actor_id=actor_id, action="review.update", entity="review",
+                       entity_id=review_id, review_id=review_id,
+                       details={"settings": {"old": review.settings, "new": settings},
+                                "imported_from": filename})
+        ids = dict(conn.execute(select(records.c.position, records.c.id)
+                                .where(records.c.batch_id == batch_id)).all())
+        for position, calls in sorted(calls_by_position.items()):
+            for call in calls:
+                if call.stage not in STAGES or call.decision not in DECISIONS:
+                    continue
+                reason = call.reason
+                if call.stage == "full_text" and call.decision == "exclude":
+                    reason = _listed_reason(conn, review_id, reason)
+                decision_id = conn.execute(decisions.insert().values(
+                    review_id=review_id, record_id=ids[position], stage=call.stage,
+                    reviewer_id=actor_id, decision=call.decision, kind="vote", reason=reason,
+                    note=call.note, created_at=now)).inserted_primary_key[0]
+                self.audit(conn, actor_id=actor_id, action="decision.add", entity="record",
+                           entity_id=ids[position], review_id=review_id,
+                           details={"stage": call.stage, "decision": call.decision,
+                                    "reason": reason, "decision_id": decision_id,
+                                    "imported_from": filename})
 
     def add_fulltext(self, record_id: int, *, filename: str, sha256: str, content: bytes | None,
                      text: str, actor: str = DEFAULT_USER) -> None:

@@ -1,25 +1,45 @@
-"""Records: search, sort and read every record in the review; download them."""
+"""Records: search, filter by decision, read and re-decide every record; download any set."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from reviewkit.decisions import (
+    OUTCOMES,
+    STAGE_NAMES,
+    DecisionFilter,
+    change_decision,
+    export_decisions,
+    export_plain,
+    filter_choices,
+    review_decisions,
+)
+from reviewkit.errors import ReviewkitError
 from reviewkit.importing import export_records
-from reviewkit.ui.common import get_store, md_escape, require_review
+from reviewkit.review_settings import exclusion_reasons
+from reviewkit.screening.agreement import is_review_lead
+from reviewkit.ui.common import allowed, current_user, get_store, md_escape, require_review
 
 PAGE_SIZE = 200
 SORTS = {"Order of import": ("id", False), "Year (newest first)": ("year", True),
          "Year (oldest first)": ("year", False), "Title": ("title", False),
          "Journal": ("journal", False)}
-EXPORTS = {"RIS": ("ris", "ris", "application/x-research-info-systems"),
-           "BibTeX": ("bibtex", "bib", "application/x-bibtex"),
-           "CSV (opens in Excel)": ("csv", "csv", "text/csv")}
+# label: (format, with decisions, file extension, MIME type)
+EXPORTS = {"CSV with decisions": ("csv", True, "csv", "text/csv"),
+           "Excel with decisions": ("xlsx", True, "xlsx",
+                                    "application/vnd.openxmlformats-officedocument."
+                                    "spreadsheetml.sheet"),
+           "RIS with decisions": ("ris", True, "ris", "application/x-research-info-systems"),
+           "RIS": ("ris", False, "ris", "application/x-research-info-systems"),
+           "BibTeX": ("bibtex", False, "bib", "application/x-bibtex"),
+           "CSV": ("csv", False, "csv", "text/csv")}
+CALLS = {"include": "Include", "exclude": "Exclude", "maybe": "Maybe",
+         "not_retrieved": "Report not retrieved"}
 
 
-def _detail(record_id: int) -> None:
-    stored = get_store().get_record(record_id)
-    rec = stored.record
+def _detail(item, review) -> None:
+    rec = item.stored.record
     with st.container(border=True):
         st.subheader(md_escape(rec.title) or "(no title)")
         st.markdown(md_escape("; ".join(rec.authors)) or "No authors given")
@@ -33,42 +53,127 @@ def _detail(record_id: int) -> None:
                  "ISSN": rec.issn, "ISBN": rec.isbn, "Keywords": "; ".join(rec.keywords),
                  "URL": rec.url, "Full-text link": rec.fulltext_url}
         st.table(pd.DataFrame([(k, v) for k, v in facts.items() if v], columns=["Field", "Value"]))
-        if rec.full_text:
-            with st.expander("Full text (extracted)"):
-                st.text(rec.full_text[:20000])
+        if item.decisions:
+            st.markdown("**Decisions**")
+            st.dataframe(pd.DataFrame([{
+                "Stage": STAGE_NAMES[d.stage], "Reviewer": d.reviewer,
+                "Decision": CALLS[d.decision] + (" (settled)" if d.kind == "resolution" else ""),
+                "Reason": d.reason, "Note": d.note, "When": f"{d.created_at:%Y-%m-%d %H:%M}",
+            } for d in item.decisions]), hide_index=True)
+        if allowed("screen", review) and item.statuses:
+            _change_form(item, review)
+
+
+def _change_form(item, review) -> None:
+    """Change a past decision: a new vote supersedes the old one, which stays in the history."""
+    me = current_user()
+    with st.form(f"change_{item.record_id}"):
+        st.markdown("**Change a decision**")
+        a, b, c = st.columns(3)
+        stage = a.selectbox("Stage", list(item.statuses), format_func=STAGE_NAMES.get,
+                            index=len(item.statuses) - 1)
+        call = b.selectbox("Decision", list(CALLS), format_func=CALLS.get)
+        reason = c.selectbox("Reason (needed to exclude at full text)",
+                             [""] + exclusion_reasons(review))
+        note = st.text_input("Note (optional)")
+        settle = False
+        if is_review_lead(get_store(), review.id, me):
+            settle = st.checkbox("Settle it as the lead (stands over the reviewers' votes)")
+        if st.form_submit_button("Save the new decision", type="primary"):
+            try:
+                change_decision(get_store(), item.record_id, stage=stage, decision=call,
+                                actor=me, reason=reason, note=note, settle=settle)
+            except ReviewkitError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["records_notice"] = (
+                    f"Decision on record {item.record_id} saved; the earlier one stays in "
+                    "the history (Audit page).")
+                st.rerun()
+
+
+def _filters(store, review, me) -> DecisionFilter:
+    choices = filter_choices(store, review, me)
+    cols = st.columns(5)
+    stage = cols[0].selectbox("Stage", [None, *STAGE_NAMES], format_func=lambda x: STAGE_NAMES.get(
+        x, "Any stage"), key="records_stage")
+    decision = cols[1].selectbox("Decision", [None, *OUTCOMES], key="records_decision",
+                                 format_func=lambda x: OUTCOMES.get(x, "Any decision"))
+    reason = cols[2].selectbox("Reason", [None, *choices["reason"]], key="records_reason",
+                               format_func=lambda x: x or "Any reason")
+    reviewer = cols[3].selectbox("Reviewer", [None, *choices["reviewer"]],
+                                 key="records_reviewer", format_func=lambda x: x or "Anyone")
+    label = cols[4].selectbox("Label (code)", [None, *choices["label"]], key="records_label",
+                              format_func=lambda x: x or "Any label")
+    return DecisionFilter(stage=stage, decision=decision, reason=reason, reviewer=reviewer,
+                          label=label)
 
 
 def render() -> None:
     review = require_review("review.read")
     store = get_store()
+    me = current_user()
     st.title("Records")
+    if st.session_state.get("records_notice"):
+        st.success(st.session_state.pop("records_notice"))
     left, right = st.columns([3, 1])
     search = left.text_input("Search titles, abstracts, authors, journals and DOIs",
                              placeholder="e.g. social prescribing loneliness")
     sort = right.selectbox("Sort by", list(SORTS))
-    total = store.count_records(review.id, search=search)
+    where = _filters(store, review, me)
+    column, descending = SORTS[sort]
+    filtered = any((where.stage, where.decision, where.reason, where.reviewer, where.label))
+    if filtered:
+        # decisions live beside the records: filter the kept records in memory
+        where = DecisionFilter(**{**where.__dict__, "search": search})
+        matching = review_decisions(store, review, me, where)
+        if column != "id":
+            matching.sort(key=lambda i: (getattr(i.stored.record, column) is None,
+                                         getattr(i.stored.record, column) or 0), reverse=descending)
+        total = len(matching)
+    else:
+        total = store.count_records(review.id, search=search)
     pages = max(1, -(-total // PAGE_SIZE))
     page = st.number_input(f"Page (of {pages})", 1, pages, 1) if pages > 1 else 1
-    column, descending = SORTS[sort]
-    shown = store.list_records(review.id, search=search, order_by=column, descending=descending,
-                               limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    st.caption(f"{total} records match. Click a row to read the record.")
+    if filtered:
+        shown = matching[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    else:
+        records = store.list_records(review.id, search=search, order_by=column,
+                                     descending=descending, limit=PAGE_SIZE,
+                                     offset=(page - 1) * PAGE_SIZE)
+        shown = review_decisions(store, review, me, records=records)
+    st.caption(f"{total} records match. Click a row to read the record"
+               + (" and change its decision." if allowed("screen", review) else "."))
     table = pd.DataFrame([{
-        "id": s.id, "Title": s.record.title, "Authors": "; ".join(s.record.authors[:3])
-        + (" et al." if len(s.record.authors) > 3 else ""), "Year": s.record.year,
-        "Journal": s.record.journal, "Source": s.record.database, "DOI": s.record.doi,
-    } for s in shown], columns=["id", "Title", "Authors", "Year", "Journal", "Source", "DOI"])
+        "id": i.record_id, "Title": i.stored.record.title,
+        "Authors": "; ".join(i.stored.record.authors[:3])
+        + (" et al." if len(i.stored.record.authors) > 3 else ""),
+        "Year": i.stored.record.year, "Journal": i.stored.record.journal,
+        "Stage": STAGE_NAMES.get(i.stage, "") if i.statuses else "Duplicate",
+        "Decision": OUTCOMES.get(i.outcome(), ""), "Reason": i.reason(),
+        "Source": i.stored.record.database,
+    } for i in shown], columns=["id", "Title", "Authors", "Year", "Journal", "Stage", "Decision",
+                                "Reason", "Source"])
     event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
                          key="records_table", column_config={"id": None})
     rows = event.selection.rows if event else []
-    if rows:
-        _detail(int(table.iloc[rows[0]]["id"]))
+    if rows and rows[0] < len(shown):
+        _detail(shown[rows[0]], review)
 
     st.subheader("Download")
-    label = st.radio("Format", list(EXPORTS), horizontal=True)
-    fmt, ext, mime = EXPORTS[label]
+    st.caption("Downloads the records matching the search and filters above (all of them, not "
+               "only this page). Pick Decision: Included for the included studies.")
+    label = st.radio("Format", list(EXPORTS), horizontal=True, key="records_format")
+    fmt, with_decisions, ext, mime = EXPORTS[label]
     if st.button("Prepare download"):
-        st.session_state["export"] = (fmt, export_records(store, review, fmt, search=search))
+        if with_decisions or filtered:
+            items = review_decisions(store, review, me,
+                                     DecisionFilter(**{**where.__dict__, "search": search}))
+            data = export_decisions(items, fmt) if with_decisions else export_plain(items, fmt)
+        else:
+            data = export_records(store, review, fmt, search=search)
+        st.session_state["export"] = (label, data)
     prepared = st.session_state.get("export")
-    if prepared and prepared[0] == fmt:
-        st.download_button(f"Download {label}", prepared[1], file_name=f"records.{ext}", mime=mime)
+    if prepared and prepared[0] == label:
+        st.download_button(f"Download {label}", prepared[1], file_name=f"records.{ext}",
+                           mime=mime)
