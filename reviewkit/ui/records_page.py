@@ -84,7 +84,7 @@ def _change_form(item, review) -> None:
                 change_decision(get_store(), item.record_id, stage=stage, decision=call,
                                 actor=me, reason=reason, note=note, settle=settle)
             except ReviewkitError as exc:
-                st.error(str(exc))
+                st.error(md_escape(str(exc)))
             else:
                 st.session_state["records_notice"] = (
                     f"Decision on record {item.record_id} saved; the earlier one stays in "

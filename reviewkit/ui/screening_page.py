@@ -220,7 +220,7 @@ def render() -> None:
                      [""] + reasons, key="screen_reason")
         st.text_input("Note (optional)", key="screen_note")
         if st.session_state.get("screen_error"):
-            st.error(st.session_state.pop("screen_error"))
+            st.error(md_escape(st.session_state.pop("screen_error")))
         row = st.container(horizontal=True)
         row.button("Include", on_click=_decide, args=(current, stage, "include"),
                        shortcut="i", type="primary", icon=":material/check:")
