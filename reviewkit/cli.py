@@ -267,8 +267,8 @@ def cmd_code(args) -> int:
 
 def cmd_brief(args) -> int:
     """Write an evidence brief for an approach (or the whole review) as docx, pdf or md."""
-    from reviewkit.briefs import build_brief, find_approach, render_brief
-    from reviewkit.codebook import review_codebook
+    from reviewkit.approach_search import resolve_approach
+    from reviewkit.briefs import build_brief, render_brief
 
     store = _open_store(args)
     if args.review:
@@ -282,9 +282,16 @@ def cmd_brief(args) -> int:
     _allowed(args, store, "evidence.read", review)
     approach = None
     if args.approach:
-        approach = find_approach(review_codebook(store, review.id), args.approach)
-        if approach is None:
-            raise ReviewkitError(f"No approach in the codebook matches '{args.approach}'.")
+        match = resolve_approach(store, review, args.approach)
+        if match is None:
+            raise ReviewkitError("--approach needs some words, e.g. 'help with money worries'.")
+        approach = match.code
+        if match.close:
+            print(f"'{args.approach}' → {match.label} ({match.why()}).", file=sys.stderr)
+        else:
+            print(f"Nothing in the codebook is close to '{args.approach}'; the nearest approach "
+                  f"is {match.label} ({match.why()}), and the brief is about that.",
+                  file=sys.stderr)
     brief = build_brief(store, review, approach=approach)
     Path(args.output).write_bytes(render_brief(brief, args.format))
     print(f"{brief.title} ({len(brief.references)} studies) written to {args.output}.")

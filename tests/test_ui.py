@@ -116,13 +116,46 @@ def test_every_page_opens_on_the_demo_review(module_name, title):
     assert at.title[0].value == title
 
 
-def test_evidence_by_approach_resolves_everyday_words():
+def test_evidence_by_approach_resolves_everyday_words_and_keeps_them_in_the_address():
     at = _page("approach_page").run()
-    at.text_input(key="approach_query").input("community connectors").run()
+    at.text_input(key="approach_query").input("help with money worries").run()
     assert not at.exception, at.exception
-    assert at.header[0].value == "Social networks and community connectors"
+    assert at.header[0].value == "Debt advice, credit unions and financial inclusion"
+    choices = at.radio[0]
+    assert choices.value == "financial_inclusion" and len(choices.options) == 3
+    assert "matched" in choices.options[0] and "money" in choices.options[0]
     studies = next(m for m in at.metric if m.label == "Included studies")
     assert int(studies.value) >= 1
+    assert at.query_params["approach"] == "financial_inclusion"
+    assert at.query_params["q"] == "help with money worries"
+    assert at.query_params["review"] == str(_demo_id())
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Download the brief (PDF)", "Download the brief (Word)",
+                      "Download the brief (Markdown)"]
+
+
+def test_a_link_with_an_approach_opens_that_view():
+    at = _page("approach_page")
+    at.query_params["approach"] = "green_blue_space"
+    at.query_params["review"] = str(_demo_id())
+    at.run()
+    assert not at.exception, at.exception
+    assert at.header[0].value == "Green and blue space"
+
+
+def test_nothing_close_still_shows_the_nearest():
+    at = _page("approach_page").run()
+    at.text_input(key="approach_query").input("quantum chromodynamics").run()
+    assert not at.exception, at.exception
+    assert "Nothing in the codebook is close" in at.info[0].value
+    assert len(at.radio[0].options) == 3  # the nearest are still offered
+
+
+def _demo_id() -> int:
+    from reviewkit.demo import ensure_demo_review
+    from reviewkit.store import Store
+
+    return ensure_demo_review(Store()).id
 
 
 def test_screening_page_shows_a_record_and_records_a_decision():

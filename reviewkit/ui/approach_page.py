@@ -1,18 +1,85 @@
-"""Evidence by approach: one question from a commissioner, answered on one page, with a brief."""
+"""Evidence by approach: one question from a commissioner, answered on one page, with a brief.
+
+The phrase and the approach chosen live in the address (``?q=…&approach=…``), so a link, a
+new tab or a reload opens the same view.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from reviewkit.briefs import approach_evidence, build_brief, find_approach, render_brief
+from reviewkit.approach_search import approach_index_for_review, find_approaches
+from reviewkit.briefs import approach_evidence, build_brief, render_brief
 from reviewkit.briefs.render import DIRECTION_WORDS
 from reviewkit.codebook import review_codebook
 from reviewkit.library import viewer_for
-from reviewkit.ui.common import current_user, get_store, md_escape, require_review
+from reviewkit.ui.common import current_user, get_store, md_escape, require_review, view_link
 
 MIME = {"pdf": "application/pdf", "md": "text/markdown",
         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+FORMAT_NAMES = {"pdf": "PDF", "docx": "Word", "md": "Markdown"}
+
+
+@st.cache_resource(show_spinner="Reading the codebook, the studies and the library…")
+def _model():
+    from reviewkit.embeddings import load_model
+
+    return load_model()
+
+
+def _matches(store, review, typed: str):
+    return find_approaches(approach_index_for_review(store, review, model=_model()), typed, top=3)
+
+
+def _choose(store, review, codebook) -> str | None:
+    """The phrase box, the top matches with why, and the full list: return the approach."""
+    codes = [c.code for c in codebook.scheme("approach").codes]
+    if "approach_query" not in st.session_state:
+        st.session_state["approach_query"] = st.query_params.get("q", "")
+    typed = st.text_input("Approach", placeholder="e.g. help with money worries, lonely older "
+                          "people, things for young people to do", key="approach_query",
+                          help="A problem, a service, a group of people or a place, in your own words.")
+    linked = st.query_params.get("approach")
+    approach = None
+    if typed.strip():
+        found = _matches(store, review, typed)
+        if found and not found[0].close:
+            st.info(f"Nothing in the codebook is close to “{md_escape(typed)}”. The nearest approaches are "
+                    "below; try other words, or pick from the full list.", icon=":material/search_off:")
+        options = [m.code for m in found]
+        why = {m.code: m for m in found}
+        start = options.index(linked) if linked in options else 0
+        approach = st.radio(
+            "Closest approaches", options, index=start, key=f"approach_match:{typed.strip().lower()}",
+            format_func=lambda c: md_escape(f"{why[c].label} — {why[c].why()}"))
+    elif linked in codes:
+        approach = linked
+    with st.expander("…or pick from every approach in the codebook"):
+        picked = st.selectbox("Every approach", codes, index=None, key="approach_pick",
+                              format_func=lambda c: md_escape(codebook.label("approach", c)))
+    approach = picked or approach
+    params = {"q": typed.strip(), "approach": approach or ""}
+    for name, value in params.items():
+        if value and st.query_params.get(name) != value:
+            st.query_params[name] = value
+        elif not value and name in st.query_params:
+            del st.query_params[name]
+    return approach
+
+
+def _downloads(store, review, approach: str, viewer) -> None:
+    """PDF, Word and Markdown side by side: one click each, written when clicked."""
+    def writer(fmt):
+        return lambda: render_brief(build_brief(store, review, approach=approach, viewer=viewer), fmt)
+
+    columns = st.columns(3)
+    for column, fmt in zip(columns, ("pdf", "docx", "md"), strict=True):
+        column.download_button(f"Download the brief ({FORMAT_NAMES[fmt]})", writer(fmt),
+                               file_name=f"brief-{approach}.{fmt}", mime=MIME[fmt],
+                               icon=":material/download:", on_click="ignore",
+                               type="primary" if fmt == "pdf" else "secondary",
+                               key=f"brief-{fmt}")
 
 
 def render() -> None:
@@ -20,26 +87,18 @@ def render() -> None:
     store = get_store()
     codebook = review_codebook(store, review.id)
     st.title("Evidence by approach")
-    st.write("Type what you are thinking of funding, in your own words: the page shows what the "
-             "studies in this review found, where the gaps are, and what has been done locally.")
-    typed = st.text_input("Approach", placeholder="e.g. community connectors, debt advice, green "
-                          "space, participatory budgeting", key="approach_query")
-    approach = find_approach(codebook, typed) if typed.strip() else None
-    if typed.strip() and approach is None:
-        st.warning(f"No approach in the codebook matches '{md_escape(typed)}'. Try other words, or pick one below.")
-    codes = [c.code for c in codebook.scheme("approach").codes]
-    linked = st.query_params.get("approach")  # arriving from a link on another page
-    if approach is None and linked in codes:
-        approach = linked
-    picked = st.selectbox("…or pick one", codes, index=codes.index(approach) if approach else None,
-                          format_func=lambda c: codebook.label("approach", c), key="approach_pick")
-    approach = picked or approach
+    st.write("Type what you have in mind, in your own words: the page shows what the studies "
+             "in this review found, how strong that evidence is, and what has been done locally.")
+    approach = _choose(store, review, codebook)
     if not approach:
         return
     viewer = viewer_for(store, current_user())
     evidence = approach_evidence(store, review, approach, viewer=viewer)
     label = evidence.approach_label
     st.header(md_escape(label))
+    _downloads(store, review, approach, viewer)
+    st.markdown(f"[Follow the evidence]({view_link('evidence-by-approach', review, approach=approach)})"
+                " — a link to this view, to share or open in a new tab.")
     n = len(evidence.studies)
     a, b, c = st.columns(3)
     a.metric("Included studies", n)
@@ -51,7 +110,7 @@ def render() -> None:
     else:
         designs = ", ".join(f"{count} {md_escape(codebook.label('design', d).lower())}"
                             for d, count in evidence.designs.most_common())
-        st.write(f"**Designs:** {designs or 'not coded'}.")
+        st.write(f"Designs: {designs or 'not coded'}.")
         st.subheader("What the studies found")
         for outcome, studies in evidence.by_outcome.items():
             with st.expander(f"{md_escape(codebook.label('outcome', outcome))} — {len(studies)} "
@@ -60,9 +119,6 @@ def render() -> None:
                     st.markdown(f"- **{md_escape(s.title)}** ({s.year or 'n.d.'}; "
                                 f"{DIRECTION_WORDS.get(s.direction_for(outcome), '')}): "
                                 f"{md_escape(s.finding) or '*key finding not yet written*'}")
-        st.subheader("Gaps")
-        st.write("No included study measured: " + ", ".join(
-            md_escape(codebook.label("outcome", g).lower()) for g in evidence.gaps) + ".")
         st.subheader("Where these studies came from")
         st.dataframe(pd.DataFrame(evidence.sources.most_common(), columns=["Source", "Studies"]),
                      hide_index=True, width="content")
@@ -71,20 +127,6 @@ def render() -> None:
         st.caption("No local entry matches yet.")
     for entry, why in evidence.local:
         with st.container(border=True):
-            st.markdown(f"**{md_escape(entry.title)}** — {md_escape(entry.type)}, "
-                        f"{md_escape(entry.place)}")
-            st.markdown(md_escape(entry.summary))
+            st.markdown(f"**{md_escape(entry.title)}** — {md_escape(entry.type)}, {md_escape(entry.place)}")
+            st.text(entry.summary)
             st.caption(md_escape(why))
-
-    st.subheader("Take away a brief")
-    fmt = st.radio("Format", ["pdf", "docx", "md"], horizontal=True,
-                   format_func={"pdf": "PDF", "docx": "Word", "md": "Markdown"}.get)
-    if st.button("Prepare the brief", type="primary", icon=":material/description:"):
-        with st.spinner("Writing the brief…"):
-            brief = build_brief(store, review, approach=approach, viewer=viewer)
-            st.session_state["brief"] = (approach, fmt, render_brief(brief, fmt))
-    ready = st.session_state.get("brief")
-    if ready and ready[:2] == (approach, fmt):
-        st.download_button(f"Download the brief ({fmt.upper()})", ready[2],
-                           file_name=f"brief-{approach}.{fmt}", mime=MIME[fmt],
-                           icon=":material/download:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -92,12 +93,39 @@ def sidebar() -> Review | None:
     # A page asked for another review: apply it before the picker is drawn.
     if "next_review" in st.session_state:
         st.session_state["review_name"] = st.session_state.pop("next_review")
+    else:
+        linked = _review_in_address(reviews)
+        if linked is not None and st.session_state.get("review_from_address") != linked.id:
+            # a link, a bookmark or a new tab: open the review it names (once; the picker
+            # stays free to change it afterwards)
+            st.session_state["review_name"] = linked.name
+            st.session_state["review_from_address"] = linked.id
     chosen = st.session_state.get("review_name")
     if chosen not in names:
         st.session_state["review_name"] = names[0]
     st.sidebar.selectbox("Review", names, key="review_name",
                          help="Every page works on the review chosen here.")
-    return current_review()
+    review = current_review()
+    if review is not None and st.query_params.get("review") != str(review.id):
+        st.query_params["review"] = str(review.id)  # so this view can be linked and reloaded
+        st.session_state["review_from_address"] = review.id
+    return review
+
+
+def _review_in_address(reviews: list[Review]) -> Review | None:
+    wanted = st.query_params.get("review", "")
+    return next((r for r in reviews if str(r.id) == wanted), None)
+
+
+def view_link(url_path: str, review: Review | None = None, **params: str) -> str:
+    """The address of a page showing ``review`` with ``params`` (relative to the app).
+
+    >>> view_link("evidence-by-approach", None, approach="housing")
+    '/evidence-by-approach?approach=housing'
+    """
+    query = {"review": str(review.id)} if review is not None else {}
+    query.update({k: v for k, v in params.items() if v})
+    return f"/{url_path}" + (f"?{urlencode(query)}" if query else "")
 
 
 def choose_review(name: str) -> None:
