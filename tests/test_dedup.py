@@ -480,3 +480,12 @@ def test_distinct_works_sharing_title_author_year_or_pages_never_merge(name):
     mixed = [[(truth[i], records[i].title[:60]) for i in group]
              for group in result.groups if len({truth[i] for i in group}) > 1]
     assert not mixed
+
+
+def test_online_first_pagination_joins_its_printed_record_through_the_doi():
+    online = _paper(pages="1-9", volume="", issue="", year=2020, source_id="online")
+    online_bare = _paper(pages="1-9", volume="", issue="", year=2020, doi="", source_id="bare")
+    printed = _paper(source_id="print")
+    printed_bare = _paper(doi="", abstract="", source_id="print bare")
+    result = find_duplicates([online, online_bare, printed, printed_bare])
+    assert result.groups == [[0, 1, 2, 3]]

@@ -277,7 +277,7 @@ _JOURNAL_STOPWORDS = frozenset(
 _NUMBERISH_RE = re.compile(r"^\d+(?:st|nd|rd|th)?$")
 _JOURNAL_BRACKETS_RE = re.compile(r"\[[^\]]*\]|\([^)]*\)")
 _JOURNAL_SPLIT_RE = re.compile(
-    r"[:;]|,\s|\.\s+(?=conference|proceedings|meeting|abstracts?)", re.IGNORECASE)
+    r"[:;]|,\s|\s/\s|\.\s+(?=conference|proceedings|meeting|abstracts?)", re.IGNORECASE)
 _CONFERENCE_RE = re.compile(
     r"conference|congress|meeting|symposium|proceedings|abstracts?\b|workshop|colloquium",
     re.IGNORECASE,

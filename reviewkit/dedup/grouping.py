@@ -13,14 +13,18 @@ from reviewkit.dedup.result import DUPLICATE, POSSIBLE, PairDecision
 from reviewkit.dedup.scoring import assess
 
 
-def contradiction(a: Fingerprint, b: Fingerprint) -> str:
+def contradiction(a: Fingerprint, b: Fingerprint, *, same_doi_link: bool = False) -> str:
     """Return why two records cannot be one work ("" when nothing contradicts).
 
     Unlike titles are left out: every link in a group already joins agreeing titles, and a
     translated title joined through its DOI may share few words with the other members.
+    When the groups are joined by a shared DOI, a first page 1 against another first page is
+    that article's online-first pagination ("1-17", later "891-907"), not a second work.
     """
     found = assess(a, b, thorough=True).contradictions
-    return ", ".join(name for name in found if name != "title")
+    online_first = same_doi_link and "1" in (a.first_page, b.first_page)
+    return ", ".join(name for name in found
+                     if name != "title" and not (online_first and name == "first page"))
 
 
 def _signature(fp: Fingerprint) -> tuple:
@@ -56,7 +60,8 @@ def build_groups(count: int, pairs: list[PairDecision],
         clash = ""
         for i in sa.values():
             for j in sb.values():
-                clash = contradiction(fingerprints[i], fingerprints[j])
+                clash = contradiction(fingerprints[i], fingerprints[j],
+                                      same_doi_link=pair.reasons.get("doi") == "same")
                 if clash:
                     break
             if clash:

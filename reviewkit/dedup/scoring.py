@@ -164,7 +164,7 @@ class _Evidence:
                     and not confirmed):
                 found.append("authors")
             return found
-        if self.year_gap is not None and self.year_gap >= 2:
+        if self.year_gap is not None and self.year_gap >= 2 and not self._same_citation():
             found.append("year")
         if self.volume is False and self.page is not True and not self._same_abstract_and_year():
             found.append("volume")
@@ -184,6 +184,17 @@ class _Evidence:
         a, b = self.a, self.b
         return bool(self.page is True and a.last_page and b.last_page
                     and a.last_page != b.last_page)
+
+    def _same_citation(self) -> bool:
+        """Same title, authors, journal, volume and pages: a differing year is a typing slip.
+
+        Journal, volume and page range locate one article; two works cannot share them.
+        """
+        a, b = self.a, self.b
+        return bool(self.t >= 0.95 and self.authors_agree and self.journal is not None
+                    and self.journal >= 0.8 and self.volume and self.page
+                    and self.issue is not False and not _generic_pair(a, b)
+                    and a.first_page != "1" and a.last_page and a.last_page == b.last_page)
 
     def _same_abstract_and_year(self) -> bool:
         """Identical abstracts, same year and journal: a differing volume is a typing slip."""
@@ -239,15 +250,15 @@ class _Evidence:
         same_place = bool(self.volume and self.page)
         if "series" in doubts:
             return ""
+        if doubts == ["year"] and self._same_citation():
+            return "same title, authors, journal, volume and page range; year mistyped"
         if self.repeated and not same_abstract:
             # "Introduction", "Editorial", "Reply": only where it was printed tells them apart.
             if not (same_title and same_year and (agree or self.authors is None)):
                 return ""
             if same_place:
                 return "recurring title; same year, volume and pages"
-            generic = self.a.generic or self.b.generic or _short(self.a.title) \
-                or _short(self.b.title)
-            if not generic and agree and journal_ok and self.volume and self.page is not False:
+            if not _generic_pair(self.a, self.b) and agree and journal_ok and self.volume and self.page is not False:
                 return "recurring title; same authors, year, journal and volume"
             return ""
         if agree and not doubts:
@@ -306,6 +317,11 @@ class _Evidence:
         if self.same_id or self.different_id:
             parts.append((1.0 if self.same_id and not self.different_id else 0.0, 2.0))
         return round(sum(v * w for v, w in parts) / sum(w for _, w in parts), 3)
+
+
+def _generic_pair(a: Fingerprint, b: Fingerprint) -> bool:
+    """Tell whether either title names a recurring kind of item or is too short to identify."""
+    return a.generic or b.generic or _short(a.title) or _short(b.title)
 
 
 def _short(title: str) -> bool:
