@@ -1,20 +1,27 @@
-"""Shared fixtures: a fresh database per test, on SQLite and on a real PostgreSQL server."""
+"""Shared fixtures: a fresh database per test, on SQLite and on a real PostgreSQL server.
+
+A test that needs the demo review asks for ``demo`` (the review, in the ``store`` fixture's
+database, on both backends) or ``demo_database_url`` (a SQLite file holding it, for AppTest
+pages), or calls ``tests.templates.demo_review(store)`` on a store it opened itself. All three
+copy a template that ``ensure_demo_review`` builds once per session, instead of rebuilding it.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import glob
-import itertools
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 from reviewkit.store import Store
+from tests.templates import copy_demo_database, demo_review
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,19 +78,35 @@ def postgres_server():
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-_db_numbers = itertools.count(1)
+_TEST_DATABASE = "reviewkit_test"
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_server):
+    """One PostgreSQL database for the whole session; each test empties it (postgres_url)."""
+    import psycopg
+
+    base = postgres_server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{_TEST_DATABASE}"')
+    return f"{base}/{_TEST_DATABASE}"
 
 
 @pytest.fixture
-def postgres_url(postgres_server):
-    """A URL to a brand-new, empty PostgreSQL database."""
+def postgres_url(postgres_server, postgres_database):
+    """A URL to an empty PostgreSQL database (the session's one, its schema dropped and remade).
+
+    Remaking the schema is quicker than a new database per test and leaves no tables, rows or
+    sequences behind; connections a previous test left open are ended first so none holds a lock.
+    """
     import psycopg
 
-    name = f"reviewkit_test_{os.getpid()}_{next(_db_numbers)}"
-    base = postgres_server.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{postgres_server}/{name}"
+    with psycopg.connect(postgres_database, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+    return f"{postgres_server}/{_TEST_DATABASE}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -101,6 +124,18 @@ def store(database_url):
     opened.close()
 
 
+@pytest.fixture
+def demo(store):
+    """The demo review in ``store`` (copied from a template built once per session)."""
+    return demo_review(store)
+
+
+@pytest.fixture
+def demo_database_url(tmp_path):
+    """A SQLite file holding the demo review, for pages and the app that open it themselves."""
+    return copy_demo_database(tmp_path / "demo.sqlite")
+
+
 ARTIFACTS = ROOT / "test-artifacts"
 
 
@@ -116,7 +151,7 @@ def running_app(datadir: Path, env: dict | None = None):
     environment.update(env or {})
     log = open(datadir / "streamlit.log", "wb")
     server = subprocess.Popen(
-        ["python", "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
          "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
@@ -144,7 +179,9 @@ def running_app(datadir: Path, env: dict | None = None):
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     """Start the real Streamlit app on loopback with its own database; yield its address."""
-    with running_app(tmp_path_factory.mktemp("app-data")) as url:
+    datadir = tmp_path_factory.mktemp("app-data")
+    copy_demo_database(datadir / "reviewkit.sqlite")  # what the app would build on first start
+    with running_app(datadir) as url:
         yield url
 
 

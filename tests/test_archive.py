@@ -34,7 +34,7 @@ from reviewkit.archive import (
 from reviewkit.cli import main
 from reviewkit.codebook import load_codebook, save_codebook
 from reviewkit.coding import repoint_codes
-from reviewkit.demo import LEAD, REVIEWERS, ensure_demo_review
+from reviewkit.demo import LEAD, REVIEWERS, load_demo_definition
 from reviewkit.embedding_cache import embeddings_for_records
 from reviewkit.fulltext import attach_pdf
 from reviewkit.importing import import_file
@@ -50,6 +50,7 @@ from reviewkit.store.schema import (
     records,
     screening_assignments,
 )
+from tests.templates import copy_demo_database, copy_sqlite, demo_review
 
 ARCHIVE_ACTIONS = {EXPORT_ACTION, IMPORT_ACTION}
 CONSENT = Consent(who="Group member", when=date(2024, 5, 1),
@@ -93,7 +94,7 @@ class _HashingModel:
 
 def build_review(store: Store):
     """The demo review plus every other kind of row a review can own."""
-    review = ensure_demo_review(store)
+    review = demo_review(store)
     first, second = REVIEWERS
     decided = store.current_decisions(review.id, stage="title_abstract")
     record_id = next(d.record_id for d in decided if d.reviewer == first)
@@ -289,10 +290,20 @@ def _snapshot(store: Store) -> dict[str, list]:
                 for t in metadata.sorted_tables}
 
 
-@pytest.fixture
-def source(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'source.sqlite'}")
+@pytest.fixture(scope="module")
+def built_source(tmp_path_factory):
+    """The review of build_review, built once for this module; tests get copies (``source``)."""
+    path = tmp_path_factory.mktemp("archive-source") / "source.sqlite"
+    store = Store(f"sqlite:///{path}")
     review, pdf, undone_record = build_review(store)
+    store.close()
+    return path, review, pdf, undone_record
+
+
+@pytest.fixture
+def source(tmp_path, built_source):
+    path, review, pdf, undone_record = built_source
+    store = Store(copy_sqlite(path, tmp_path / "source.sqlite"))
     yield store, review, pdf, undone_record
     store.close()
 
@@ -438,7 +449,7 @@ def _links(store: Store, review_id: int) -> dict[tuple, tuple | None]:
 def test_a_deletion_restored_after_a_move_relinks_the_moved_records(tmp_path):
     """Restoring reads the re-homed duplicates back from the audit line: ids must follow."""
     source = _fresh_sqlite(tmp_path, "source.sqlite")
-    review = ensure_demo_review(source)
+    review = demo_review(source)
     before = _links(source, review.id)
     scopus = next(b for b in source.list_batches(review.id) if b.filename.startswith("scopus"))
     trash.delete_import(source, scopus.id, actor=LEAD)
@@ -611,11 +622,12 @@ BROKEN = [
 ]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def demo_archive(tmp_path_factory):
+    """The demo review as an archive (bytes: each test gets the same, and cannot change it)."""
     folder = tmp_path_factory.mktemp("archive-source")
-    store = Store(f"sqlite:///{folder / 'demo.sqlite'}")
-    review = ensure_demo_review(store)
+    store = Store(copy_demo_database(folder / "demo.sqlite"))
+    review = store.find_review(load_demo_definition()["name"])
     data = export_review(store, review.id, actor="admin")
     store.close()
     return data
@@ -730,7 +742,7 @@ def _backup_page():
 def app_database(tmp_path, monkeypatch):
     import streamlit as st
 
-    url = f"sqlite:///{tmp_path / 'ui.sqlite'}"
+    url = copy_demo_database(tmp_path / "ui.sqlite")  # what the app would build on first start
     monkeypatch.setenv("REVIEWKIT_DATABASE_URL", url)
     st.cache_resource.clear()
     yield url

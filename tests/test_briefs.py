@@ -10,17 +10,11 @@ import pytest
 
 from reviewkit.briefs import approach_evidence, build_brief, find_approach, render_brief
 from reviewkit.codebook import load_codebook
-from reviewkit.demo import ensure_demo_review
 from reviewkit.evidence_map import coded_studies_for_review
 from reviewkit.library import Viewer, add_contribution, moderate
 from reviewkit.prisma import prisma_counts
 from reviewkit.progress import review_progress
 from tests.test_library_contributions import BODY, CONSENT, FORM
-
-
-@pytest.fixture
-def demo(store):
-    return ensure_demo_review(store)
 
 
 @pytest.mark.parametrize("phrase", ["social prescribing", "community connectors", "debt advice",

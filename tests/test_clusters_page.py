@@ -24,9 +24,9 @@ from reviewkit.clustering import (
     included_record_ids,
     study_details,
 )
-from reviewkit.demo import ensure_demo_review, load_demo_definition
 from reviewkit.store import Store
 from reviewkit.store.schema import embeddings
+from tests.templates import demo_review
 from tests.test_clustering import topic_texts
 from tests.test_coding import WordCountModel
 
@@ -59,8 +59,7 @@ def database_url(tmp_path, monkeypatch):
 def demo(database_url):
     """The store the page will open, holding the demo review, and that review."""
     store = Store(database_url)
-    ensure_demo_review(store)
-    review = store.find_review(load_demo_definition()["name"])
+    review = demo_review(store)
     yield store, review
     store.close()
 

@@ -33,12 +33,13 @@ from reviewkit.coding import (
     study_codes,
     suggest_for_records,
 )
-from reviewkit.demo import ensure_demo_review, load_demo_definition
+from reviewkit.demo import load_demo_definition
 from reviewkit.errors import ReviewkitError
 from reviewkit.prisma import prisma_counts
 from reviewkit.progress import review_progress
 from reviewkit.records import Record
 from reviewkit.store import Store
+from tests.templates import copy_demo_database
 from tests.test_coding import WordCountModel
 
 CODER = "coder-carol"
@@ -52,7 +53,7 @@ PAGE = ("from reviewkit.ui import common\n"
 def fresh_database(tmp_path, monkeypatch):
     import streamlit as st
 
-    url = f"sqlite:///{tmp_path / 'ui.sqlite'}"
+    url = copy_demo_database(tmp_path / "ui.sqlite")
     monkeypatch.setenv("REVIEWKIT_DATABASE_URL", url)
     monkeypatch.setenv("REVIEWKIT_USER", CODER)
     monkeypatch.delenv("REVIEWKIT_NO_DEMO", raising=False)
@@ -64,7 +65,7 @@ def fresh_database(tmp_path, monkeypatch):
 
 @pytest.fixture
 def app(fresh_database):
-    """The page drawn once (which creates the demo review), plus a second handle on its database."""
+    """The page drawn once on the demo review, plus a second handle on its database."""
     at = AppTest.from_string(PAGE, default_timeout=120).run()
     assert not at.exception, at.exception
     store = Store(fresh_database)
@@ -333,7 +334,7 @@ def test_with_accounts_on_a_commissioner_is_stopped_and_a_researcher_is_credited
     from reviewkit import accounts
 
     store = Store(fresh_database)
-    review = ensure_demo_review(store)
+    review = store.find_review(load_demo_definition()["name"])
     accounts.create_user(store, "boss", role="admin", password="boss-password-1", actor="admin")
     for name, role in (("cara", "commissioner"), ("maria", "researcher")):
         accounts.create_user(store, name, role=role, password=f"{name}-password-1",
@@ -361,11 +362,6 @@ def test_with_accounts_on_a_commissioner_is_stopped_and_a_researcher_is_credited
 
 
 # -- helpers in reviewkit.coding -------------------------------------------------------------------
-
-
-@pytest.fixture
-def demo(store):
-    return ensure_demo_review(store)
 
 
 def test_included_studies_agree_with_progress_and_prisma(store, demo):

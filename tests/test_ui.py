@@ -6,13 +6,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from reviewkit.demo import load_demo_definition
+from tests.templates import copy_demo_database
 
 
 @pytest.fixture(autouse=True)
 def fresh_database(tmp_path, monkeypatch):
     import streamlit as st
 
-    monkeypatch.setenv("REVIEWKIT_DATABASE_URL", f"sqlite:///{tmp_path / 'ui.sqlite'}")
+    # the demo review the app would build on first start, copied from the session's template
+    monkeypatch.setenv("REVIEWKIT_DATABASE_URL", copy_demo_database(tmp_path / "ui.sqlite"))
     st.cache_resource.clear()
     st.cache_data.clear()
     yield
@@ -40,7 +42,9 @@ def _import():
     import_page.render()
 
 
-def test_app_opens_on_the_demo_review():
+def test_app_opens_on_the_demo_review(tmp_path, monkeypatch):
+    # the one test that starts on an empty database, so the app builds the demo review itself
+    monkeypatch.setenv("REVIEWKIT_DATABASE_URL", f"sqlite:///{tmp_path / 'first-start.sqlite'}")
     at = AppTest.from_file("../streamlit_app.py", default_timeout=60).run()
     assert not at.exception
     demo_name = load_demo_definition()["name"]
