@@ -15,8 +15,8 @@ from reviewkit.approach_search import (
     synonym_matches,
 )
 from reviewkit.codebook import load_codebook
-from reviewkit.demo import ensure_demo_review
 from reviewkit.store import Store
+from tests.templates import demo_review
 
 JUDGED = Path(__file__).parent / "data" / "approach_phrasings.csv"
 
@@ -24,7 +24,7 @@ JUDGED = Path(__file__).parent / "data" / "approach_phrasings.csv"
 @pytest.fixture(scope="module")
 def demo_index(tmp_path_factory):
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('search') / 'demo.sqlite'}")
-    review = ensure_demo_review(store)
+    review = demo_review(store)
     return store, review, approach_index_for_review(store, review)
 
 
