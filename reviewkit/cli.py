@@ -58,6 +58,7 @@ def _allowed(args, store, action: str, review=None) -> str:
 
 def cmd_import(args) -> int:
     """Import files into a review, creating the review when it is new."""
+    from reviewkit.formats import ReadNotes
     from reviewkit.importing import import_file
 
     store = _open_store(args)
@@ -75,11 +76,12 @@ def cmd_import(args) -> int:
             print(f"{path}: cannot read the file ({exc.strerror or exc}).", file=sys.stderr)
             status = EXIT_FAILED
             continue
+        notes = ReadNotes()
         try:
             batch = import_file(store, review, data, name, actor=actor, format=args.format,
                                 database_name=args.database_name or "",
                                 search_date=args.search_date or "",
-                                search_query=args.query or "")
+                                search_query=args.query or "", notes=notes)
         except DuplicateImportError as exc:
             print(str(exc), file=sys.stderr)
             status = status or EXIT_ALREADY_IMPORTED
@@ -92,6 +94,8 @@ def cmd_import(args) -> int:
                       if batch.decisions_imported else "")
         print(f"{name}: {batch.record_count} records imported as {batch.format.upper()} "
               f"(source: {batch.database_name}) into review '{review.name}'{with_calls}.")
+        for line in notes.lines():
+            print(f"{name}: note: {line}", file=sys.stderr)
     return status
 
 
@@ -559,11 +563,13 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = command("import", cmd_import,
-                "Import RIS, BibTeX, MEDLINE/.nbib, EndNote XML, CSV/TSV or PDF files into a review.")
+                "Import RIS, BibTeX, MEDLINE/.nbib, EndNote XML or tagged (.enw), Web of Science "
+                "or ProQuest plain text, CSV/TSV, Excel (.xlsx/.xls) or PDF files into a review.")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--review", required=True, metavar="NAME",
                    help="the review to import into (created when new)")
-    p.add_argument("--format", choices=("ris", "bibtex", "medline", "endnote_xml", "csv", "tsv", "pdf"),
+    p.add_argument("--format", choices=("ris", "bibtex", "medline", "endnote_xml", "csv", "tsv", "pdf",
+                                        "wos", "proquest", "refer", "xlsx", "xls"),
                    help="file format (default: detected from the content)")
     p.add_argument("--database-name", metavar="NAME",
                    help="the bibliographic database searched, e.g. Scopus (default: from the file)")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from reviewkit import formats
 from reviewkit.errors import FormatError, ReviewkitError
+from reviewkit.formats.spreadsheet import sheet_rows
 from reviewkit.formats.tabular import sniff_delimiter
 from reviewkit.records import Record
 from reviewkit.store import Batch, Review, Store, duplicate_import_error
@@ -37,6 +38,7 @@ class Preview:
     headers: list[str] = field(default_factory=list)
     column_map: dict[str, str] = field(default_factory=dict)
     database_name: str = ""
+    notes: formats.ReadNotes = field(default_factory=formats.ReadNotes)
 
     @property
     def count(self) -> int:
@@ -57,22 +59,24 @@ def _length_limits(table) -> dict[str, int]:
             if getattr(column.type, "length", None)}
 
 
-# Columns of bounded length.  PostgreSQL refuses a longer value (SQLite would store it), so a
-# file is checked against them before anything is stored, the same way on both.
+# Columns still of bounded length (DOI, PMID, the work type: none that real data fills).
+# PostgreSQL refuses a longer value (SQLite would store it), so a value that does not fit is
+# moved into the record's extra fields, the same way on both, and noted.
 _RECORD_LIMITS = _length_limits(record_table)
 _BATCH_LIMITS = _length_limits(batch_table)
 
 
-def check_lengths(parsed: list[Record], filename: str) -> None:
-    """Refuse a file whose records hold a value too long for its field, naming the record."""
+def fit_lengths(parsed: list[Record], notes: formats.ReadNotes) -> None:
+    """Move any value too long for its column into the record's extra fields, noting it."""
     for number, record in enumerate(parsed, 1):
         for name, limit in _RECORD_LIMITS.items():
             value = getattr(record, name, None)
             if isinstance(value, str) and len(value) > limit:
-                raise FormatError(
-                    f"the {name.replace('_', ' ')} is {len(value):,} characters long, but at most "
-                    f"{limit} fit; the columns of the file may be shifted or mapped wrongly",
-                    file=filename, record=number)
+                record.extra.setdefault(name, []).append(value)
+                setattr(record, name, "" if name != "record_type" else "other")
+                notes.add(f"{name.replace('_', ' ')} longer than {limit} characters (the "
+                          "columns may be shifted): kept among the record's extra fields",
+                          record=number, example=value)
 
 
 def _check_batch_lengths(filename: str, **values: str) -> None:
@@ -84,7 +88,9 @@ def _check_batch_lengths(filename: str, **values: str) -> None:
 
 
 def table_headers(data: bytes, filename: str, format: str) -> list[str]:
-    """Return the header row of a CSV or TSV file."""
+    """Return the header row of a CSV, TSV or Excel file."""
+    if format in ("xlsx", "xls"):
+        return [h.strip() for h in sheet_rows(data, filename=filename, kind=format)[0]]
     text = formats.decode_bytes(data, filename=filename)
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if format == "tsv" else sniff_delimiter(first_line)
@@ -96,36 +102,40 @@ def guess_database(parsed: list[Record], filename: str, format: str) -> str:
     named = Counter(r.database for r in parsed if r.database)
     if named:
         return named.most_common(1)[0][0]
-    return _DATABASE_BY_FORMAT.get(format, Path(filename).stem)[:_BATCH_LIMITS["database_name"]]
+    return _DATABASE_BY_FORMAT.get(format, Path(filename).stem)
 
 
 def preview_file(data: bytes, filename: str, *, format: str | None = None,
                  column_map: dict[str, str] | None = None,
                  max_mb: float | None = MAX_IMPORT_MB) -> Preview:
-    """Read a file without storing it: detected format, records, and for tables the columns."""
+    """Read a file without storing it: detected format, records, notes, for tables the columns."""
     check_size(data, filename, max_mb=max_mb)
+    notes = formats.ReadNotes()
     format = format or formats.detect_format(data, filename)
     headers: list[str] = []
-    if format in ("csv", "tsv"):
+    if format in ("csv", "tsv", "xlsx", "xls"):
         headers = table_headers(data, filename, format)
         if column_map is None:
             column_map = formats.suggest_column_map(headers)
-    parsed = formats.read_records(data, filename=filename, format=format, column_map=column_map)
-    check_lengths(parsed, filename)
+    parsed = formats.read_records(data, filename=filename, format=format, column_map=column_map,
+                                  notes=notes)
+    fit_lengths(parsed, notes)
     return Preview(filename=filename, format=format, records=parsed, headers=headers,
                    column_map=dict(column_map or {}),
-                   database_name=guess_database(parsed, filename, format))
+                   database_name=guess_database(parsed, filename, format), notes=notes)
 
 
 def import_file(store: Store, review: Review, data: bytes, filename: str, *,
                 actor: str, format: str | None = None, column_map: dict[str, str] | None = None,
                 database_name: str = "", search_date: str = "", search_query: str = "",
-                max_mb: float | None = MAX_IMPORT_MB, decisions: bool = True) -> Batch:
+                max_mb: float | None = MAX_IMPORT_MB, decisions: bool = True,
+                notes: formats.ReadNotes | None = None) -> Batch:
     """Read one file and store all its records in one transaction.
 
     With ``decisions``, screening decisions the file carries in its notes (a RIS or CSV
     exported by reviewkit, Rayyan or ASReview) come in too, as ``actor``'s votes, in the same
-    transaction; ``batch.decisions_imported`` counts them.
+    transaction; ``batch.decisions_imported`` counts them.  What the reader skipped or repaired
+    is added to ``notes`` (give one to see it).
 
     Raises FormatError (bad file), DuplicateImportError (same bytes imported before) or
     another ReviewkitError; in every case the database is left exactly as it was.
@@ -138,6 +148,8 @@ def import_file(store: Store, review: Review, data: bytes, filename: str, *,
         # Checked again inside the storing transaction; this early check spares the parse.
         raise duplicate_import_error(filename, earlier)
     preview = preview_file(data, filename, format=format, column_map=column_map, max_mb=max_mb)
+    if notes is not None:
+        notes.groups.update(preview.notes.groups)
     calls = {}
     if decisions:
         from reviewkit.decisions import read_decision_notes, settled_calls

@@ -31,7 +31,8 @@ def test_public_api_is_declared_and_present():
         "write_records", "read_ris", "write_ris", "read_bibtex", "write_bibtex", "read_medline",
         "read_endnote_xml", "read_csv", "write_csv", "suggest_column_map", "read_pdf"}
     assert all(hasattr(formats, name) for name in formats.__all__)
-    assert FORMATS == ("ris", "bibtex", "medline", "endnote_xml", "csv", "tsv", "pdf")
+    assert FORMATS == ("ris", "bibtex", "medline", "endnote_xml", "csv", "tsv", "pdf", "wos",
+                       "proquest", "refer", "xlsx", "xls")
     assert EXPORT_FORMATS == ("ris", "bibtex", "csv")
 
 

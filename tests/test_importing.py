@@ -6,6 +6,7 @@ import io
 
 import pytest
 
+from reviewkit import formats
 from reviewkit.errors import DuplicateImportError, FormatError
 from reviewkit.formats import read_records
 from reviewkit.importing import export_records, import_file, preview_file
@@ -37,7 +38,8 @@ def _pdf(text: str, *, password: str | None = None) -> bytes:
 
 
 BROKEN = [
-    ("truncated.ris", GOOD_RIS.rsplit("ER  -", 1)[0].encode(), r"truncated\.ris.*(ER|end|cut)"),
+    ("no_records.ris", b"Provider: Example\r\nDatabase: nothing exported\r\n",
+     r"no_records\.ris.*no RIS records"),
     ("unbalanced.bib", b"@article{popay2023,\n  title = {Neighbourhood {resilience},\n  year = 2023\n}\n",
      r"unbalanced\.bib"),
     ("empty.ris", b"", r"empty\.ris.*empty"),
@@ -164,3 +166,32 @@ def test_semicolon_csv_from_european_excel_maps_its_columns():
     assert preview.headers == ["Title", "Authors", "Year"]
     assert preview.column_map["Title"] == "title"
     assert (preview.records[0].title, preview.records[0].year) == ("Health champions in Halton", 2016)
+
+
+def test_odd_lines_are_noted_and_the_rest_stored_in_one_import(store, review):
+    odd = GOOD_RIS.replace("ER  - \r\n\r\nTY", "ER  - \r\nRecord #2 of 2\r\nTY", 1)
+    cut = odd.rsplit("ER  -", 1)[0]  # and the file ends before the last 'ER' line
+    preview = preview_file(cut.encode(), "cochrane.ris")
+    assert preview.count == 2
+    assert [str(n) for n in preview.notes.lines()] == [
+        "line 9: text between records ignored (e.g. 'Record #2 of 2')",
+        "line 10: the last record has no 'ER  -' end tag (the file may be cut short); it was "
+        "read as far as it goes"]
+    notes = formats.ReadNotes()
+    batch = import_file(store, review, cut.encode(), "cochrane.ris", actor="ana", notes=notes)
+    assert batch.record_count == 2 and notes.lines() == preview.notes.lines()
+    with pytest.raises(DuplicateImportError):
+        import_file(store, review, cut.encode(), "cochrane.ris", actor="ana")
+
+
+def test_value_too_long_for_a_bounded_column_moves_to_the_extra_fields(store, review):
+    data = ("title,pmid,volume\nA fine paper,123,12\nA shifted row," + "9" * 40 + ","
+            + "7" * 300 + "\n").encode()
+    preview = preview_file(data, "shifted.csv")
+    assert preview.notes.lines() == [
+        "record 2: pmid longer than 32 characters (the columns may be shifted): kept among the "
+        "record's extra fields (e.g. '" + "9" * 40 + "')"]
+    import_file(store, review, data, "shifted.csv", actor="ana")
+    stored = {s.record.title: s.record for s in store.list_records(review.id)}
+    assert stored["A shifted row"].pmid == "" and stored["A shifted row"].extra["pmid"] == ["9" * 40]
+    assert stored["A shifted row"].volume == "7" * 300  # a text column: no limit to hit

@@ -27,6 +27,7 @@ from reviewkit.formats.fields import (
     take,
     take_all,
 )
+from reviewkit.formats.notes import ReadNotes
 from reviewkit.records import Record, join_pages, normalize_doi, parse_year, split_pages
 
 # Fields holding identifiers, numbers or links: LaTeX decoding would damage them ('~', '_').
@@ -72,8 +73,10 @@ _CONTAINER_FIELD = {"book chapter": "booktitle", "conference paper": "booktitle"
 _PUBLISHER_FIELD = {"report": "institution", "thesis": "school"}
 
 
-def read_bibtex(text: str, *, filename: str = "") -> list[Record]:
-    """Read every entry of a BibTeX file; a broken entry is a FormatError naming it and its line."""
+def read_bibtex(text: str, *, filename: str = "",
+                notes: ReadNotes | None = None) -> list[Record]:
+    """Read every entry of a BibTeX file; an entry that cannot be read is skipped and noted."""
+    notes = notes if notes is not None else ReadNotes()
     library = bibtexparser.parse_string(text)
     records: list[Record] = []
     for block in library.blocks:
@@ -81,36 +84,32 @@ def read_bibtex(text: str, *, filename: str = "") -> list[Record]:
         if isinstance(block, model.DuplicateBlockKeyBlock):
             # Two entries with the same key are two references; keep both.
             block = block.ignore_error_block
+        if isinstance(block, model.DuplicateFieldKeyBlock):
+            keys = ", ".join(sorted(block.duplicate_keys))
+            notes.add(f"field given twice in one entry ('{keys}'): the first value is the "
+                      "record's, the others are kept as extra fields", line=line)
+            block = block.ignore_error_block
         if isinstance(block, model.Entry):
             records.append(_build_record(block))
         elif isinstance(block, model.ParsingFailedBlock):
-            raise _failure(block, len(records) + 1, line, filename)
+            notes.add(_failure(block), line=line)
         elif isinstance(block, model.ImplicitComment) and _FIELD_ASSIGNMENT.match(block.comment):
-            raise FormatError(
-                "field text outside any entry: a stray '}' probably closed the entry above early",
-                file=filename, record=len(records) or None, line=line,
-            )
+            notes.add("field text outside any entry ignored: a stray '}' probably closed the "
+                      "entry above early", line=line, example=block.comment)
     if not records:
-        raise FormatError("the file holds no BibTeX entries (nothing like '@article{key, ...}')",
-                          file=filename)
+        problems = "; ".join(notes.lines())
+        raise FormatError("the file holds no BibTeX entries (nothing like '@article{key, ...}')"
+                          + (f": {problems}" if problems else ""), file=filename)
     return records
 
 
-def _failure(block: model.ParsingFailedBlock, number: int, line: int,
-             filename: str) -> FormatError:
+def _failure(block: model.ParsingFailedBlock) -> str:
     head = _ENTRY_HEAD.match(block.raw or "")
     name = f"the entry '{head.group(1)}'" if head and head.group(1) else "an entry"
-    if isinstance(block, model.DuplicateFieldKeyBlock):
-        keys = ", ".join(sorted(block.duplicate_keys))
-        return FormatError(f"{name} has the field '{keys}' more than once",
-                           file=filename, record=number, line=line)
     reason = getattr(block.error, "abort_reason", "") or str(block.error)
     reason = f" ({reason.strip().rstrip('.')})" if reason.strip() else ""
-    return FormatError(
-        f"{name} starting here could not be read{reason}; check for an unbalanced "
-        "'{' or '}' or a missing comma",
-        file=filename, record=number, line=line,
-    )
+    return (f"{name} could not be read{reason} and was skipped; check for an unbalanced "
+            "'{' or '}' or a missing comma")
 
 
 def decode_latex(value: str) -> str:

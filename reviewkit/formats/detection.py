@@ -9,7 +9,10 @@ from pathlib import PurePath
 
 from reviewkit.errors import FormatError
 from reviewkit.formats.encoding import decode_bytes
+from reviewkit.formats.proquest import looks_like_proquest
+from reviewkit.formats.spreadsheet import spreadsheet_kind
 from reviewkit.formats.tabular import sniff_delimiter, suggest_column_map
+from reviewkit.formats.wos import looks_like_wos
 
 # How many non-blank lines to look through for a format's signature before giving up.
 _LINES_TO_SCAN = 60
@@ -18,12 +21,13 @@ _SIGNATURES = (
     ("ris", re.compile(r"TY  -(?: |$)")),
     ("medline", re.compile(r"PMID- ?\d")),
     ("bibtex", re.compile(r"\s*@\s*[A-Za-z]+\s*[{(]")),
+    ("refer", re.compile(r"%[0TA] \S")),
 )
-_WOS_PLAIN = re.compile(r"(FN |VR |PT [A-Z]$)")
 _EXTENSIONS = {
     ".ris": "ris", ".bib": "bibtex", ".bibtex": "bibtex", ".nbib": "medline",
     ".medline": "medline", ".xml": "endnote_xml", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv",
-    ".pdf": "pdf",
+    ".pdf": "pdf", ".ciw": "wos", ".isi": "wos",
+    ".enw": "refer",
 }
 
 
@@ -36,6 +40,9 @@ def detect_format(data: bytes, filename: str = "") -> str:
     """Name the format of an export (one of FORMATS), looking at its content first."""
     if is_pdf(data):
         return "pdf"
+    kind = spreadsheet_kind(data)
+    if kind:
+        return kind
     return detect_text_format(decode_bytes(data, filename=filename), filename)
 
 
@@ -48,13 +55,10 @@ def detect_text_format(text: str, filename: str = "") -> str:
     head = lines[0].lstrip()
     if head.startswith("<"):
         return _detect_xml(text, filename)
-    if _WOS_PLAIN.match(head) and any(line.startswith("PT ") for line in lines[:3]):
-        raise FormatError(
-            "this is a Web of Science plain-text export, which reviewkit does not read; "
-            "export the records from Web of Science as RIS ('Other file formats' > "
-            "'RefWorks/RIS') or as tab-delimited text instead",
-            file=filename,
-        )
+    if looks_like_wos(lines):
+        return "wos"
+    if looks_like_proquest(text):
+        return "proquest"
     for line in lines:
         found = [name for name, signature in _SIGNATURES if signature.match(line)]
         if found:
@@ -68,7 +72,8 @@ def detect_text_format(text: str, filename: str = "") -> str:
         return delimited
     raise FormatError(
         "could not recognise the file's format; reviewkit reads RIS, BibTeX, MEDLINE "
-        "(PubMed .nbib), EndNote XML, CSV, TSV and PDF",
+        "(PubMed .nbib), EndNote XML and tagged (.enw), Web of Science and ProQuest plain "
+        "text, CSV, TSV, Excel and PDF",
         file=filename,
     )
 

@@ -22,8 +22,10 @@ _SAMPLE_SIZE = 65536
 
 # Magic numbers of binary files people upload by mistake, with advice for each.
 _BINARY_KINDS = (
-    (b"PK\x03\x04", "a ZIP archive (an .xlsx or .docx file is one); export the data as CSV or RIS"),
-    (b"\xd0\xcf\x11\xe0", "an old Microsoft Office file (.xls or .doc); export it as CSV"),
+    (b"PK\x03\x04", "a ZIP archive but not an Excel workbook (a .docx file is one); export "
+                    "the data as CSV, RIS or .xlsx"),
+    (b"\xd0\xcf\x11\xe0", "an old Microsoft Office file that is not an Excel workbook (a .doc "
+                          "file is one); export the data as CSV, RIS or .xlsx"),
     (b"%PDF-", "a PDF; import it as a PDF"),
     (b"\x1f\x8b", "a gzip-compressed file; unpack it first"),
     (b"\x89PNG", "a PNG image"),

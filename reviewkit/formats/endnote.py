@@ -13,6 +13,7 @@ from reviewkit.formats.fields import (
     take,
     take_all,
 )
+from reviewkit.formats.notes import ReadNotes
 from reviewkit.records import Record, normalize_doi, parse_year
 
 # Elements that repeat inside a named list: their values are keyed by the list's name, so that
@@ -23,7 +24,8 @@ _IGNORED = frozenset({"database", "source-app", "key"})
 _MEDLINE_DB = re.compile(r"medline|pubmed", re.IGNORECASE)
 
 
-def read_endnote_xml(text: str, *, filename: str = "") -> list[Record]:
+def read_endnote_xml(text: str, *, filename: str = "",
+                     notes: ReadNotes | None = None) -> list[Record]:
     """Read every <record> of an EndNote XML export."""
     if "<!ENTITY" in text:
         # Entity declarations are how XML bombs work; EndNote never writes them.

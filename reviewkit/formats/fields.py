@@ -75,6 +75,7 @@ def clean_record(record: Record) -> Record:
     record.authors = _clean_list(record.authors)
     record.keywords = _clean_list(record.keywords)
     record.pages = clean_pages(record.pages)
+    record.pmid = _bare_pmid(record.pmid)
     record.doi = normalize_doi(record.doi)
     record.year = parse_year(record.year)
     if record.record_type not in RECORD_TYPES:
@@ -91,6 +92,20 @@ def clean_record(record: Record) -> Record:
     return record
 
 
+# A PubMed id written as a link or with its label: 'https://pubmed.ncbi.nlm.nih.gov/35434524/',
+# 'PMID: 35434524'.  'NA' is what R writes for a missing value.
+_PMID_IN = re.compile(r"(?:.*pubmed\D*|pmid:?\s*)(\d{1,9})/?", re.IGNORECASE)
+
+
+def _bare_pmid(value: str) -> str:
+    if value.isdigit() or not value:
+        return value
+    if value.upper() == "NA":
+        return ""
+    match = _PMID_IN.fullmatch(value)
+    return match.group(1) if match else value
+
+
 def _clean_list(values: list[str]) -> list[str]:
     cleaned = []
     for value in values:
@@ -98,6 +113,20 @@ def _clean_list(values: list[str]) -> list[str]:
         if value:
             cleaned.append(value)
     return cleaned
+
+
+def split_unique(cells: list[str], separators: str = ";") -> list[str]:
+    """Split each cell at any of ``separators`` and keep each word once (ignoring case)."""
+    pattern = "[" + re.escape(separators) + "]"
+    seen: set[str] = set()
+    words = []
+    for cell in cells:
+        for word in re.split(pattern, cell):
+            word = word.strip()
+            if word and word.lower() not in seen:
+                seen.add(word.lower())
+                words.append(word)
+    return words
 
 
 def take(values: dict[str, list[str]], tags: tuple[str, ...]) -> tuple[str, str]:

@@ -11,6 +11,7 @@ import re
 
 from reviewkit.errors import FormatError
 from reviewkit.formats.fields import clean_record, record_type_from_words, take, take_all
+from reviewkit.formats.notes import ReadNotes
 from reviewkit.records import Record, normalize_doi, parse_year
 
 _TAG_LINE = re.compile(r"([A-Z][A-Z0-9]{1,3}) *- ?(.*)$")
@@ -20,8 +21,10 @@ _DOI_MARK = re.compile(r"\[doi\]\s*$", re.IGNORECASE)
 _NON_ARTICLE_TYPES = ("chapter", "book", "dataset", "congress", "preprint")
 
 
-def read_medline(text: str, *, filename: str = "") -> list[Record]:
-    """Read every record of a MEDLINE/.nbib export; raise FormatError naming any bad line."""
+def read_medline(text: str, *, filename: str = "",
+                 notes: ReadNotes | None = None) -> list[Record]:
+    """Read every record of a MEDLINE/.nbib export, noting lines that fit no record."""
+    notes = notes if notes is not None else ReadNotes()
     records: list[Record] = []
     values: dict[str, list[str]] | None = None
     last: list[str] = []
@@ -32,22 +35,18 @@ def read_medline(text: str, *, filename: str = "") -> list[Record]:
                 records.append(_build_record(values))
                 values = None
             continue
-        if line[0] in " \t":
-            if values is None:
-                raise FormatError(
-                    "an indented line continues nothing: it comes before any 'TAG - value' line "
-                    "of its record",
-                    file=filename, line=number,
-                )
-            last[-1] = f"{last[-1]} {line.strip()}"
-            continue
         match = _TAG_LINE.match(line)
-        if match is None or line[4:6] not in ("- ", "-"):
-            raise FormatError(
-                "this line is neither a MEDLINE tag line ('TAG - value', the tag padded to four "
-                f"characters) nor an indented continuation: {line.strip()[:60]!r}",
-                file=filename, record=len(records) + 1, line=number,
-            )
+        if line[0] in " \t" or match is None or line[4:6] not in ("- ", "-"):
+            if values is None or not last:
+                notes.add("line outside any record ignored (a record starts with a "
+                          "'TAG - value' line)", line=number, example=line)
+            else:
+                if line[0] not in " \t":
+                    notes.add("line that is neither a 'TAG - value' line nor indented read "
+                              "as the continuation of the value above", line=number,
+                              example=line)
+                last[-1] = f"{last[-1]} {line.strip()}"
+            continue
         if values is None:
             values = {}
             start = number

@@ -21,6 +21,7 @@ from reviewkit.formats.fields import (
     take,
     take_all,
 )
+from reviewkit.formats.notes import ReadNotes
 from reviewkit.records import Record, join_pages, normalize_doi, parse_year, split_pages
 
 _TAG_LINE = re.compile(r"([A-Z][A-Z0-9])  -(?: (.*)|\s*)$")
@@ -60,10 +61,24 @@ _TYPE_CODES = {
 _BOOK_CODES = frozenset({"BOOK", "EBOOK", "EDBOOK"})
 
 
-def read_ris(text: str, *, filename: str = "") -> list[Record]:
-    """Read every record of a RIS export; raise FormatError naming the line of any problem."""
+# Tags whose values are lists: an untagged line after one is one more value, not a
+# continuation (EndNote and R packages write a keyword list one keyword per line).
+_LIST_TAGS = frozenset({"KW", "AU", "A1", "A2", "A3", "A4", "ED", "UR", "L1", "L2", "L3", "L4",
+                        "SN"})
+
+
+def read_ris(text: str, *, filename: str = "", notes: ReadNotes | None = None) -> list[Record]:
+    """Read every record of a RIS export, noting (not refusing) what does not fit the format.
+
+    Only a file with no record at all is refused.  Text between records is ignored, a record
+    without its 'ER' line ends where the next begins or the file ends, a tag after 'ER' joins
+    the record before it, and a tag spaced wrongly ('AU - x') is read as that tag; each is
+    written to ``notes`` with its line number.
+    """
+    notes = notes if notes is not None else ReadNotes()
     records: list[Record] = []
-    values: dict[str, list[str]] | None = None
+    values: dict[str, list[str]] | None = None  # the record being read
+    ended: dict[str, list[str]] | None = None  # the record whose 'ER' line was the last tag
     last: list[str] = []  # the value list the previous tag line appended to
     last_tag = ""
     start = 0
@@ -72,63 +87,60 @@ def read_ris(text: str, *, filename: str = "") -> list[Record]:
         match = tag_line(line)
         if match is not None:
             tag, value = match.groups("")
-            if tag == "TY":
-                if values is not None:
-                    raise FormatError(
-                        f"a new record starts here but the record that began on line {start} "
-                        "has no 'ER  -' end tag",
-                        file=filename, record=len(records) + 1, line=number,
-                    )
-                values = {"TY": [value.strip()]}
-                last, last_tag, start = values["TY"], "TY", number
-            elif values is None:
-                where = (f"after the end of record {len(records)}" if records
-                         else "before the first record")
-                raise FormatError(
-                    f"the tag '{tag}' appears {where}; every record must start with a "
-                    "'TY  - ' line",
-                    file=filename, line=number,
-                )
-            elif tag == "ER":
+        else:
+            if not line.strip():
+                continue
+            near = _NEAR_TAG_LINE.match(line)
+            if near is None or near.group(1) not in KNOWN_TAGS:
+                if values is None:
+                    where = "between records" if records or ended else "before the first record"
+                    notes.add(f"text {where} ignored", line=number, example=line)
+                elif last_tag == "TY":
+                    notes.add("untagged line right after a 'TY' line ignored", line=number,
+                              example=line)
+                elif last_tag in _LIST_TAGS:
+                    last.append(line.strip())
+                    notes.add(f"untagged line after a '{last_tag}' line read as one more "
+                              f"'{last_tag}' value", line=number, example=line)
+                else:
+                    last[-1] = f"{last[-1]} {line.strip()}" if last[-1] else line.strip()
+                continue
+            tag, value = near.group(1), line[near.end():]
+            notes.add(f"tag line spaced wrongly, read as '{tag}' (a RIS tag line is "
+                      f"'{tag}  - value')", line=number, example=line)
+        if tag == "TY":
+            if ended is not None:
+                records.append(_build_record(ended))
+                ended = None
+            if values is not None:
+                notes.add("record without an 'ER  -' end tag: it ends where the next "
+                          "record begins", line=start)
                 records.append(_build_record(values))
-                values = None
-            else:
-                last = values.get(tag)
-                if last is None:
-                    last = values[tag] = []
-                last.append(value.strip())
-                last_tag = tag
-            continue
-        if not line.strip():
-            continue
-        near = _NEAR_TAG_LINE.match(line)
-        if near is not None and near.group(1) in KNOWN_TAGS:
-            raise FormatError(
-                f"this line looks like a '{near.group(1)}' tag but is not shaped like a RIS tag "
-                f"line ('{near.group(1)}  - value': two spaces, a hyphen, a space)",
-                file=filename, record=len(records) + 1 if values is not None else None,
-                line=number,
-            )
-        if values is None:
-            if records:
-                raise FormatError(
-                    f"unexpected text between records (after the end of record {len(records)}): "
-                    f"{line.strip()[:60]!r}",
-                    file=filename, line=number,
-                )
-            continue  # some exports put a short preamble before the first record
-        if last_tag == "TY":
-            raise FormatError(
-                f"this line is not a RIS tag line ('XX  - value') and cannot continue the "
-                f"'TY' line above it: {line.strip()[:60]!r}",
-                file=filename, record=len(records) + 1, line=number,
-            )
-        last[-1] = f"{last[-1]} {line.strip()}" if last[-1] else line.strip()
+            values = {"TY": [value.strip()]}
+            last, last_tag, start = values["TY"], "TY", number
+        elif tag == "ER":
+            if values is None:
+                notes.add("'ER' line outside any record ignored", line=number)
+                continue
+            ended, values, last_tag = values, None, "ER"
+        elif values is None and ended is None:
+            notes.add("tag line before the first 'TY' line ignored", line=number, example=line)
+        else:
+            if values is None:
+                notes.add("tag line after a record's 'ER' line added to that record",
+                          line=number, example=line)
+            target = values if values is not None else ended
+            last = target.get(tag)
+            if last is None:
+                last = target[tag] = []
+            last.append(value.strip())
+            last_tag = tag
+    if ended is not None:
+        records.append(_build_record(ended))
     if values is not None:
-        raise FormatError(
-            "the record has no 'ER  -' end tag (the file may be cut short)",
-            file=filename, record=len(records) + 1, line=start,
-        )
+        notes.add("the last record has no 'ER  -' end tag (the file may be cut short); it "
+                  "was read as far as it goes", line=start)
+        records.append(_build_record(values))
     if not records:
         raise FormatError("the file holds no RIS records (no line starts with 'TY  - ')",
                           file=filename)

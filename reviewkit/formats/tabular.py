@@ -21,6 +21,7 @@ from reviewkit.formats.fields import (
     is_bare_year,
     record_type_from_words,
 )
+from reviewkit.formats.notes import ReadNotes
 from reviewkit.records import RECORD_TYPES, Record, join_pages, normalize_doi, parse_year
 
 # Abstracts and reference lists can exceed the csv module's default 128 KB field limit.
@@ -40,41 +41,48 @@ _OWN_HEADER = COLUMNS[:10]
 # Header names (lower case, single spaces) that mean each field, best first.  Scopus, Web of
 # Science (full names and two-letter codes), Zotero, PubMed and EndNote exports are covered.
 _ALIASES = {
-    "title": ("title", "article title", "document title", "paper title", "primary title", "ti",
-              "t1"),
-    "authors": ("author full names", "authors", "author", "author(s)", "author names", "af", "au",
-                "a1", "creator", "creators"),
-    "year": ("year", "publication year", "pubyear", "pub year", "year published", "py",
-             "publication date", "date", "date published", "pd"),
+    "title": ("title", "article title", "document title", "paper title", "primary title",
+              "item title", "display_name", "ti", "t1"),
+    "authors": ("author full names", "authors", "author", "author(s)", "author/s", "author names",
+                "authorships.author.display_name", "af", "au", "a1", "creator", "creators"),
+    "year": ("year", "publication year", "publication_year", "pubyear", "pub year",
+             "published year", "year published", "py", "publication date", "publication_date",
+             "date", "date published", "pubdate", "pd"),
     "journal": ("source title", "journal", "journal title", "journal name", "publication title",
                 "journal/book", "source title (journal)", "container title", "secondary title",
-                "periodical", "so", "t2", "jt", "jo", "jf"),
-    "volume": ("volume", "vol", "vol.", "vl", "vi"),
-    "issue": ("issue", "number", "no", "no.", "is", "ip"),
+                "periodical", "primary_location.source.display_name", "host_venue.display_name",
+                "pubtitle", "so", "t2", "jt", "jo", "jf"),
+    "volume": ("volume", "vol", "vol.", "journal volume", "biblio.volume", "vl", "vi"),
+    "issue": ("issue", "number", "no", "no.", "issue number", "journal issue", "biblio.issue",
+              "is", "ip"),
     "pages": ("pages", "page", "page range", "pagination", "pg"),
-    "doi": ("doi", "digital object identifier", "di", "do"),
-    "pmid": ("pmid", "pubmed id", "pubmed_id", "pm"),
-    "isbn": ("isbn", "bn"),
-    "issn": ("issn", "sn"),
+    "doi": ("doi", "item doi", "digital object identifier", "di", "do"),
+    "pmid": ("pmid", "pubmed id", "pubmed_id", "ids.pmid", "pm"),
+    "isbn": ("isbn", "isbns", "bn"),
+    "issn": ("issn", "issns", "primary_location.source.issn_l", "sn"),
     "abstract": ("abstract", "abstract note", "summary", "ab", "n2"),
     "keywords": ("author keywords", "keywords", "keyword", "manual tags", "tags", "de", "kw"),
-    "url": ("link", "url", "links", "ur"),
+    "url": ("link", "url", "links", "external url", "articleurl", "documenturl", "dimensions url",
+            "ur"),
     "fulltext_url": ("fulltext_url", "full text url", "pdf url", "pdf", "file attachments", "l1"),
     "publisher": ("publisher", "pu", "pb"),
     "place_published": ("place_published", "publisher city", "place published", "place", "pi",
                         "cy"),
     "record_type": ("record_type", "document type", "item type", "publication type",
-                    "reference type", "type", "dt", "pt", "ty"),
+                    "reference type", "content type", "type", "dt", "pt", "ty"),
     "language": ("language of original document", "language", "la"),
     "database": ("database", "db"),
-    "accession": ("eid", "ut (unique wos id)", "ut", "accession number", "accession", "an"),
+    "accession": ("eid", "ut (unique wos id)", "ut", "accession number", "accession", "storeid",
+                  "an"),
     "notes": ("notes", "note", "n1"),
     "source_id": ("record_id", "record id", "source_id", "id", "key", "ref id", "refid",
-                  "reference id", "citation id", "covidence #", "item id"),
+                  "reference id", "citation id", "covidence #", "item id", "lens id",
+                  "publication id"),
 }
 # Two columns that together make the page range: (first page, last page).
 _PAGE_PAIRS = (("page start", "page end"), ("start page", "end page"), ("bp", "ep"),
-               ("first page", "last page"), ("sp", "ep"))
+               ("first page", "last page"), ("biblio.first_page", "biblio.last_page"),
+               ("sp", "ep"))
 # Web of Science's one-letter publication types.
 _WOS_TYPES = {"J": "journal article", "B": "book", "S": "book", "C": "conference paper",
               "P": "other"}
@@ -149,8 +157,10 @@ def sniff_delimiter(line: str) -> str:
 
 
 def read_csv(text: str, *, filename: str = "", delimiter: str | None = None,
-             column_map: dict[str, str] | None = None) -> list[Record]:
-    """Read a table with a header row, one record per row."""
+             column_map: dict[str, str] | None = None,
+             notes: ReadNotes | None = None) -> list[Record]:
+    """Read a table with a header row, one record per row, noting rows that do not fit it."""
+    notes = notes if notes is not None else ReadNotes()
     if delimiter is None:
         first_line = next((line for line in text.split("\n", 50) if line.strip()), "")
         delimiter = sniff_delimiter(first_line)
@@ -164,43 +174,108 @@ def read_csv(text: str, *, filename: str = "", delimiter: str | None = None,
     except csv.Error as exc:
         raise FormatError(f"the header row cannot be read ({exc})", file=filename,
                           line=reader.line_num) from None
-    headers = _unique_headers(header)
-    mapping = _final_mapping(headers, column_map, filename)
-    columns = list(enumerate(mapping[h] for h in headers))
-    records = []
-    row_start = reader.line_num + 1
+    return read_rows(header, _csv_rows(reader, reader.line_num + 1, notes), filename=filename,
+                     column_map=column_map, notes=notes)
+
+
+def _csv_rows(reader, row_start: int, notes: ReadNotes):
+    """Yield (line, row) for every row; a row the csv module cannot read ends the table."""
     while True:
         try:
             row = next(reader, None)
         except csv.Error as exc:
-            raise FormatError(_csv_problem(exc), file=filename, record=len(records) + 1,
-                              line=row_start) from None
+            notes.add(f"{_csv_problem(exc)}; the rows from here on could not be read",
+                      line=row_start)
+            return
         if row is None:
-            break
-        line = row_start
+            return
+        yield row_start, row
         row_start = reader.line_num + 1
+
+
+def read_rows(header: list[str], rows, *, filename: str = "",
+              column_map: dict[str, str] | None = None,
+              notes: ReadNotes | None = None) -> list[Record]:
+    """Build records from a header and ``(line, cells)`` rows: CSV, TSV and spreadsheets alike."""
+    notes = notes if notes is not None else ReadNotes()
+    headers = _unique_headers(header)
+    mapping = _final_mapping(headers, column_map, filename, notes)
+    columns = list(enumerate(mapping[h] for h in headers))
+    funding = _last_funding_column(headers)
+    springer = "Item Title" in headers
+    records = []
+    for line, row in rows:
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(headers):
-            if len(row) > len(headers) and not any(c.strip() for c in row[len(headers):]):
+        spare: dict[str, list[str]] = {}
+        if len(row) > len(headers):
+            over = len(row) - len(headers)
+            if not any(c.strip() for c in row[len(headers):]):
                 row = row[: len(headers)]
+            elif funding is not None:
+                # Scopus writes a second funding text without a header of its own, which
+                # moves every later column one to the right.
+                cut = funding + 1
+                name = re.sub(r"\d+$", "", headers[funding]).strip()
+                for k, cell in enumerate(row[cut:cut + over], 2):
+                    if cell.strip():
+                        spare[f"{name} {k}"] = [cell]
+                row = row[:cut] + row[cut + over:]
+                notes.add(f"row with more fields than the header: the extra value after "
+                          f"'{headers[funding]}' read as another funding text (Scopus leaves "
+                          "its column out), later columns moved back into place", line=line)
             else:
-                raise FormatError(
-                    f"this row has {len(row)} fields but the header row has {len(headers)}; "
-                    "a delimiter or quote inside a value may be unescaped",
-                    file=filename, record=len(records) + 1, line=line,
-                )
-        records.append(_build_record(row, headers, columns, len(records) + 1))
+                for k, cell in enumerate(row[len(headers):], len(headers) + 1):
+                    if cell.strip():
+                        spare[f"column {k}"] = [cell]
+                row = row[: len(headers)]
+                notes.add("row with more fields than the header: the values past the last "
+                          "column kept as extra fields named 'column N'", line=line)
+        elif len(row) < len(headers):
+            notes.add("row with fewer fields than the header: the missing ones left empty",
+                      line=line)
+            row = row + [""] * (len(headers) - len(row))
+        record = _build_record(row, headers, columns, len(records) + 1)
+        for key, cells in spare.items():
+            record.extra.setdefault(key, []).extend(clean(c) for c in cells)
+        if springer and len(record.authors) == 1:
+            record.authors = _split_run_together(record.authors[0], notes, line)
+        records.append(record)
     if not records:
         raise FormatError("the table has a header row but no records", file=filename)
     return records
+
+
+def _last_funding_column(headers: list[str]) -> int | None:
+    found = [i for i, h in enumerate(headers) if re.fullmatch(r"funding text \d+", h.lower())]
+    return found[-1] if found else None
+
+
+# SpringerLink's CSV runs the names of a work's authors together ('Araz R. AlievNigar T.
+# Ismayilova'); a lower-case letter or full stop right before a capital marks the seam, except
+# inside surnames such as McDonald or MacLeod.
+_NAME_SEAM = re.compile(r"(?<=[a-z\u00df-\u00ff.])(?<!\bMc)(?<!\bMac)(?=[A-Z\u00c0-\u00de])")
+
+
+def _split_run_together(names: str, notes: ReadNotes, line: int) -> list[str]:
+    parts: list[str] = []
+    for piece in _NAME_SEAM.split(names):
+        if parts and (" " not in parts[-1] or " " not in piece.strip()):
+            parts[-1] += piece  # a name has at least two words: a shorter side is no seam
+        else:
+            parts.append(piece)
+    parts = [p.strip() for p in parts if p.strip()]
+    if len(parts) > 1:
+        notes.add("author names written together (SpringerLink): split where a lower-case "
+                  "letter meets a capital", line=line, example=names)
+    return parts
 
 
 def _csv_problem(exc: csv.Error) -> str:
     message = str(exc)
     if "end of data" in message or "EOF" in message:
         return "a quoted value that starts in this row is never closed (a missing '\"')"
-    return f"the row cannot be read ({message})"
+    return f"a row cannot be read ({message})"
 
 
 def _unique_headers(header: list[str]) -> list[str]:
@@ -216,7 +291,7 @@ def _unique_headers(header: list[str]) -> list[str]:
 
 
 def _final_mapping(headers: list[str], column_map: dict[str, str] | None,
-                   filename: str) -> dict[str, str]:
+                   filename: str, notes: ReadNotes) -> dict[str, str]:
     """Combine the caller's column map (which wins) with suggestions for the other columns."""
     mapping = suggest_column_map(headers)
     chosen = {h: f for h, f in (column_map or {}).items() if h in mapping}
@@ -231,13 +306,16 @@ def _final_mapping(headers: list[str], column_map: dict[str, str] | None,
                 mapping[header] = chosen[header]
             elif mapping[header] in taken:
                 mapping[header] = ""
-    if "title" not in mapping.values() and not chosen:
-        shown = ", ".join(repr(h) for h in headers[:12])
+    shown = ", ".join(repr(h) for h in headers[:12])
+    if not any(mapping.values()):
         raise FormatError(
-            f"no column holds titles (the columns are {shown}); name the title column "
-            "'Title' or choose the columns yourself with a column map",
-            file=filename, line=1,
-        )
+            f"no column holds anything reviewkit recognises as bibliographic (the columns are "
+            f"{shown}); name the title column 'Title' or choose the columns yourself with a "
+            "column map", file=filename, line=1)
+    if "title" not in mapping.values() and not chosen:
+        notes.add(f"no column holds titles (the columns are {shown}); the records were read "
+                  "without them: name the title column 'Title' or map the columns yourself",
+                  line=1)
     return mapping
 
 
@@ -245,6 +323,8 @@ def split_authors(value: str) -> list[str]:
     """Split an author cell: 'A; B', or Scopus's older 'Smith J., Jones A.B.'."""
     if ";" in value:
         parts = value.split(";")
+    elif "|" in value.strip("|"):
+        parts = value.split("|")  # OpenAlex
     else:
         parts = _INITIALS_LIST.split(value)
         if len(parts) < 2 or not all(_SURNAME_INITIALS.match(part) for part in parts):

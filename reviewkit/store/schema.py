@@ -32,7 +32,7 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -93,8 +93,8 @@ import_batches = Table(
     Column("filename", String(500), nullable=False),
     Column("format", String(32), nullable=False),
     # the bibliographic database searched ("Scopus", "PubMed"): PRISMA counts per source
-    Column("database_name", String(200), nullable=False, default=""),
-    Column("search_date", String(32), nullable=False, default=""),
+    Column("database_name", Text, nullable=False, default=""),
+    Column("search_date", Text, nullable=False, default=""),
     Column("search_query", Text, nullable=False, default=""),
     Column("sha256", String(64), nullable=False),
     Column("size_bytes", Integer, nullable=False, default=0),
@@ -112,18 +112,18 @@ records = Table(
     Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False),
     Column("batch_id", Integer, ForeignKey("import_batches.id"), nullable=False, index=True),
     Column("position", Integer, nullable=False),  # 1-based place in its file
-    Column("source_id", String(200), nullable=False, default=""),
+    Column("source_id", Text, nullable=False, default=""),
     Column("title", Text, nullable=False, default=""),
     Column("authors", JSON, nullable=False, default=list),
     Column("year", Integer),
     Column("journal", Text, nullable=False, default=""),
-    Column("volume", String(64), nullable=False, default=""),
-    Column("issue", String(64), nullable=False, default=""),
-    Column("pages", String(64), nullable=False, default=""),
+    Column("volume", Text, nullable=False, default=""),
+    Column("issue", Text, nullable=False, default=""),
+    Column("pages", Text, nullable=False, default=""),
     Column("doi", String(300), nullable=False, default=""),
     Column("pmid", String(32), nullable=False, default=""),
-    Column("isbn", String(64), nullable=False, default=""),
-    Column("issn", String(64), nullable=False, default=""),
+    Column("isbn", Text, nullable=False, default=""),
+    Column("issn", Text, nullable=False, default=""),
     Column("abstract", Text, nullable=False, default=""),
     Column("keywords", JSON, nullable=False, default=list),
     Column("url", Text, nullable=False, default=""),
@@ -131,9 +131,9 @@ records = Table(
     Column("publisher", Text, nullable=False, default=""),
     Column("place_published", Text, nullable=False, default=""),
     Column("record_type", String(64), nullable=False, default="journal article"),
-    Column("language", String(64), nullable=False, default=""),
-    Column("database", String(200), nullable=False, default=""),
-    Column("accession", String(200), nullable=False, default=""),
+    Column("language", Text, nullable=False, default=""),
+    Column("database", Text, nullable=False, default=""),
+    Column("accession", Text, nullable=False, default=""),
     Column("notes", Text, nullable=False, default=""),
     Column("extra", JSON, nullable=False, default=dict),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -373,8 +373,29 @@ CURRENT_VOTE_INDEX = Index(
 )
 decisions.indexes.discard(CURRENT_VOTE_INDEX)
 
+# Columns that were String(n) up to version 3 and are unbounded text from version 4, because
+# real exports hold longer values (issue "Suppl. 2, Proceedings of ...", ten languages, long
+# accession lists).  SQLite never enforced the lengths; PostgreSQL did.
+WIDENED_IN_4 = {
+    "records": ("source_id", "volume", "issue", "pages", "isbn", "issn", "language",
+                "database", "accession"),
+    "import_batches": ("database_name", "search_date"),
+}
+
+
+def _widen_text_columns(conn: Connection) -> None:
+    if conn.dialect.name != "postgresql":
+        return  # SQLite keeps any length in any text column
+    preparer = conn.dialect.identifier_preparer
+    for table, columns in WIDENED_IN_4.items():
+        for column in columns:
+            conn.execute(text(f"ALTER TABLE {preparer.quote(table)} ALTER COLUMN "
+                              f"{preparer.quote(column)} TYPE TEXT"))
+
+
 # Data steps that a version needs beyond new tables and columns: {version: fn(conn)}.
-DATA_STEPS: dict[int, Callable[[Connection], None]] = {3: _one_current_vote}
+DATA_STEPS: dict[int, Callable[[Connection], None]] = {3: _one_current_vote,
+                                                        4: _widen_text_columns}
 
 
 def stored_version(conn: Connection) -> int:

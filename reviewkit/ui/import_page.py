@@ -14,7 +14,8 @@ from reviewkit.ui.common import current_user, get_store, md_escape, require_revi
 
 FORMAT_NAMES = {"ris": "RIS", "bibtex": "BibTeX", "medline": "PubMed MEDLINE (.nbib)",
                 "endnote_xml": "EndNote XML", "csv": "CSV", "tsv": "TSV (tab-separated)",
-                "pdf": "PDF"}
+                "pdf": "PDF", "wos": "Web of Science plain text", "proquest": "ProQuest text",
+                "refer": "EndNote tagged (.enw)", "xlsx": "Excel (.xlsx)", "xls": "Excel (.xls)"}
 MAPPABLE = ("",) + BIBLIOGRAPHIC_FIELDS + ("source_id",)
 
 
@@ -38,11 +39,14 @@ def render() -> None:
     store = get_store()
     st.title("Import search results")
     st.write(f"Add the exports of your database searches to **{md_escape(review.name)}**. reviewkit reads "
-             "RIS, BibTeX, PubMed MEDLINE (.nbib), EndNote XML, CSV/TSV and PDF files, and "
-             "works out the format from the content.")
+             "RIS, BibTeX, PubMed MEDLINE (.nbib), EndNote XML and tagged (.enw), Web of "
+             "Science and ProQuest plain text, CSV/TSV, Excel and PDF files, and works out the "
+             "format from the content. Lines it had to skip or repair are listed before you "
+             "import.")
     uploads = st.file_uploader(
         f"Choose files (up to {MAX_IMPORT_MB:g} MB each)", accept_multiple_files=True,
-        type=["ris", "txt", "bib", "nbib", "xml", "csv", "tsv", "pdf"])
+        type=["ris", "txt", "bib", "nbib", "medline", "xml", "csv", "tsv", "pdf", "ciw", "isi",
+              "enw", "xlsx", "xls"])
     if not uploads:
         return
 
@@ -54,7 +58,7 @@ def render() -> None:
             st.subheader(md_escape(upload.name))
             try:
                 preview = _preview(data, upload.name, None)
-                if preview.format in ("csv", "tsv"):
+                if preview.format in ("csv", "tsv", "xlsx", "xls"):
                     mapping = _column_mapping(key, preview.headers, preview.column_map)
                     preview = _preview(data, upload.name, tuple(sorted(mapping.items())))
             except ReviewkitError as exc:
@@ -62,6 +66,10 @@ def render() -> None:
                 continue
             st.write(f"{FORMAT_NAMES.get(preview.format, preview.format)} file with "
                      f"**{preview.count} records**.")
+            if preview.notes:
+                with st.expander(f"Read with {len(preview.notes):,} repairs: check them before "
+                                 "importing", expanded=True):
+                    st.text("\n".join(preview.notes.lines()))
             st.dataframe(pd.DataFrame([{
                 "Title": r.title, "Authors": "; ".join(r.authors[:3]), "Year": r.year,
                 "Journal": r.journal, "DOI": r.doi} for r in preview.records[:5]]),
