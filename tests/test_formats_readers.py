@@ -247,3 +247,46 @@ def test_every_record_is_clean(name):
             assert value == " ".join(value.split()), value
         assert record.doi == record.doi.lower()
         assert record.year is None or isinstance(record.year, int)
+
+
+def test_endnote_tagged_file_reads_lists_and_continuations():
+    data = (DATA / "endnote_tagged.enw").read_bytes()
+    assert detect_format(data, "export.txt") == "refer"
+    article, chapter = read_records(data, filename="endnote_tagged.enw")
+    assert article.title == ("Neighbourhood resilience and loneliness: a realist review of "
+                             "local action")
+    assert article.authors == ["Popay, Jennie", "Kaloudis, Hannah"]
+    assert (article.year, article.journal, article.volume, article.pages) == (
+        2023, "Health & Place", "80", "102-118")
+    assert article.keywords == ["resilience", "loneliness", "community action"]
+    assert article.abstract == "Background paragraph. Second line of the abstract."
+    assert article.doi == "10.1016/j.healthplace.2023.102999"
+    assert chapter.record_type == "book chapter"
+    assert (chapter.journal, chapter.publisher, chapter.isbn) == (
+        "Developing resilient communities", "Champs", "978-1-23456-789-7")
+
+
+def test_excel_workbook_reads_like_a_csv_with_numbers_and_dates_as_text():
+    import datetime
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append([])  # a blank first row, as hand-made sheets often have
+    sheet.append(["Article Title", "Authors", "Publication Year", "Volume", "Date Added",
+                  "Notes on screening"])
+    sheet.append(["Health champions in Halton", "Smith, A.; Jones, B.", 2016, 12.0,
+                  datetime.datetime(2024, 3, 1), "keep"])
+    sheet.append(["Credit unions and financial inclusion", "Lee, C.", 2017, None, None, None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = buffer.getvalue()
+    assert detect_format(data, "results.xlsx") == "xlsx"
+    first, second = read_records(data, filename="results.xlsx")
+    assert (first.title, first.authors, first.year, first.volume) == (
+        "Health champions in Halton", ["Smith, A.", "Jones, B."], 2016, "12")
+    assert first.extra["Date Added"] == ["2024-03-01"]
+    assert first.extra["Notes on screening"] == ["keep"]
+    assert second.title == "Credit unions and financial inclusion" and second.volume == ""
