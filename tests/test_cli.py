@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -58,11 +59,21 @@ def test_database_option_before_or_after_the_command(tmp_path):
 
 
 def test_failed_import_exits_non_zero_with_message_on_stderr(tmp_path):
-    (tmp_path / "cut.ris").write_text(GOOD_RIS.rsplit("ER  -", 1)[0], encoding="utf-8")
+    (tmp_path / "cut.ris").write_text("Provider: Example\nno records were exported\n",
+                                      encoding="utf-8")
     done = run_cli("import", "cut.ris", "--review", "R", cwd=tmp_path)
     assert done.returncode == 1
     assert "cut.ris" in done.stderr and "nothing stored" in done.stderr
     assert run_cli("reviews", cwd=tmp_path).stdout.strip() == "R\t0 records"
+
+
+def test_import_prints_what_the_reader_repaired_with_line_numbers(tmp_path):
+    (tmp_path / "cut.ris").write_text(GOOD_RIS.rsplit("ER  -", 1)[0], encoding="utf-8")
+    done = run_cli("import", "cut.ris", "--review", "R", cwd=tmp_path)
+    assert done.returncode == 0
+    assert "cut.ris: 2 records imported" in done.stdout
+    assert ("cut.ris: note: line 10: the last record has no 'ER  -' end tag (the file may be "
+            "cut short)") in done.stderr
 
 
 def test_same_file_twice_exits_three(tmp_path):
@@ -78,8 +89,15 @@ def test_missing_review_on_export_is_a_clear_error(tmp_path):
     assert done.returncode == 1 and "no review called 'Nope'" in done.stderr
 
 
-@pytest.mark.parametrize("path", sorted(p.name for p in DEMO.iterdir() if p.suffix != ".json")
-                         if DEMO.exists() else [])
+def _demo_exports() -> list[str]:
+    # The files the demo review imports (screening.csv beside them holds its decisions).
+    if not DEMO.exists():
+        return []
+    definition = json.loads((DEMO / "review.json").read_text(encoding="utf-8"))
+    return sorted(item["path"] for item in definition["files"])
+
+
+@pytest.mark.parametrize("path", _demo_exports())
 def test_every_demo_export_imports_with_format_detected_from_content(tmp_path, path):
     # copy under a neutral name: detection must not lean on the extension
     (tmp_path / "export.dat").write_bytes((DEMO / path).read_bytes())
