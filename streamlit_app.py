@@ -81,5 +81,6 @@ for section, page, action in PAGES:
 if review is None and common.allowed("review.create") and not sections.get("Review"):
     # a researcher with no review yet still needs the Overview to start one
     sections.setdefault("Review", []).insert(0, PAGES[0][1])
+common.remember_pages([page for pages in sections.values() for page in pages])
 navigation = st.navigation(sections, expanded=True)  # every page in view, never "View more"
 navigation.run()

@@ -13,9 +13,10 @@ pytestmark = pytest.mark.browser
 
 
 def _screened(page) -> int:
-    metric = page.get_by_test_id("stMetric").filter(has_text="Screened by you")
-    metric.wait_for()
-    return int(re.search(r"(\d+)\s*/", metric.inner_text()).group(1))
+    line = page.get_by_test_id("stProgress").filter(has_text="You have screened")
+    line.wait_for()
+    return int(re.search(r"You have screened ([\d,]+) of", line.inner_text()).group(1)
+               .replace(",", ""))
 
 
 def _title(page) -> str:
@@ -31,13 +32,13 @@ def _press(page, key: str, button: str) -> None:
 
 
 def _expect_screened(page, count: int) -> None:
-    metric = page.get_by_test_id("stMetric").filter(has_text="Screened by you")
-    expect(metric).to_contain_text(re.compile(rf"(?<!\d){count}\s*/"), timeout=60_000)
+    line = page.get_by_test_id("stProgress").filter(has_text="You have screened")
+    expect(line).to_contain_text(re.compile(rf"You have screened {count:,} of"), timeout=60_000)
 
 
 def test_screen_with_keys_and_undo(page, app_url):
     page.goto(f"{app_url}/screen")
-    page.get_by_text("Screened by you").wait_for(timeout=120_000)
+    page.get_by_text("You have screened").wait_for(timeout=120_000)
     page.locator("h3").first.wait_for()
     screenshot(page, "screen")
     before, first_title = _screened(page), _title(page)

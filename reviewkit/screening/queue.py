@@ -49,6 +49,19 @@ def labels_from(store: Store, review: Review) -> dict[int, int]:
     return labels
 
 
+def found_curve(labels: list[int]) -> list[tuple[int, int]]:
+    """(records screened, relevant found) after each decision: the recall curve's points.
+
+    >>> found_curve([1, 0, 1, 0])
+    [(0, 0), (1, 1), (2, 1), (3, 2), (4, 2)]
+    """
+    points, found = [(0, 0)], 0
+    for n, label in enumerate(labels, start=1):
+        found += int(label)
+        points.append((n, found))
+    return points
+
+
 @dataclass
 class Progress:
     total: int

@@ -157,3 +157,15 @@ def require_review(action: str | None = None) -> Review:
     if action:
         require_page(action, review)
     return review
+
+
+def remember_pages(pages) -> None:
+    """Keep the pages this person may open (set by the app's navigation) for :func:`link_to`."""
+    st.session_state["visible_pages"] = {page.url_path: page for page in pages}
+
+
+def link_to(url_path: str, label: str, icon: str) -> None:
+    """A link to another page, when this person may open it."""
+    page = st.session_state.get("visible_pages", {}).get(url_path)
+    if page is not None:
+        st.page_link(page, label=label, icon=icon)

@@ -10,7 +10,7 @@ import streamlit as st
 from reviewkit.errors import DuplicateImportError, ReviewkitError
 from reviewkit.importing import MAX_IMPORT_MB, import_file, preview_file
 from reviewkit.records import BIBLIOGRAPHIC_FIELDS
-from reviewkit.ui.common import current_user, get_store, md_escape, require_review
+from reviewkit.ui.common import current_user, get_store, link_to, md_escape, require_review
 
 FORMAT_NAMES = {"ris": "RIS", "bibtex": "BibTeX", "medline": "PubMed MEDLINE (.nbib)",
                 "endnote_xml": "EndNote XML", "csv": "CSV", "tsv": "TSV (tab-separated)",
@@ -92,8 +92,16 @@ def render() -> None:
             except ReviewkitError as exc:
                 st.error(f"Nothing was stored from this file. {md_escape(str(exc))}")
             else:
+                calls = (f", with {batch.decisions_imported} screening decisions from its notes"
+                         if batch.decisions_imported else "")
                 st.success(f"{md_escape(name)}: {batch.record_count} records imported from "
-                           f"{batch.database_name}.")
+                           f"{md_escape(batch.database_name)}{calls}.")
             progress.progress(i / len(plans), text=f"Imported {i} of {len(plans)} files")
-        st.info(f"The review now holds {store.count_records(review.id)} records.")
+        st.info(f"The review now holds {store.count_records(review.id)} records. Next: find "
+                "the duplicates between your files, then screen.")
+        a, b = st.columns(2)
+        with a:
+            link_to("deduplicate", "Next: Deduplicate", ":material/join:")
+        with b:
+            link_to("screen", "Then: Screen", ":material/rule:")
 

@@ -14,6 +14,7 @@ from reviewkit.ui.common import (
     current_review,
     current_user,
     get_store,
+    link_to,
     md_escape,
     require_page,
 )
@@ -43,7 +44,10 @@ def render() -> None:
     store = get_store()
     st.title("Overview")
     if st.session_state.get("next_step"):
-        st.success(md_escape(st.session_state.pop("next_step")))
+        message = st.session_state.pop("next_step")
+        st.success(md_escape(message))
+        if "Import page" in message:
+            link_to("import", "Import search results", ":material/upload_file:")
     review = current_review()
     if review is None and not allowed("review.create"):
         require_page("review.read")

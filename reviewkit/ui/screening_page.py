@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from reviewkit.errors import ReviewkitError
@@ -19,6 +20,7 @@ from reviewkit.screening.queue import (
     HAND_OUT_MINUTES,
     TA,
     Prioritiser,
+    found_curve,
     labels_from,
     next_for,
     progress,
@@ -93,31 +95,73 @@ def _undo(review) -> None:
                 "handed that record since, so it is with them now.")
 
 
-def _criteria_panel(review, stats, advice, conflicts_shown: bool = True) -> None:
+def _criteria_panel(review, advice, labels: list[int]) -> None:
     with st.container(border=True):
-        st.markdown(f"**Question.** {md_escape(review.question)}")
+        st.markdown(f"**Question.** {md_escape(review.question) or 'Not written yet (Overview → Review settings).'}")
         with st.expander("Inclusion and exclusion criteria", expanded=True):
             for title, text in (("Include", review.inclusion_criteria),
                                 ("Exclude", review.exclusion_criteria)):
                 lines = [x.strip() for x in text.splitlines() if x.strip()]
                 if lines:
                     st.markdown(f"**{md_escape(title)}**\n" + "\n".join(f"- {md_escape(x)}" for x in lines))
-    a, b, c = st.columns(3)
-    a.metric("Screened by you", f"{stats.screened_by_me} / {stats.total}")
-    b.metric("Included so far", stats.included)
-    c.metric("Conflicts", stats.conflicts if conflicts_shown else "Blinded",
-             help=None if conflicts_shown else "Conflicts appear when the lead unblinds the review.")
-    st.progress(stats.screened_by_me / max(stats.total, 1))
     if advice is not None:
         (st.success if advice.safe_to_stop else st.info)(advice.plain_words)
+    if len(labels) >= 2:
+        with st.expander("Relevant records found as screening goes on"):
+            curve = found_curve(labels)
+            st.line_chart(pd.DataFrame({
+                "Relevant found": [found for _, found in curve],
+                "Expected in random order": [round(curve[-1][1] * n / curve[-1][0], 2)
+                                             for n, _ in curve],
+            }, index=pd.Index([n for n, _ in curve], name="Records screened")),
+                height=220, x_label="Records screened", y_label="Relevant found")
+            st.caption("Like ASReview's recall curve: the steeper the blue line rises above the "
+                       "random line, the sooner ranking brought the relevant records forward.")
+
+
+def _progress_line(stats, conflicts_shown: bool, team: bool) -> None:
+    """Whole counts in one line, the same words as the stopping advice."""
+    parts = [f"You have screened {stats.screened_by_me:,} of {stats.total:,}"]
+    if team:
+        parts.append(f"{stats.decided:,} decided by the team")
+    parts.append(f"{stats.included:,} included so far")
+    parts.append(f"{stats.conflicts:,} conflicts" if conflicts_shown
+                 else "conflicts blinded until the lead unblinds")
+    st.progress(stats.screened_by_me / max(stats.total, 1), text=" · ".join(parts))
+
+
+# After a choice in a drop-down, or Enter in the note, the keyboard goes back to the page so
+# that the screening keys work at once (Streamlit ignores shortcut keys typed into a widget).
+_GIVE_KEYS_BACK = """<script>
+(() => {
+  const doc = window.document;
+  if (doc.reviewkitKeysBack) return;
+  doc.reviewkitKeysBack = true;
+  const onScreen = () => !!doc.querySelector('[data-testid="stMain"] .st-key-screen_reason');
+  const release = () => setTimeout(() => {
+    const el = doc.activeElement;
+    if (el && el !== doc.body) el.blur();
+  }, 60);
+  doc.addEventListener('click', (e) => {
+    if (onScreen() && e.target.closest && e.target.closest('[role="option"]')) release();
+  }, true);
+  doc.addEventListener('keydown', (e) => {
+    if (onScreen() && e.key === 'Enter' && e.target.closest &&
+        e.target.closest('.st-key-screen_note, .st-key-screen_reason')) release();
+  }, true);
+})();
+</script>"""
 
 
 def render() -> None:
     review = require_review("screen")
     store = get_store()
     me = current_user()
-    st.title("Screen")
-    top = st.columns([2, 2, 2])
+    # less space above the title, so the record and its buttons fit a 1366x768 laptop screen
+    st.html("<style>.stMainBlockContainer{padding-top:2.5rem}</style>")
+    top = st.columns([1.2, 2, 2.4, 1], vertical_alignment="bottom")
+    top[0].title("Screen")
+    top = top[1:]
     stage = top[0].segmented_control("Stage", list(STAGES), format_func=STAGES.get, default=TA,
                                      key="screen_stage") or TA
     order = top[1].segmented_control("Order", list(ORDERS), format_func=ORDERS.get,
@@ -142,25 +186,17 @@ def render() -> None:
     ids = stage_records(store, review, stage)
     if not ids:
         st.info("No records have reached this stage yet." if stage == FT
-                else "Import records first.")
+                else "Import records first (Import page), then find duplicates (Deduplicate).")
         return
-    prioritiser = _prioritiser(review.id, len(store.kept_record_ids(review.id)), exploration)
+    kept_count = len(store.kept_record_ids(review.id)) if stage == FT else len(ids)
+    prioritiser = _prioritiser(review.id, kept_count, exploration)
     labels = labels_from(store, review)
     prioritiser.update(labels)
     stats = progress(store, review, stage, me)
     # labels come in the order the decisions were made, which is what the stopping test reads
-    advice = stopping_advice(list(labels.values()), len(store.kept_record_ids(review.id)),
+    advice = stopping_advice(list(labels.values()), kept_count,
                              recall_target=setting_value(review, "stop_recall"),
                              rule=setting_value(review, "stop_rule")) if stage == TA and labels else None
-
-    with st.expander("Find a record and screen it directly"):
-        query = st.text_input("Words from the title, abstract or authors", key="screen_search")
-        if query:
-            hits = store.list_records(review.id, search=query, limit=20)
-            chosen = st.selectbox("Record", [h.id for h in hits if h.id in ids],
-                                  format_func=lambda rid: store.get_record(rid).record.title[:120])
-            if chosen and st.button("Screen this record"):
-                st.session_state[f"screen_current_{stage}"] = chosen
 
     pending = to_screen(store, review, stage, me)
     current = st.session_state.get(f"screen_current_{stage}")
@@ -168,69 +204,93 @@ def render() -> None:
         current = next_for(store, review, stage, me, pending, ranked=prioritiser.order(),
                            mode=order, seed=len(labels))
         st.session_state[f"screen_current_{stage}"] = current
+    _progress_line(stats, conflicts_visible(store, review, me),
+                   team=setting_value(review, "reviewers_required") >= 2)
     if split_screening(review):
         st.caption(f"Screening is split between {len(screening_team(store, review))} reviewers: "
                    "each record is handed to one of you at a time.")
 
     if st.session_state.get("screen_notice"):
-        st.info(st.session_state.pop("screen_notice"))
+        st.info(md_escape(st.session_state.pop("screen_notice")))
     left, right = st.columns([3, 2], gap="large")
     with right:
-        _criteria_panel(review, stats, advice, conflicts_visible(store, review, me))
+        _criteria_panel(review, advice, list(labels.values()) if stage == TA else [])
     with left:
-        if current is None and pending and split_screening(review):
-            st.info("Every record still to screen is with another reviewer just now. "
-                    "Come back in a while: unanswered hand-outs lapse after "
-                    f"{HAND_OUT_MINUTES} minutes.")
-        elif current is None:
-            st.success("You have screened every record at this stage. "
-                       "Check the Conflicts page for records the reviewers disagree on.")
-        if current is None:
-            st.button("Undo last decision", on_click=_undo, args=(review,), shortcut="u",
-                      icon=":material/undo:", disabled=not st.session_state.get("screen_undo"))
-            return
-        stored = store.get_record(current)
-        rec = stored.record
-        include = setting_value(review, "keywords_include")
-        exclude = setting_value(review, "keywords_exclude")
-        st.caption(f"Record {current} · {'chosen by you' if current not in pending else ORDERS[order].lower()}"
-                   + (" · the model is learning from your decisions" if prioritiser.learned else ""))
-        st.subheader(md_escape(rec.title) or "(no title)")
-        st.caption(md_escape(" · ".join(x for x in ["; ".join(rec.authors[:6]),
-                                                    str(rec.year or ""), rec.journal] if x)))
-        st.markdown(_marked(rec.abstract, include, exclude) if rec.abstract else "*No abstract.*")
-        if stage == FT:
-            if rec.full_text:
-                with st.expander("Full text", expanded=True):
-                    with st.container(height=400):
-                        st.markdown(_marked(rec.full_text[:60000], include, exclude))
-            else:
-                upload = st.file_uploader("Attach the full text (PDF)", type=["pdf"],
-                                          key=f"ft-{current}")
-                if upload is not None:
-                    try:
-                        attach_pdf(store, current, upload.getvalue(), upload.name, actor=me)
-                    except ReviewkitError as exc:
-                        st.error(md_escape(str(exc)))
-                    else:
-                        st.rerun()
+        _record_and_buttons(store, review, stage, order, current, pending, prioritiser, me)
+    _find_record(store, review, stage, ids)
+    st.html(_GIVE_KEYS_BACK, unsafe_allow_javascript=True)
 
-        reasons = exclusion_reasons(review)
-        st.selectbox("Reason for excluding" + (" (required)" if stage == FT else ""),
-                     [""] + reasons, key="screen_reason")
-        st.text_input("Note (optional)", key="screen_note")
-        if st.session_state.get("screen_error"):
-            st.error(md_escape(st.session_state.pop("screen_error")))
-        row = st.container(horizontal=True)
-        row.button("Include", on_click=_decide, args=(current, stage, "include"),
-                       shortcut="i", type="primary", icon=":material/check:")
-        row.button("Exclude", on_click=_decide, args=(current, stage, "exclude"),
-                       shortcut="e", icon=":material/close:")
-        row.button("Maybe", on_click=_decide, args=(current, stage, "maybe"), shortcut="m",
-                       icon=":material/help:")
-        if stage == FT:
-            row.button("Not retrieved", on_click=_decide, args=(current, stage, "not_retrieved"),
-                           shortcut="n", icon=":material/report:")
-        row.button("Undo", on_click=_undo, args=(review,), shortcut="u",
-                   icon=":material/undo:", disabled=not st.session_state.get("screen_undo"))
-        st.caption("Keys: I include · E exclude · M maybe · U undo" + (" · N not retrieved" if stage == FT else ""))
+
+def _find_record(store, review, stage: str, ids: list[int]) -> None:
+    with st.expander("Find a record and screen it directly"):
+        query = st.text_input("Words from the title, abstract or authors", key="screen_search")
+        if query:
+            allowed_ids = set(ids)
+            hits = store.list_records(review.id, search=query, limit=20)
+            titles = {h.id: h.record.title[:120] for h in hits if h.id in allowed_ids}
+            chosen = st.selectbox("Record", list(titles), format_func=titles.get)
+            if chosen and st.button("Screen this record"):
+                st.session_state[f"screen_current_{stage}"] = chosen
+                st.rerun()
+
+
+def _record_and_buttons(store, review, stage: str, order: str, current, pending, prioritiser,
+                        me: str) -> None:
+    if current is None and pending and split_screening(review):
+        st.info("Every record still to screen is with another reviewer just now. "
+                "Come back in a while: unanswered hand-outs lapse after "
+                f"{HAND_OUT_MINUTES} minutes.")
+    elif current is None:
+        st.success("You have screened every record at this stage. "
+                    "Check the Conflicts page for records the reviewers disagree on.")
+    if current is None:
+        st.button("Undo last decision", on_click=_undo, args=(review,), shortcut="u",
+                  icon=":material/undo:", disabled=not st.session_state.get("screen_undo"))
+        return
+    rec = store.get_record(current).record
+    include = setting_value(review, "keywords_include")
+    exclude = setting_value(review, "keywords_exclude")
+    st.caption(f"Record {current} · {'chosen by you' if current not in pending else ORDERS[order].lower()}"
+               + (" · the model is learning from your decisions" if prioritiser.learned else ""))
+    st.subheader(md_escape(rec.title) or "(no title)")
+    st.caption(md_escape(" · ".join(x for x in ["; ".join(rec.authors[:6]),
+                                                str(rec.year or ""), rec.journal] if x)))
+    # a fixed height keeps the reason, note and buttons in view on a laptop screen
+    with st.container(height=200 if stage == TA else 140, border=False):
+        st.markdown(_marked(rec.abstract, include, exclude) if rec.abstract else "*No abstract.*")
+    if stage == FT:
+        if rec.full_text:
+            with st.expander("Full text", expanded=False):
+                with st.container(height=400):
+                    st.markdown(_marked(rec.full_text[:60000], include, exclude))
+        else:
+            upload = st.file_uploader("Attach the full text (PDF)", type=["pdf"],
+                                      key=f"ft-{current}")
+            if upload is not None:
+                try:
+                    attach_pdf(store, current, upload.getvalue(), upload.name, actor=me)
+                except ReviewkitError as exc:
+                    st.error(md_escape(str(exc)))
+                else:
+                    st.rerun()
+
+    a, b = st.columns(2)
+    a.selectbox("Reason for excluding" + (" (required)" if stage == FT else ""),
+                [""] + exclusion_reasons(review), key="screen_reason")
+    b.text_input("Note (optional)", key="screen_note")
+    if st.session_state.get("screen_error"):
+        st.error(md_escape(st.session_state.pop("screen_error")))
+    row = st.container(horizontal=True)
+    row.button("Include", on_click=_decide, args=(current, stage, "include"),
+               shortcut="i", type="primary", icon=":material/check:")
+    row.button("Exclude", on_click=_decide, args=(current, stage, "exclude"),
+               shortcut="e", icon=":material/close:")
+    row.button("Maybe", on_click=_decide, args=(current, stage, "maybe"), shortcut="m",
+               icon=":material/help:")
+    if stage == FT:
+        row.button("Not retrieved", on_click=_decide, args=(current, stage, "not_retrieved"),
+                   shortcut="n", icon=":material/report:")
+    row.button("Undo", on_click=_undo, args=(review,), shortcut="u",
+               icon=":material/undo:", disabled=not st.session_state.get("screen_undo"))
+    st.caption("Keys: I include · E exclude · M maybe · U undo"
+               + (" · N not retrieved" if stage == FT else ""))
