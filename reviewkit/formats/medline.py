@@ -29,8 +29,14 @@ def read_medline(text: str, *, filename: str = "",
     values: dict[str, list[str]] | None = None
     last: list[str] = []
     start = 0
+    # Continuation lines are joined once per value (adding each to the growing string would be
+    # quadratic in the field's length).
+    parts: list[str] = []
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
+            if parts:
+                last[-1] = " ".join([last[-1], *parts])
+                parts.clear()
             if values is not None:
                 records.append(_build_record(values))
                 values = None
@@ -45,14 +51,19 @@ def read_medline(text: str, *, filename: str = "",
                     notes.add("line that is neither a 'TAG - value' line nor indented read "
                               "as the continuation of the value above", line=number,
                               example=line)
-                last[-1] = f"{last[-1]} {line.strip()}"
+                parts.append(line.strip())
             continue
+        if parts:
+            last[-1] = " ".join([last[-1], *parts])
+            parts.clear()
         if values is None:
             values = {}
             start = number
         tag = match.group(1)
         last = values.setdefault(tag, [])
         last.append(match.group(2).strip())
+    if parts:
+        last[-1] = " ".join([last[-1], *parts])
     if values is not None:
         records.append(_build_record(values))
     if not records:

@@ -83,6 +83,9 @@ def read_ris(text: str, *, filename: str = "", notes: ReadNotes | None = None) -
     last_tag = ""
     start = 0
     tag_line = _TAG_LINE.match
+    # Continuation lines are collected and joined once, when their value is complete: adding
+    # each to the growing string would copy it per line (quadratic in the field's length).
+    parts: list[str] = []
     for number, line in enumerate(text.split("\n"), 1):
         match = tag_line(line)
         if match is not None:
@@ -103,11 +106,13 @@ def read_ris(text: str, *, filename: str = "", notes: ReadNotes | None = None) -
                     notes.add(f"untagged line after a '{last_tag}' line read as one more "
                               f"'{last_tag}' value", line=number, example=line)
                 else:
-                    last[-1] = f"{last[-1]} {line.strip()}" if last[-1] else line.strip()
+                    parts.append(line.strip())
                 continue
             tag, value = near.group(1), line[near.end():]
             notes.add(f"tag line spaced wrongly, read as '{tag}' (a RIS tag line is "
                       f"'{tag}  - value')", line=number, example=line)
+        if parts:
+            last[-1] = _joined(last[-1], parts)
         if tag == "TY":
             if ended is not None:
                 records.append(_build_record(ended))
@@ -135,6 +140,8 @@ def read_ris(text: str, *, filename: str = "", notes: ReadNotes | None = None) -
                 last = target[tag] = []
             last.append(value.strip())
             last_tag = tag
+    if parts:
+        last[-1] = _joined(last[-1], parts)
     if ended is not None:
         records.append(_build_record(ended))
     if values is not None:
@@ -145,6 +152,13 @@ def read_ris(text: str, *, filename: str = "", notes: ReadNotes | None = None) -
         raise FormatError("the file holds no RIS records (no line starts with 'TY  - ')",
                           file=filename)
     return records
+
+
+def _joined(first: str, parts: list[str]) -> str:
+    """A value and its continuation lines as one string (and empty ``parts`` for the next)."""
+    joined = " ".join([first, *parts]) if first else " ".join(parts)
+    parts.clear()
+    return joined
 
 
 def _build_record(values: dict[str, list[str]]) -> Record:

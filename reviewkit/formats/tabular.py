@@ -280,12 +280,16 @@ def _csv_problem(exc: csv.Error) -> str:
 
 def _unique_headers(header: list[str]) -> list[str]:
     headers: list[str] = []
+    taken: set[str] = set()
+    next_number: dict[str, int] = {}  # per name, the suffix to try next: linear in the width
     for index, name in enumerate(header):
         name = name.replace("\ufeff", "").strip() or f"column {index + 1}"
-        candidate, count = name, 1
-        while candidate in headers:
+        candidate, count = name, next_number.get(name, 1)
+        while candidate in taken:
             count += 1
             candidate = f"{name} ({count})"
+        next_number[name] = count
+        taken.add(candidate)
         headers.append(candidate)
     return headers
 
