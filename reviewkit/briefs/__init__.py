@@ -17,22 +17,28 @@ from reviewkit.briefs.content import (
     OutcomeBlock,
     StudyFinding,
     harvard_reference,
+    readable_source,
     short_citation,
 )
-from reviewkit.briefs.render import DIRECTION_WORDS, to_docx, to_markdown, to_pdf
-from reviewkit.codebook import Codebook, resolve, review_codebook
+from reviewkit.briefs.render import to_docx, to_markdown, to_pdf
+from reviewkit.briefs.strength import COMPARATIVE, REVIEW_DESIGNS, Strength, evidence_strength
+from reviewkit.codebook import Codebook, find_code_words, resolve, review_codebook
 from reviewkit.errors import ReviewkitError
 from reviewkit.evidence_map import CodedStudy, coded_studies_for_review
 from reviewkit.prisma import PrismaCounts, prisma_counts
 from reviewkit.store import Review, Store
 
-__all__ = ["ApproachEvidence", "Brief", "approach_evidence", "build_brief", "find_approach",
-           "render_brief", "to_docx", "to_markdown", "to_pdf"]
+__all__ = ["ApproachEvidence", "Brief", "Strength", "approach_evidence", "build_brief",
+           "build_gaps", "evidence_strength", "expected_outcomes", "find_approach", "render_brief", "review_state", "to_docx",
+           "to_markdown", "to_pdf", "verdict_line"]
 
 FORMATS = {"md": to_markdown, "docx": to_docx, "pdf": to_pdf}
 # A brief stays 2–4 pages: per outcome, the studies with a written finding come first and at
 # most this many are listed; the rest are counted.
-STUDIES_PER_OUTCOME = 6
+STUDIES_PER_OUTCOME = 3
+# ...and the studies themselves are listed under the first few outcomes (strongest evidence
+# first); the others keep their one-line verdict.
+OUTCOMES_WITH_STUDIES = 5
 
 
 @dataclass
@@ -91,15 +97,85 @@ def approach_evidence(store: Store, review: Review, approach: str | None, *, vie
         prisma=prisma_counts(store, review), local=local)
 
 
-def _methods(review: Review, p: PrismaCounts, n_studies: int, approach_label: str) -> str:
+def _methods(review: Review, p: PrismaCounts, topic: str | None, strength: Strength) -> str:
     names = ", ".join(name for name, _ in p.identified_by_source)
     who = " by two reviewers each" if int(review.settings.get("reviewers_required", 1)) >= 2 else ""
-    scope = f" Of these, {n_studies} tested {approach_label.lower()}." if approach_label != "All approaches" else ""
+    scope = ""
+    if topic:
+        scope = (f" Of these, {_count(strength.n_primary, 'primary study', 'primary studies')} "
+                 f"and {_count(strength.reviews, 'review', 'reviews')} are about {topic.lower()}.")
+    waiting = f" {p.awaiting_screening} records are still waiting to be screened." if p.awaiting_screening else ""
     return (f"The review searched {len(p.identified_by_source)} sources ({names}) and found "
             f"{p.identified} records. After removing {p.duplicates_removed} duplicates, "
             f"{p.screened} titles and abstracts were screened{who}, {p.assessed} full "
             f"texts were assessed ({p.not_retrieved} could not be obtained) and {p.included} "
-            f"studies were included.{scope}")
+            f"studies were included.{waiting}{scope}")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def review_state(store: Store, review: Review) -> str:
+    """'Interim: …' while records wait to be screened or conflicts are open, else ''."""
+    from reviewkit.progress import review_progress
+
+    stages = review_progress(store, review).stages
+    waiting = sum(s.waiting for s in stages)
+    conflicts = sum(s.conflicts for s in stages)
+    if not waiting and not conflicts:
+        return ""
+    parts = []
+    if waiting:
+        parts.append(f"{_count(waiting, 'record is', 'records are')} still to be screened")
+    if conflicts:
+        parts.append(f"{_count(conflicts, 'disagreement', 'disagreements')} between reviewers "
+                     f"{'is' if conflicts == 1 else 'are'} still open")
+    return ("Interim: " + " and ".join(parts) + ". What follows may change when screening is "
+            "finished.")
+
+
+def verdict_line(strength: Strength, codebook: Codebook) -> str:
+    """One line: what the primary studies found, and how strong the evidence is."""
+    effect = strength.effect()
+    return (f"{effect[0].upper()}{effect[1:]}. Strength of evidence: {strength.word} "
+            f"{strength.dots()} — {strength.rests_on(lambda c: codebook.label('design', c))}.")
+
+
+def expected_outcomes(codebook: Codebook, approach: str, studies: list[CodedStudy]) -> list[str]:
+    """Outcomes an approach is expected to act on: its studies report them, or the codebook's
+    own words for the approach name them."""
+    code = codebook.code("approach", approach)
+    named = find_code_words(codebook, "outcome", " . ".join([code.description, *code.words()]))
+    found = [o for s in studies for o in s.outcomes]
+    return list(dict.fromkeys([*found, *named]))
+
+
+def build_gaps(codebook: Codebook, evidence: ApproachEvidence) -> list[str]:
+    """Gaps worded as gaps: only where the approach is expected to act."""
+    label = lambda o: codebook.label("outcome", o)  # noqa: E731
+    if evidence.approach is None:
+        return [f"{label(o)}: no included study measured it." for o in evidence.gaps]
+    topic = evidence.approach_label.lower()
+    gaps, uncompared = [], []
+    for outcome in expected_outcomes(codebook, evidence.approach, evidence.studies):
+        found = evidence.by_outcome.get(outcome, [])
+        strength = evidence_strength(found, outcome)
+        if not found:
+            gaps.append(f"{label(outcome)}: the codebook expects {topic} to act on it, but no "
+                        "included study measured it.")
+        elif not strength.n_primary:
+            gaps.append(f"{label(outcome)}: only reviews mention it; no primary study measured it.")
+        elif not sum(strength.primary[d] for d in COMPARATIVE):
+            uncompared.append(label(outcome).lower())
+    if uncompared:
+        gaps.append(f"No study compared people or places with and without {topic} for "
+                    f"{_listing(uncompared)}: what changed cannot yet be put down to it.")
+    return gaps
+
+
+def _listing(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
 def build_brief(store: Store, review: Review, *, approach: str | None = None, viewer=None) -> Brief:
@@ -107,51 +183,76 @@ def build_brief(store: Store, review: Review, *, approach: str | None = None, vi
     evidence = approach_evidence(store, review, approach, viewer=viewer)
     codebook = review_codebook(store, review.id)
     design = lambda code: codebook.label("design", code) if code else "design not coded"  # noqa: E731
-    listed = {outcome: sorted(found, key=lambda s: (not s.finding, -(s.year or 0)))[:STUDIES_PER_OUTCOME]
+    listed = {outcome: sorted(found, key=lambda s: (s.design in REVIEW_DESIGNS, not s.finding,
+                                                     -(s.year or 0)))[:STUDIES_PER_OUTCOME]
               for outcome, found in evidence.by_outcome.items()}
+    strengths = {o: evidence_strength(found, o) for o, found in evidence.by_outcome.items()}
+    order = sorted(listed, key=lambda o: (-strengths[o].level, -strengths[o].n_primary,
+                                          -len(evidence.by_outcome[o])))
+    for outcome in order[OUTCOMES_WITH_STUDIES:]:
+        listed[outcome] = []  # the verdict line only: the studies are in the app and above
     cited = {int(s.record_id) for found in listed.values() for s in found}
     records = {rid: store.get_record(rid).record for rid in sorted(cited)}
     findings = [OutcomeBlock(codebook.label("outcome", outcome), [
         StudyFinding(int(s.record_id), short_citation(records[int(s.record_id)]), design(s.design),
-                     s.direction_for(outcome), s.finding) for s in found],
-        more=len(evidence.by_outcome[outcome]) - len(found))
-        for outcome, found in listed.items()]
-    n = len(evidence.studies)
+                     s.direction_for(outcome), s.finding, review=s.design in REVIEW_DESIGNS)
+        for s in listed[outcome]],
+        more=len(evidence.by_outcome[outcome]) - len(listed[outcome]),
+        verdict=verdict_line(strengths[outcome], codebook))
+        for outcome in order]
+    overall = evidence_strength(evidence.studies)
     topic = evidence.approach_label
-    messages = [f"{n} included stud{'y' if n == 1 else 'ies'} "
-                f"{'tested ' + topic.lower() if approach else 'were coded by approach and outcome'}."]
-    directions = Counter(s.direction for s in evidence.studies if s.direction)
-    if directions:
-        messages.append("Reported effects: " + ", ".join(
-            f"{count} {DIRECTION_WORDS.get(d, d)}" for d, count in directions.most_common()) + ".")
-    if evidence.by_outcome:
-        best = max(evidence.by_outcome, key=lambda o: len(evidence.by_outcome[o]))
-        messages.append(f"The outcome studied most often was {codebook.label('outcome', best).lower()} "
-                        f"({len(evidence.by_outcome[best])} studies).")
-    messages.append(f"{len(evidence.gaps)} outcomes in the codebook have no study: these are gaps.")
+    status = review_state(store, review)
+    gaps = build_gaps(codebook, evidence)
+    messages = []
+    if approach:
+        messages.append(f"Strength of the evidence on {topic.lower()}: {overall.word} "
+                        f"{overall.dots()}. It rests on "
+                        f"{overall.rests_on(lambda c: codebook.label('design', c))}.")
+        if overall.n_primary:
+            messages.append(f"What the primary studies found: {overall.effect()}.")
+        if overall.reviews:
+            messages.append(f"The {_count(overall.reviews, 'review', 'reviews')} summarise other "
+                            "studies; they are not themselves tests of the approach and are "
+                            "counted apart.")
+    else:
+        messages.append(f"{_count(overall.n_primary, 'primary study', 'primary studies')} and "
+                        f"{_count(overall.reviews, 'review', 'reviews')} were coded by approach "
+                        "and outcome.")
+    if gaps:
+        where = f"where {topic.lower()} is expected to act" if approach else "among the outcomes in the codebook"
+        messages.append(f"{_count(len(gaps), 'gap', 'gaps')} in the evidence {where} "
+                        "(listed below).")
     if evidence.local:
-        messages.append(f"{len(evidence.local)} local case studies or residents' stories match.")
-    examples = [LocalExample(e.id, e.title, e.type, e.place, e.summary, e.source)
+        messages.append(f"{_count(len(evidence.local), 'local case study or resident story matches', 'local case studies or residents’ stories match')}.")
+    examples = [LocalExample(e.id, e.title, e.type, e.place, readable_source(e.summary, 260),
+                             readable_source(e.source, 120))
                 for e, _ in evidence.local]
     title = f"Evidence brief: {topic}" if approach else f"Evidence brief: {review.name}"
+    p = evidence.prisma
+    rows = [("Records identified", p.identified),
+            ("Duplicates removed", p.duplicates_removed),
+            ("Titles and abstracts screened", p.screened),
+            ("Records still to screen", p.awaiting_screening),
+            ("Excluded at title and abstract", p.excluded_screening),
+            ("Full texts assessed", p.assessed),
+            ("Full texts not retrieved", p.not_retrieved),
+            ("Studies included in the review", p.included)]
+    if approach:
+        rows += [(f"Primary studies on {topic.lower()}", overall.n_primary),
+                 (f"Reviews on {topic.lower()}", overall.reviews)]
     return Brief(
         title=title,
         subtitle=f"From the review '{review.name}' · reviewkit · {date.today():%d %B %Y}",
         question=review.question or "No review question was written.",
         key_messages=messages,
-        methods=_methods(review, evidence.prisma, n, topic),
-        prisma_rows=[("Records identified", evidence.prisma.identified),
-                     ("Duplicates removed", evidence.prisma.duplicates_removed),
-                     ("Titles and abstracts screened", evidence.prisma.screened),
-                     ("Excluded at title and abstract", evidence.prisma.excluded_screening),
-                     ("Full texts assessed", evidence.prisma.assessed),
-                     ("Full texts not retrieved", evidence.prisma.not_retrieved),
-                     ("Studies included in the review", evidence.prisma.included)]
-        + ([(f"Included studies on {topic.lower()}", n)] if approach else []),
+        methods=_methods(review, p, topic if approach else None, overall),
+        prisma_rows=rows,
         findings=findings,
-        gaps=[codebook.label("outcome", g) for g in evidence.gaps],
+        gaps=gaps,
         local_examples=examples,
         references=sorted(harvard_reference(r) for r in records.values()),  # the studies cited above
+        status=status,
     )
 
 

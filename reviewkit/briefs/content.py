@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from reviewkit.records import Record
@@ -14,6 +15,7 @@ class StudyFinding:
     design: str
     direction: str  # positive | mixed | none | negative | ""
     finding: str  # one line, written or confirmed by a researcher
+    review: bool = False  # a review of other studies, not itself a test of the approach
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,7 @@ class OutcomeBlock:
     outcome: str
     studies: list[StudyFinding]
     more: int = 0  # further studies of this outcome not listed, to keep the brief short
+    verdict: str = ""  # one line: what was found and how strong the evidence is
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,24 @@ class Brief:
     gaps: list[str] = field(default_factory=list)
     local_examples: list[LocalExample] = field(default_factory=list)
     references: list[str] = field(default_factory=list)
+    status: str = ""  # "Interim: …" while screening is unfinished, else ""
+
+
+_INTERNAL = re.compile(r"\s*\((?:[^()]*\breviewkit\b[^()]*)\)|\s*\breviewkit seed document\b[^;,.)]*",
+                       re.IGNORECASE)
+
+
+def readable_source(text: str, size: int = 180) -> str:
+    """A source line for readers: no internal file names, one short line.
+
+    >>> readable_source("Ubido J (2018) Developing resilient communities. Champs "
+    ...                 "(reviewkit seed document 004_champs.pdf)")
+    'Ubido J (2018) Developing resilient communities. Champs'
+    """
+    text = " ".join(_INTERNAL.sub("", text or "").split()).rstrip(" ,;")
+    if len(text) <= size:
+        return text
+    return text[: size - 1].rsplit(" ", 1)[0].rstrip(" ,;") + "…"
 
 
 def _surname(author: str) -> str:

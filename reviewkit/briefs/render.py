@@ -12,6 +12,22 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 DIRECTION_WORDS = {"positive": "improved", "mixed": "mixed results", "none": "no clear change",
                    "negative": "worsened", "": "direction not coded"}
 ACCENT = (0, 94, 120)  # a dark teal, readable in print and on screen
+INTERIM = (160, 70, 0)  # a dark amber: a warning that still prints legibly in grey
+
+
+def more_line(block) -> str:
+    """The studies of an outcome left out of the brief, counted."""
+    if not block.studies:
+        return (f"{block.more} stud{'y' if block.more == 1 else 'ies'} of this outcome: see the "
+                "Evidence by approach page.")
+    return f"…and {block.more} more stud{'y' if block.more == 1 else 'ies'} of this outcome in the review."
+
+
+def study_note(finding) -> str:
+    """Design and direction of one study, saying plainly when it is a review."""
+    if finding.review:
+        return f"{finding.design}: summarises other studies"
+    return f"{finding.design}; {DIRECTION_WORDS.get(finding.direction, finding.direction)}"
 
 
 def to_markdown(brief: Brief) -> str:
@@ -19,6 +35,8 @@ def to_markdown(brief: Brief) -> str:
     finding carrying Markdown, HTML or a script stays the characters it was."""
     e = escape_markdown
     out = [f"# {e(brief.title)}", "", f"*{e(brief.subtitle)}*", ""]
+    if brief.status:
+        out += [f"> **{e(brief.status)}**", ""]
     out += ["## Key messages", ""] + [f"- {e(point)}" for point in brief.key_messages] + [""]
     out += ["## The question", "", e(brief.question), ""]
     out += ["## How the evidence was found", "", e(brief.methods), ""]
@@ -27,12 +45,13 @@ def to_markdown(brief: Brief) -> str:
         out += ["No included study has been coded for this yet.", ""]
     for block in brief.findings:
         out += [f"### {e(block.outcome)}", ""]
+        if block.verdict:
+            out += [f"*{e(block.verdict)}*", ""]
         for f in block.studies:
-            out.append(f"- **{e(f.citation)}** ({e(f.design)}; "
-                       f"{e(DIRECTION_WORDS.get(f.direction, f.direction))}): "
+            out.append(f"- **{e(f.citation)}** ({e(study_note(f))}): "
                        f"{e(f.finding) or 'key finding not yet written'}")
         if block.more:
-            out.append(f"- …and {block.more} more studies of this outcome in the review.")
+            out.append(f"- {more_line(block)}")
         out.append("")
     out += ["## Gaps in the evidence", ""]
     out += [f"- {e(gap)}" for gap in brief.gaps] or ["- None found among the outcomes in the codebook."]
@@ -62,6 +81,11 @@ def to_docx(brief: Brief) -> bytes:
     sub = doc.add_paragraph(brief.subtitle)
     sub.runs[0].italic = True
     sub.runs[0].font.color.rgb = RGBColor(*ACCENT)
+    if brief.status:
+        for holder in (doc.sections[0].header.paragraphs[0], doc.add_paragraph()):
+            run = holder.add_run(brief.status)  # in the page header too: on every page
+            run.bold = True
+            run.font.color.rgb = RGBColor(*INTERIM)
 
     doc.add_heading("Key messages", level=1)
     for point in brief.key_messages:
@@ -82,13 +106,15 @@ def to_docx(brief: Brief) -> bytes:
         doc.add_paragraph("No included study has been coded for this yet.")
     for block in brief.findings:
         doc.add_heading(block.outcome, level=2)
+        if block.verdict:
+            doc.add_paragraph().add_run(block.verdict).italic = True
         for f in block.studies:
             para = doc.add_paragraph(style="List Bullet")
             para.add_run(f.citation).bold = True
-            para.add_run(f" ({f.design}; {DIRECTION_WORDS.get(f.direction, f.direction)}): ")
+            para.add_run(f" ({study_note(f)}): ")
             para.add_run(f.finding or "key finding not yet written")
         if block.more:
-            doc.add_paragraph(f"…and {block.more} more studies of this outcome in the review.",
+            doc.add_paragraph(more_line(block),
                               style="List Bullet")
     doc.add_heading("Gaps in the evidence", level=1)
     for gap in brief.gaps or ["None found among the outcomes in the codebook."]:
@@ -120,14 +146,21 @@ def to_pdf(brief: Brief) -> bytes:
 
     class _PDF(FPDF):
         def footer(self):
-            self.set_y(-14)
+            self.set_y(-16)
+            if brief.status:
+                self.set_font("DejaVu", "B", 8)
+                self.set_text_color(*INTERIM)
+                self.cell(0, 5, "INTERIM: screening is not finished, and what this brief says "
+                          "may change.", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            else:
+                self.set_y(-14)
             self.set_font("DejaVu", size=8)
             self.set_text_color(110, 110, 110)
-            self.cell(0, 8, f"{brief.title} · page {self.page_no()} of {{nb}}", align="C")
+            self.cell(0, 6, f"{brief.title} · page {self.page_no()} of {{nb}}", align="C")
 
     pdf = _PDF(format="A4")
     pdf.set_margins(18, 16, 18)
-    pdf.set_auto_page_break(True, margin=18)
+    pdf.set_auto_page_break(True, margin=20)
     pdf.add_font("DejaVu", fname=str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", style="B", fname=str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.add_font("DejaVu", style="I", fname=str(FONT_DIR / "DejaVuSans-Oblique.ttf"))
@@ -168,6 +201,13 @@ def to_pdf(brief: Brief) -> bytes:
         pdf.cell(5, 5.2, "•")
         pdf.multi_cell(width - 7, 5.2, text, **newline)
 
+    if brief.status:
+        pdf.set_font("DejaVu", "B", 10)
+        pdf.set_text_color(*INTERIM)
+        pdf.multi_cell(width, 5.2, brief.status, **newline)
+        pdf.set_text_color(20, 20, 20)
+        pdf.ln(1)
+
     # key messages in a shaded box
     pdf.set_fill_color(232, 243, 246)
     top = pdf.get_y()
@@ -200,11 +240,13 @@ def to_pdf(brief: Brief) -> bytes:
         para("No included study has been coded for this yet.")
     for block in brief.findings:
         heading(block.outcome, size=11)
+        if block.verdict:
+            para(block.verdict, size=9.5, style="I")
         for f in block.studies:
-            bullet(f"{f.citation} ({f.design}; {DIRECTION_WORDS.get(f.direction, f.direction)}): "
+            bullet(f"{f.citation} ({study_note(f)}): "
                    f"{f.finding or 'key finding not yet written'}")
         if block.more:
-            bullet(f"…and {block.more} more studies of this outcome in the review.")
+            bullet(more_line(block))
     heading("Gaps in the evidence")
     for gap in brief.gaps or ["None found among the outcomes in the codebook."]:
         bullet(gap)

@@ -10,7 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from reviewkit.approach_search import approach_index_for_review, find_approaches
-from reviewkit.briefs import approach_evidence, build_brief, render_brief
+from reviewkit.briefs import (
+    approach_evidence,
+    build_brief,
+    build_gaps,
+    evidence_strength,
+    render_brief,
+    review_state,
+    verdict_line,
+)
 from reviewkit.briefs.render import DIRECTION_WORDS
 from reviewkit.codebook import review_codebook
 from reviewkit.library import viewer_for
@@ -99,11 +107,19 @@ def render() -> None:
     _downloads(store, review, approach, viewer)
     st.markdown(f"[Follow the evidence]({view_link('evidence-by-approach', review, approach=approach)})"
                 " — a link to this view, to share or open in a new tab.")
+    state = review_state(store, review)
+    if state:
+        st.warning(state, icon=":material/hourglass_top:")
+    overall = evidence_strength(evidence.studies)
+    design_label = lambda code: codebook.label("design", code)  # noqa: E731
+    st.markdown(md_escape(f"Strength of evidence: {overall.word} {overall.dots()} — "
+                          f"{overall.rests_on(design_label)}."))
     n = len(evidence.studies)
-    a, b, c = st.columns(3)
+    a, b, c, d = st.columns(4)
     a.metric("Included studies", n)
-    b.metric("Outcomes studied", len(evidence.by_outcome))
-    c.metric("Local examples", len(evidence.local))
+    b.metric("Primary studies", overall.n_primary)
+    c.metric("Reviews", overall.reviews)
+    d.metric("Local examples", len(evidence.local))
     if n == 0:
         st.info(f"No included study in this review tested {md_escape(label.lower())}: that is "
                 "itself a gap.")
@@ -115,10 +131,16 @@ def render() -> None:
         for outcome, studies in evidence.by_outcome.items():
             with st.expander(f"{md_escape(codebook.label('outcome', outcome))} — {len(studies)} "
                              f"stud{'y' if len(studies) == 1 else 'ies'}", expanded=True):
+                st.caption(md_escape(verdict_line(evidence_strength(studies, outcome), codebook)))
                 for s in studies:
                     st.markdown(f"- **{md_escape(s.title)}** ({s.year or 'n.d.'}; "
                                 f"{DIRECTION_WORDS.get(s.direction_for(outcome), '')}): "
                                 f"{md_escape(s.finding) or '*key finding not yet written*'}")
+        gaps = build_gaps(codebook, evidence)
+        if gaps:
+            st.subheader("Gaps where this approach is expected to act")
+            for gap in gaps:
+                st.markdown("- " + md_escape(gap))
         st.subheader("Where these studies came from")
         st.dataframe(pd.DataFrame(evidence.sources.most_common(), columns=["Source", "Studies"]),
                      hide_index=True, width="content")
