@@ -100,10 +100,12 @@ def test_dashboard_counts(store, demo):
 @pytest.fixture(scope="module")
 def demo_briefs(tmp_path_factory):
     """The demo review and a brief for every approach in it (built once)."""
+    from reviewkit.demo import ensure_demo_review
     from reviewkit.store import Store
+    from tests.templates import copy_demo_database
 
-    store = Store(f"sqlite:///{tmp_path_factory.mktemp('briefs') / 'demo.sqlite'}")
-    review = ensure_demo_review(store)
+    store = Store(copy_demo_database(tmp_path_factory.mktemp("briefs") / "demo.sqlite"))
+    review = ensure_demo_review(store)  # finds the copied demo review
     codes = [c.code for c in load_codebook().scheme("approach").codes]
     return store, review, {code: build_brief(store, review, approach=code) for code in codes}
 
