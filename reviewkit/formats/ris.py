@@ -29,6 +29,7 @@ _TAG_LINE = re.compile(r"([A-Z][A-Z0-9])  -(?: (.*)|\s*)$")
 _NEAR_TAG_LINE = re.compile(r"([A-Z][A-Z0-9])(?: ?| {3,})-(?: |$)")
 _RIS_TAG = re.compile(r"[A-Z][A-Z0-9]")
 _COVERAGE = re.compile(r"\s*<[^<>]*>\s*$")
+_LINK_SEPARATOR = re.compile(r";\s+(?=https?://)", re.IGNORECASE)
 _DOI_URL = re.compile(r"doi\.org/", re.IGNORECASE)
 _MEDLINE_DB = re.compile(r"medline|pubmed", re.IGNORECASE)
 
@@ -115,12 +116,12 @@ def read_ris(text: str, *, filename: str = "", notes: ReadNotes | None = None) -
             last[-1] = _joined(last[-1], parts)
         if tag == "TY":
             if ended is not None:
-                records.append(_build_record(ended))
+                records.append(build_record(ended))
                 ended = None
             if values is not None:
                 notes.add("record without an 'ER  -' end tag: it ends where the next "
                           "record begins", line=start)
-                records.append(_build_record(values))
+                records.append(build_record(values))
             values = {"TY": [value.strip()]}
             last, last_tag, start = values["TY"], "TY", number
         elif tag == "ER":
@@ -143,11 +144,11 @@ def read_ris(text: str, *, filename: str = "", notes: ReadNotes | None = None) -
     if parts:
         last[-1] = _joined(last[-1], parts)
     if ended is not None:
-        records.append(_build_record(ended))
+        records.append(build_record(ended))
     if values is not None:
         notes.add("the last record has no 'ER  -' end tag (the file may be cut short); it "
                   "was read as far as it goes", line=start)
-        records.append(_build_record(values))
+        records.append(build_record(values))
     if not records:
         raise FormatError("the file holds no RIS records (no line starts with 'TY  - ')",
                           file=filename)
@@ -161,7 +162,11 @@ def _joined(first: str, parts: list[str]) -> str:
     return joined
 
 
-def _build_record(values: dict[str, list[str]]) -> Record:
+def build_record(values: dict[str, list[str]]) -> Record:
+    """Turn one record's ``{tag: [values]}`` into a Record (the tags left over stay as extras)."""
+    if "UR" in values:
+        # EBSCOhost writes several links on one 'UR' line: 'http://a; http://b'.
+        values["UR"] = [link for value in values["UR"] for link in _LINK_SEPARATOR.split(value)]
     code = values.pop("TY")[0].upper()
     record_type = _TYPES.get(code, "other")
     record = Record(record_type=record_type)
