@@ -24,14 +24,14 @@ def export_cell(value):
     >>> export_cell('=HYPERLINK("http://x")'), export_cell("Loneliness"), export_cell(-3)
     ('\\'=HYPERLINK("http://x")', 'Loneliness', -3)
     """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_STARTS):
+        return "'" + value  # a text that already starts "'=" gets one more, to read back whole
     return value
 
 
 def read_cell(value: str) -> str:
     """Undo :func:`export_cell` for a cell read back from a CSV reviewkit wrote."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
         return value[1:]
     return value
 
