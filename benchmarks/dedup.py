@@ -334,12 +334,13 @@ def scale_set(size: int, seed: int = 7) -> tuple[list[Record], list[int]]:
 def _scale_child(size: int) -> None:
     """Run in a fresh process: build the set, time the engine, print JSON with peak memory."""
     records, truth = scale_set(size)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     result = find_duplicates(records)
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     scores = score_clusters(result.group_ids(), [str(t) for t in truth], len(result.possible()))
-    print(json.dumps({"size": size, "seconds": seconds, "peak_mb": peak_kib / 1024,
+    print(json.dumps({"size": size, "seconds": seconds, "cpu": cpu, "peak_mb": peak_kib / 1024,
                       "sensitivity": scores["sensitivity"], "precision": scores["precision"],
                       "possible": len(result.possible())}))
 
@@ -359,7 +360,8 @@ def run_scale(size: int, repeat: int = 1) -> dict:
 
 def _row(name: str, tool: str, s: dict) -> str:
     return (f"| {name} | {tool} | {s['sensitivity']:.4f} | {s['specificity']:.4f} | "
-            f"{s['precision']:.4f} | {s.get('pair_precision', float('nan')):.3f} | "
+            f"{s['precision']:.4f} | {s['fp']} | {s['fn']} | "
+            f"{s.get('pair_precision', float('nan')):.3f} | "
             f"{s.get('pair_recall', float('nan')):.3f} | {s.get('pair_f1', float('nan')):.3f} | "
             f"{s['manual']} | {s['seconds']:.1f} |")
 
@@ -380,9 +382,9 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     python = None if args.no_bibdedupe else ensure_bibdedupe()
-    lines = ["| set | tool | sensitivity | specificity | precision | pair precision | "
-             "pair recall | pair F1 | manual review | seconds |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| set | tool | sensitivity | specificity | precision | false merges | missed | "
+             "pair precision | pair recall | pair F1 | manual review | seconds |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     verdicts = []
     for name in SETS:
         path = args.data / f"{name}.csv"
@@ -398,7 +400,7 @@ def main(argv: list[str] | None = None) -> None:
             peers.append(theirs["sensitivity"])
         sens, spec, prec, manual, seconds = ASYSD[name]
         lines.append(f"| {name} | ASySD 0.4.6 (published) | {sens:.3f} | {spec:.3f} | "
-                     f"{prec:.3f} | – | – | – | {manual} | {seconds:.1f} |")
+                     f"{prec:.3f} | – | – | – | – | – | {manual} | {seconds:.1f} |")
         met = (ours["sensitivity"] >= max(peers) - 1e-9 and ours["fp"] == 0)
         ratio = f", {theirs['seconds'] / ours['seconds']:.0f}× faster than bib-dedupe" \
             if theirs else ""
@@ -408,13 +410,14 @@ def main(argv: list[str] | None = None) -> None:
 
     scale_lines = []
     if not args.no_scale:
-        scale_lines = ["| records | seconds | seconds per 10k | peak memory (MB) | sensitivity | "
-                       "precision | possible pairs |",
-                       "|---:|---:|---:|---:|---:|---:|---:|"]
+        scale_lines = ["| records | seconds | CPU seconds | seconds per 10k | peak memory (MB) | "
+                       "sensitivity | precision | possible pairs |",
+                       "|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for size in (int(s) for s in args.sizes.split(",")):
             s = run_scale(size, repeat=args.repeat if size < 50000 else 1)
             scale_lines.append(
-                f"| {s['size']:,} | {s['seconds']:.1f} | {s['seconds'] / size * 10000:.1f} | "
+                f"| {s['size']:,} | {s['seconds']:.1f} | {s['cpu']:.1f} | "
+                f"{s['seconds'] / size * 10000:.1f} | "
                 f"{s['peak_mb']:.0f} | {s['sensitivity']:.4f} | {s['precision']:.4f} | "
                 f"{s['possible']} |")
             print(scale_lines[-1], flush=True)
@@ -425,7 +428,8 @@ def main(argv: list[str] | None = None) -> None:
                  "from recombined real titles, authors and journals; one in twenty a look-alike "
                  "of an earlier work; each work imported one to four times with database-style "
                  "differences). Each size runs in a fresh process; peak memory is its maximum "
-                 "resident set size, records included.\n\n" + "\n".join(scale_lines))
+                 "resident set size, records included; CPU seconds are the process's own "
+                 "processor time, which other users of a shared machine barely change.\n\n" + "\n".join(scale_lines))
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     text += f"\n\nLoad average when done: {load}"
     if python:
@@ -444,7 +448,8 @@ def _append(table: str) -> None:
                f"of k records holding g true works, TP += k − g and FP += g − 1; pair-level "
                f"figures count every pair inside a group. \"manual review\" is the number of "
                f"pairs left for a person (reviewkit: possible duplicates; bib-dedupe: maybe "
-               f"pairs). ASySD figures are its published ones on these sets (SUMMARY.md). "
+               f"pairs). \"false merges\" counts records wrongly merged (FP), \"missed\" duplicates left "
+               f"unmerged (FN). ASySD figures are its published ones on these sets (SUMMARY.md). "
                f"Timings are medians; the machine is shared, so compare times only within "
                f"one run.\n\n{table}\n")
     if not RESULTS.exists():

@@ -17,8 +17,13 @@ from reviewkit.dedup.fields import Fingerprint
 def title_similarity(left: tuple[str, ...], right: tuple[str, ...]) -> float:
     """Return the best similarity (0..1) between any forms of two titles.
 
-    A title cut short by a database's field limit, or missing its subtitle, still counts as
-    alike, slightly discounted.
+    A title cut short by a database's field limit, missing its subtitle, or missing a section
+    label one database puts before it ("Research note—", "Original article:"), still counts
+    as alike, slightly discounted.
+
+    >>> title_similarity(("research commentary digital infrastructures the missing is research "
+    ...                   "agenda",), ("digital infrastructures the missing is research agenda",))
+    0.9
     """
     if left and right and left[0] == right[0]:
         return 1.0
@@ -30,7 +35,8 @@ def title_similarity(left: tuple[str, ...], right: tuple[str, ...]) -> float:
             if score < 0.93 and len(long) > len(short) * 1.1:
                 if len(short) >= 60:
                     score = max(score, 0.93 * fuzz.ratio(short, long[: len(short)]) / 100)
-                elif short.count(" ") >= 3 and long.startswith(short + " "):
+                if short.count(" ") >= 3 and (long.startswith(short + " ")
+                                              or long.endswith(" " + short)):
                     score = max(score, 0.90)
             best = max(best, score)
     return best
