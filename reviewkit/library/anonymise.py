@@ -26,6 +26,7 @@ class Flag:
     text: str
     start: int
     end: int
+    reason: str = ""  # why it was flagged, in words a moderator can read
 
 
 # A capitalised word that could be part of a name: "Sarah", "O'Neill", "Smith-Jones".
