@@ -93,8 +93,8 @@ def test_a_visitor_sees_the_login_and_the_published_stories_only(tab, team_app):
     assert tab.get_by_text("Screened by you").count() == 0
     tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Local stories").click()
     tab.get_by_role("heading", name="Local stories").wait_for()
-    tab.get_by_role("tab", name="Add your story").click()
-    tab.get_by_text("Log in as a peer researcher or researcher to add a story").wait_for()
+    tab.get_by_role("tab", name="Share a story").click()
+    tab.get_by_text("Log in to share a story.").wait_for()
     screenshot(tab, "roles-visitor")
 
 

@@ -157,7 +157,7 @@ def test_a_rejected_contribution_shows_to_nobody(store):
 
 
 def test_moderation_checks_its_input(store):
-    with pytest.raises(ReviewkitError, match="'publish' or 'reject'"):
+    with pytest.raises(ReviewkitError, match="'publish', 'send_back' or 'reject'"):
         moderate(store, 1, "approve", actor="admin")
     with pytest.raises(NotFoundError):
         moderate(store, 12345, "publish", actor="admin")

@@ -12,11 +12,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
+from reviewkit.accounts import PermissionDenied
 from reviewkit.errors import NotFoundError, ReviewkitError
 from reviewkit.library.anonymise import flag_personal_details
 from reviewkit.library.entries import (
@@ -27,11 +28,15 @@ from reviewkit.library.entries import (
     entry_files,
     entry_from_front_matter,
 )
-from reviewkit.library.visibility import Viewer, visible_to
+from reviewkit.library.visibility import Viewer, can_moderate, visible_to
 from reviewkit.store import Store
-from reviewkit.store.schema import library_entries, review_members, reviews
+from reviewkit.store.library_rows import forget_audit_details
+from reviewkit.store.schema import library_entries, review_members, reviews, users
 
-DECISIONS = {"publish": "published", "reject": "rejected"}
+DECISIONS = {"publish": "published", "reject": "rejected", "send_back": "sent_back"}
+# What a contributor reads about their story, by status.
+STATUS_WORDS = {"pending": "waiting", "published": "published", "sent_back": "sent back",
+                "rejected": "not published", "withdrawn": "withdrawn"}
 
 # What a contributor must fill in.  The id, status and consent fields are set here, and the
 # source defaults to saying the entry was contributed.
@@ -61,6 +66,8 @@ class Consent:
     when: date | datetime | str
     purposes: tuple[str, ...] | list[str]
     given_by: str
+    how: str = ""  # e.g. "signed a form", "said yes out loud, written down by me"
+    review_date: date | datetime | str | None = None  # when to ask again; a year on if None
 
     def problems(self, *, today: date | None = None) -> list[str]:
         """Return every gap in this consent record, in plain words."""
@@ -72,21 +79,31 @@ class Consent:
         purposes = [str(p).strip() for p in (self.purposes or ()) if str(p).strip()]
         if not purposes:
             found.append("Consent: say what the consent covers, such as 'publish in the library'.")
-        when = _as_date(self.when)
+        when = as_date(self.when)
         if when is None:
             found.append("Consent: give the date consent was given, as YYYY-MM-DD.")
         elif when > (today or datetime.now(UTC).date()):
             found.append(f"Consent: the date {when.isoformat()} is in the future.")
+        review = as_date(self.review_date) if self.review_date not in (None, "") else None
+        if self.review_date not in (None, "") and review is None:
+            found.append("Consent: give the date to check consent again, as YYYY-MM-DD.")
+        elif review is not None and when is not None and review <= when:
+            found.append("Consent: the date to check again must be after consent was given.")
         return found
 
     def as_record(self, *, recorded_by: str) -> dict:
-        return {"who": str(self.who).strip(), "when": _as_date(self.when).isoformat(),
+        when = as_date(self.when)
+        review = as_date(self.review_date) if self.review_date not in (None, "") else None
+        return {"who": str(self.who).strip(), "when": when.isoformat(),
                 "purposes": [str(p).strip() for p in self.purposes if str(p).strip()],
-                "given_by": str(self.given_by).strip(), "recorded_by": recorded_by,
+                "given_by": str(self.given_by).strip(), "how": str(self.how or "").strip(),
+                "review_date": (review or when + timedelta(days=365)).isoformat(),
+                "recorded_by": recorded_by,
                 "recorded_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
-def _as_date(value: object) -> date | None:
+def as_date(value: object) -> date | None:
+    """Return ``value`` as a date (a datetime, a date or text starting YYYY-MM-DD), or None."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -113,11 +130,14 @@ def _free_slug(conn, wanted: str, folder: str | Path) -> str:
 
 def add_contribution(store: Store, *, front_matter: Mapping, body: str, consent: Consent,
                      actor: str, review_id: int | None = None,
-                     folder: str | Path = CASE_STUDIES_DIR) -> int:
+                     folder: str | Path = CASE_STUDIES_DIR,
+                     replacements: list[dict] | None = None) -> int:
     """Store a contributed entry as pending and return its database id.
 
     ``review_id`` (or ``review_id`` in the front matter) names the review team that owns a
-    team-only entry.  Raises ContributionError listing every problem; nothing is stored then.
+    team-only entry.  ``replacements`` says what anonymising replaced (kind, original,
+    placeholder, reason, field), for the moderator.  Raises ContributionError listing every
+    problem; nothing is stored then.
     """
     fields = dict(front_matter)
     fields.pop("status", None)  # a contribution always waits for a moderator
@@ -138,8 +158,11 @@ def add_contribution(store: Store, *, front_matter: Mapping, body: str, consent:
     fields.setdefault("source", f"Contributed to reviewkit by {actor}")
     fields.setdefault("source_url", "")
     fields["status"] = "pending"
-    flags = Counter(flag.kind for text in (fields.get("title", ""), fields.get("summary", ""),
-                                           body) for flag in flag_personal_details(str(text)))
+    if replacements is not None:
+        flags = Counter(str(item.get("kind")) for item in replacements)
+    else:
+        flags = Counter(flag.kind for text in (fields.get("title", ""), fields.get("summary", ""),
+                                               body) for flag in flag_personal_details(str(text)))
     with store.write() as conn:
         wanted = str(fields.get("id") or "").strip() or _slugify(str(fields["title"]))
         fields["id"] = _free_slug(conn, wanted, folder)
@@ -151,7 +174,7 @@ def add_contribution(store: Store, *, front_matter: Mapping, body: str, consent:
             front_matter=entry.front_matter(), body=entry.body, status="pending",
             visibility=entry.visibility, review_id=review_id,
             consent=consent.as_record(recorded_by=actor), created_by=actor_id,
-            created_at=datetime.now(UTC),
+            created_at=datetime.now(UTC), replacements=list(replacements or []),
         )).inserted_primary_key[0]
         # The audit line says what kinds of personal detail were spotted, never the details.
         store.audit(conn, actor_id=actor_id, action="library.contribute", entity="library_entry",
@@ -170,10 +193,17 @@ def _review_exists(store: Store, review_id: int) -> bool:
 
 def moderate(store: Store, entry_id: int, decision: str, *, actor: str,
              note: str = "") -> LibraryEntry:
-    """Publish or reject a pending contribution and return it as it now stands."""
+    """Publish, send back or reject a waiting story and return it as it now stands.
+
+    Sending back or rejecting needs a reason (``note``), which the contributor sees.  Only a
+    moderator may decide: an admin, or a lead of the review team that owns the story.
+    Publishing drops the originals of what anonymising replaced.
+    """
     if decision not in DECISIONS:
-        raise ReviewkitError(f"A moderation decision is 'publish' or 'reject', not '{decision}'.")
+        raise ReviewkitError("A moderation decision is 'publish', 'send_back' or 'reject', "
+                             f"not '{decision}'.")
     actor_id = store.ensure_user(actor).id
+    viewer = viewer_for(store, actor)
     with store.write() as conn:
         row = conn.execute(select(library_entries).where(
             library_entries.c.id == entry_id, library_entries.c.deleted_at.is_(None))).first()
@@ -182,10 +212,20 @@ def moderate(store: Store, entry_id: int, decision: str, *, actor: str,
         if row.status != "pending":
             raise ReviewkitError(f"Entry '{row.slug}' is already {row.status}; only pending "
                                  "entries can be moderated.")
+        if decision != "publish" and not str(note or "").strip():
+            raise ContributionError(["Say why, so the person who sent it knows what to do."])
+        if not can_moderate(_entry(row), viewer):
+            raise PermissionDenied(f"{actor} may not moderate this story: it takes an admin, "
+                                   "or a lead of the team that owns it.")
         status = DECISIONS[decision]
         front_matter = dict(row.front_matter or {}, status=status)
+        values = {"status": status, "front_matter": front_matter,
+                  "decision_note": str(note or "").strip() or None}
+        if decision == "publish":
+            values["replacements"] = [{k: v for k, v in item.items() if k != "original"}
+                                      for item in (row.replacements or [])]
         conn.execute(library_entries.update().where(library_entries.c.id == entry_id)
-                     .values(status=status, front_matter=front_matter))
+                     .values(**values))
         store.audit(conn, actor_id=actor_id, action=f"library.{decision}",
                     entity="library_entry", entity_id=entry_id, review_id=row.review_id,
                     details={"slug": row.slug, "note": note})
@@ -268,11 +308,102 @@ def pending_contributions(store: Store, *, viewer: Viewer) -> list[LibraryEntry]
 
 
 def viewer_for(store: Store, username: str | None) -> Viewer:
-    """Return the Viewer for a signed-in user: their review teams; admins moderate."""
+    """Return the Viewer for a signed-in user: their review teams; admins moderate, and so do
+    a team's leads for that team's stories."""
     user = store.get_user(username) if username else None
     if user is None:
         return Viewer.public()
     with store.read() as conn:
-        teams = conn.execute(select(review_members.c.review_id).where(
-            review_members.c.user_id == user.id)).scalars().all()
-    return Viewer(team_review_ids=frozenset(teams), moderator=user.role == "admin")
+        rows = conn.execute(select(review_members.c.review_id, review_members.c.role).where(
+            review_members.c.user_id == user.id)).all()
+    return Viewer(team_review_ids=frozenset(r.review_id for r in rows),
+                  moderator=user.role == "admin",
+                  moderated_review_ids=frozenset(r.review_id for r in rows if r.role == "admin"))
+
+
+# -- what a contributor and a moderator see -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoryStatus:
+    """One of a contributor's stories as they see it: its title and where it stands."""
+
+    db_id: int
+    title: str
+    status: str
+    note: str = ""
+
+    @property
+    def words(self) -> str:
+        """The status in plain words, with the moderator's reason where there is one."""
+        said = STATUS_WORDS.get(self.status, self.status)
+        return f"{said}: {self.note}" if self.note and self.status in ("sent_back", "rejected") \
+            else said
+
+
+def my_stories(store: Store, username: str) -> list[StoryStatus]:
+    """Return the stories ``username`` sent, newest first, with where each one stands."""
+    user = store.get_user(username)
+    if user is None:
+        return []
+    with store.read() as conn:
+        rows = conn.execute(select(library_entries).where(
+            library_entries.c.created_by == user.id, library_entries.c.deleted_at.is_(None))
+            .order_by(library_entries.c.id.desc())).all()
+    return [StoryStatus(row.id, row.title, row.status, row.decision_note or "") for row in rows]
+
+
+@dataclass(frozen=True)
+class ModerationView:
+    """Everything a moderator needs to decide on one waiting story."""
+
+    entry: LibraryEntry
+    consent: dict
+    contributor: str
+    replacements: list[dict]
+    sent_at: datetime | None
+
+
+def moderation_queue(store: Store, *, viewer: Viewer) -> list[ModerationView]:
+    """Return the waiting stories ``viewer`` may moderate, oldest first, with the whole picture."""
+    with store.read() as conn:
+        rows = conn.execute(select(library_entries, users.c.username).join(
+            users, users.c.id == library_entries.c.created_by).where(
+            library_entries.c.status == "pending", library_entries.c.deleted_at.is_(None))
+            .order_by(library_entries.c.id)).all()
+    found = []
+    for row in rows:
+        entry = _entry(row)
+        if can_moderate(entry, viewer):
+            found.append(ModerationView(entry, dict(row.consent or {}), row.username,
+                                        list(row.replacements or []), row.created_at))
+    return found
+
+
+def withdraw_consent(store: Store, entry_id: int, *, actor: str) -> None:
+    """Take a story out of everything at once because its consent was withdrawn.
+
+    The story's words, title, consent record and what anonymising replaced are wiped, the
+    audit lines about it lose their details, and one line records that consent was
+    withdrawn.  The person who sent it, an admin, or a lead of the owning team may do this.
+    """
+    user = store.ensure_user(actor)
+    viewer = viewer_for(store, actor)
+    with store.write() as conn:
+        row = conn.execute(select(library_entries).where(
+            library_entries.c.id == entry_id, library_entries.c.deleted_at.is_(None))).first()
+        if row is None:
+            raise NotFoundError(f"There is no contributed story with id {entry_id}.")
+        if row.status == "withdrawn":
+            return
+        if row.created_by != user.id and not can_moderate(_entry(row), viewer, any_status=True):
+            raise PermissionDenied(f"{actor} may not withdraw this story: only the person who "
+                                   "sent it or a moderator can.")
+        conn.execute(library_entries.update().where(library_entries.c.id == entry_id).values(
+            slug=f"withdrawn-{entry_id}", title="Withdrawn story", body="",
+            front_matter={"status": "withdrawn"}, status="withdrawn", replacements=[],
+            decision_note=None,
+            consent={"withdrawn_at": datetime.now(UTC).isoformat(timespec="seconds")}))
+        forget_audit_details(conn, entity="library_entry", entity_id=entry_id)
+        store.audit(conn, actor_id=user.id, action="library.withdraw", entity="library_entry",
+                    entity_id=entry_id, review_id=row.review_id, details={})

@@ -13,6 +13,7 @@ are never padded or thinned by entries they cannot see.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -60,6 +61,13 @@ CODE_QUERY_WEIGHT = 1.0  # weight of a code matched through the codebook, agains
 RRF_K = 20  # reciprocal rank fusion's damping constant
 FUSION_DEPTH = 100  # how far down each ranking fusion looks
 BLEND_LEXICAL_SHARE = 0.6  # the word score's share of a blended score; meaning has the rest
+# An entry matches a query when it shares a word or code with it, or is at least this close in
+# meaning; result counts are the number of matches, not the length of the page shown.
+MIN_MEANING = 0.3
+# Added to a fused score (0-1) when the entry is at a place named in the query ("in Old Swan").
+PLACE_BOOST = 0.35
+PLACE_MIN_SHARE = 0.5  # ...when its score is at least this share of the best one
+_PLACE_LEAD = re.compile(r"\b(?:in|at|near|around|from)\s*$", re.IGNORECASE)
 
 
 def facet_values(entry: LibraryEntry, facet: str) -> tuple[str, ...]:
@@ -111,10 +119,11 @@ class ParsedQuery:
     corrections: tuple[tuple[str, str], ...] = ()
     terms: tuple[str, ...] = ()
     codes: tuple[tuple[str, str], ...] = ()
+    places: tuple[str, ...] = ()  # place names found in the query, as the library spells them
 
     @property
     def is_empty(self) -> bool:
-        return not self.terms and not self.codes
+        return not self.terms and not self.codes and not self.places
 
 
 @dataclass
@@ -193,6 +202,27 @@ class LibraryIndex:
         self._facet_rows = self._index_facets()
         self._visible_masks: dict[Viewer, np.ndarray] = {}
         self._query_vectors: dict[str, np.ndarray] = {}
+        self._place_rows = self._index_places()
+
+    def _index_places(self) -> dict[str, np.ndarray]:
+        """Map each place name (lower case) to the entries at it: "old swan", "huyton"."""
+        rows: dict[str, set[int]] = {}
+        for row, entry in enumerate(self.entries):
+            for value in (entry.place, entry.local_authority):
+                for name in place_names(value):
+                    rows.setdefault(name.lower(), set()).add(row)
+        return {name: np.asarray(sorted(found), dtype=np.int64) for name, found in rows.items()}
+
+    def _take_places(self, query: str) -> tuple[str, tuple[str, ...]]:
+        """Cut place names (and an "in" before them) out of ``query``; return both."""
+        found = []
+        for name in sorted(self._place_rows, key=len, reverse=True):
+            match = re.search(rf"\b{re.escape(name)}\b", query, re.IGNORECASE)
+            if match:
+                found.append(name)
+                before = _PLACE_LEAD.sub("", query[:match.start()])
+                query = f"{before} {query[match.end():]}"
+        return " ".join(query.split()), tuple(found)
 
     # -- building -----------------------------------------------------------------------
 
@@ -303,7 +333,9 @@ class LibraryIndex:
         return best[0]
 
     def parse(self, query: str) -> ParsedQuery:
-        """Correct, stem and match ``query`` to codebook codes."""
+        """Find place names, then correct, stem and match the rest to codebook codes."""
+        original = query
+        query, places = self._take_places(query)
         typed = words(query)
         corrected = [self._correct(word) for word in typed]
         corrections = tuple((a, b) for a, b in zip(typed, corrected, strict=True) if a != b)
@@ -320,8 +352,8 @@ class LibraryIndex:
             else:
                 start += 1
         text = " ".join(corrected) if corrections else " ".join(query.split())
-        return ParsedQuery(text=query, corrected=text, corrections=corrections,
-                           terms=tuple(query_terms), codes=tuple(codes))
+        return ParsedQuery(text=original, corrected=text, corrections=corrections,
+                           terms=tuple(query_terms), codes=tuple(codes), places=places)
 
     # -- scoring ------------------------------------------------------------------------
 
@@ -353,8 +385,16 @@ class LibraryIndex:
 
         ``filters`` maps a facet (place, local_authority, type, approach, outcome, domain) to
         the values wanted: any of a facet's values, and every facet given.  A blank query lists
-        the matching entries in library order.
+        the matching entries in library order.  A place named in the query ("in Old Swan")
+        puts entries at that place first among those that match the rest of the query.
         """
+        return self.search_counted(query, top=top, filters=filters, mode=mode,
+                                   viewer=viewer)[0]
+
+    def search_counted(self, query: str, *, top: int = 10,
+                       filters: Mapping[str, Iterable[str]] | None = None,
+                       mode: str = "fused", viewer: Viewer) -> tuple[list[SearchHit], int]:
+        """Return the best ``top`` hits and how many entries match in all (for "N found")."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         mask = self._visible_mask(viewer)
@@ -363,28 +403,47 @@ class LibraryIndex:
             mask = mask & chosen
         candidates = np.flatnonzero(mask)
         parsed = self.parse(query)
-        if parsed.is_empty or top <= 0:
-            return [SearchHit(self.entries[row], 0.0) for row in candidates[:max(top, 0)]]
+        at_place = np.zeros(len(self.entries), dtype=bool)
+        for name in parsed.places:
+            at_place[self._place_rows[name]] = True
+        if not parsed.terms and not parsed.codes:
+            if parsed.places:
+                candidates = candidates[at_place[candidates]]
+            if parsed.is_empty or top <= 0 or parsed.places:
+                return ([SearchHit(self.entries[row], 0.0) for row in candidates[:max(top, 0)]],
+                        int(candidates.size))
+        if top <= 0:
+            return [], 0
         if mode == "fused" and self.vectors is None:
             mode = "lexical"
 
         lexical = self.lexical_scores(parsed)
         semantic = self.semantic_scores(parsed) if mode != "lexical" else None
         if mode == "lexical":
-            rows = _top(lexical, candidates[lexical[candidates] > 0], top)
+            matching = candidates[lexical[candidates] > 0]
             final = lexical
         elif mode == "semantic":
-            rows = _top(semantic, candidates, top)
+            matching = candidates[semantic[candidates] >= MIN_MEANING]
             final = semantic
         else:
             final = self._fuse(lexical, semantic, candidates)
-            rows = _top(final, candidates[final[candidates] > 0], top)
+            matching = candidates[(final[candidates] > 0) & (
+                (lexical[candidates] > 0) | (semantic[candidates] >= MIN_MEANING))]
+        if parsed.places and matching.size:
+            # Only entries that answer the rest of the query well move up for their place:
+            # "loneliness in Old Swan" must not put Old Swan's air-pollution story first.
+            final = final.copy()
+            best = float(final[matching].max())
+            relevant = np.zeros(len(self.entries), dtype=bool)
+            relevant[matching[final[matching] >= PLACE_MIN_SHARE * best]] = True
+            final[at_place & relevant] += PLACE_BOOST * best
+        rows = _top(final, matching, top)
         codes = set(parsed.codes)
         return [SearchHit(
             entry=self.entries[row], score=float(final[row]), lexical_score=float(lexical[row]),
             semantic_score=None if semantic is None else float(semantic[row]),
             matched_codes=tuple(c for c in self.entries[row].codes() if c in codes),
-        ) for row in rows]
+        ) for row in rows], int(matching.size)
 
     def _fuse(self, lexical: np.ndarray, semantic: np.ndarray,
               candidates: np.ndarray) -> np.ndarray:
@@ -414,6 +473,18 @@ class LibraryIndex:
         if chosen is not None:
             mask = mask & chosen
         return _count([self.entries[row] for row in np.flatnonzero(mask)])
+
+
+def place_names(value: str) -> list[str]:
+    """Split a place field into the names in it: "Stockbridge Village, Huyton" -> both."""
+    names = []
+    for part in re.split(r",|;|/|\(|\)| and | & ", value or ""):
+        part = part.strip(" .")
+        if part and len(part) >= 3 and not part.lower().startswith(
+                ("not ", "all ", "nine ", "several", "one of", "see ", "including", "services ",
+                 "near ", "north west", "cheshire and merseyside")):
+            names.append(part)
+    return names
 
 
 def _embed_query(text: str, model) -> np.ndarray:

@@ -18,10 +18,13 @@ class Viewer:
 
     team_review_ids: frozenset[int] = field(default_factory=frozenset)
     moderator: bool = False
+    # the teams this person leads: they moderate those teams' stories
+    moderated_review_ids: frozenset[int] = field(default_factory=frozenset)
 
     def __post_init__(self):
         # Accept any iterable of ids but keep the viewer hashable (indexes cache per viewer).
         object.__setattr__(self, "team_review_ids", frozenset(self.team_review_ids))
+        object.__setattr__(self, "moderated_review_ids", frozenset(self.moderated_review_ids))
 
     @classmethod
     def public(cls) -> Viewer:
@@ -47,8 +50,22 @@ def visible_to(entry: LibraryEntry, viewer: Viewer) -> bool:
     if entry.status == "published":
         return True
     if entry.status == "pending":
-        return viewer.moderator
+        return can_moderate(entry, viewer)
     return False
+
+
+def can_moderate(entry: LibraryEntry, viewer: Viewer, *, any_status: bool = False) -> bool:
+    """Return whether ``viewer`` may decide on ``entry``: a lead of its team, or an admin
+    who may see it.  Only waiting entries are decided on, unless ``any_status``."""
+    if entry.status != "pending" and not any_status:
+        return False
+    if entry.review_id is not None and entry.review_id in viewer.moderated_review_ids:
+        return True
+    if not viewer.moderator:
+        return False
+    if entry.visibility == "public":
+        return True
+    return entry.review_id is not None and entry.review_id in viewer.team_review_ids
 
 
 def visible_entries(entries: Iterable[LibraryEntry], viewer: Viewer) -> list[LibraryEntry]:

@@ -280,14 +280,30 @@ library_entries = Table(
     Column("entry_type", String(64), nullable=False),
     Column("front_matter", JSON, nullable=False, default=dict),
     Column("body", Text, nullable=False, default=""),
-    Column("status", String(16), nullable=False, default="pending"),  # pending | published | rejected
+    Column("status", String(16), nullable=False, default="pending"),  # pending | published | rejected | sent_back | withdrawn
     Column("visibility", String(16), nullable=False, default="team"),  # public | team
     Column("review_id", Integer, ForeignKey("reviews.id")),  # the team that owns a team-only entry
     Column("consent", JSON, nullable=False, default=dict),
     Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("deleted_at", DateTime(timezone=True)),
+    # What anonymising replaced, and why, for the moderator's diff: [{kind, original,
+    # placeholder, reason, field}].  The originals are dropped once the story is published.
+    Column("replacements", JSON, info=_since(4)),
+    # The moderator's reason for sending a story back or not publishing it; the contributor
+    # sees it.
+    Column("decision_note", Text, info=_since(4)),
     info=_since(2),
+)
+
+# A half-written story, one per person, so the "share a story" form survives a page reload.
+story_drafts = Table(
+    "story_drafts",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("form", JSON, nullable=False),
+    Column("saved_at", DateTime(timezone=True), nullable=False),
+    info=_since(4),
 )
 
 
