@@ -190,11 +190,16 @@ def test_dedup_cli_reports_a_broken_file(tmp_path):
     import subprocess
     import sys
 
-    bad = tmp_path / "cut.ris"
-    bad.write_text("TY  - JOUR\nTI  - Cut short\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "reviewkit", "dedup", str(bad), "--output",
-                           str(tmp_path / "x.csv")], capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 1 and "cut.ris" in done.stderr
+    # A RIS file cut before its last ER is read (the reader repairs it); a file in no known
+    # format cannot be, and one unreadable file stops the whole run before anything is written.
+    good = tmp_path / "fine.ris"
+    good.write_text("TY  - JOUR\nTI  - Fine\nER  - \n", encoding="utf-8")
+    bad = tmp_path / "notes.txt"
+    bad.write_text("this is not a bibliography\njust notes\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "reviewkit", "dedup", str(good), str(bad),
+                           "--output", str(tmp_path / "x.csv")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 1 and "notes.txt" in done.stderr
     assert not (tmp_path / "x.csv").exists()
 
 
