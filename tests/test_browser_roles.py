@@ -147,3 +147,46 @@ def test_the_admin_adds_a_member_on_the_team_page(tab, team_app):
     store = Store(team_app.database)
     assert "pete" in {m.username for m in accounts.members(store, store.list_reviews()[0].id)}
     assert [e.actor for e in store.audit_entries() if e.action == "member.add"][0] == "boss"
+
+
+def test_logging_out_takes_team_only_reading_with_it(tab, team_app):
+    """A team member opens a team-only story, logs out in the same tab, and the visitor who
+    now has the tab finds none of it on the stories page."""
+    from datetime import date
+
+    from reviewkit.library import Consent, add_contribution, moderate
+
+    store = Store(team_app.database)
+    review = store.list_reviews()[0]
+    entry_id = add_contribution(store, front_matter={
+        "title": "Quokka supper club for the team", "type": "case study",
+        "place": "Runcorn", "local_authority": "Halton", "years": "2024",
+        "summary": "A team-only account of a supper club.", "attribution": "A member",
+        "visibility": "team", "approaches": ["volunteering_peer_support"],
+        "outcomes": ["reduced_isolation"], "domains": ["social_connectivity"],
+        "population": "Residents"}, body="Only the team reads about the zebrafinch menu.",
+        consent=Consent(who="A member", when=date(2024, 5, 1), purposes=["publish"],
+                        given_by="signed form"), actor="maria", review_id=review.id)
+    moderate(store, entry_id, "publish", actor="boss")
+    store.close()
+
+    _log_in(tab, team_app.url, "maria")
+    tab.get_by_text("Logged in as maria").wait_for()
+    tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Local stories").click()
+    box = tab.get_by_role("textbox", name="Search in your own words")
+    box.wait_for(timeout=120_000)
+    box.fill("quokka supper club")
+    box.press("Enter")
+    settled(tab)
+    tab.get_by_role("button", name="Read more").first.click()
+    tab.get_by_text("zebrafinch menu").wait_for()
+
+    tab.get_by_role("button", name="Log out").click()
+    tab.get_by_text("Not logged in").wait_for()
+    settled(tab)
+    tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Local stories").click()
+    tab.get_by_role("heading", name="Local stories").wait_for()
+    settled(tab)
+    screenshot(tab, "logged-out-stories")
+    text = tab.locator("body").inner_text()
+    assert "zebrafinch" not in text and "Quokka" not in text

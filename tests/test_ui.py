@@ -188,3 +188,22 @@ def test_team_page_saves_nothing_when_the_new_password_is_too_short():
     assert any("Nothing was changed" in e.value for e in at.error)
     user = Store(os.environ["REVIEWKIT_DATABASE_URL"]).get_user("demo-reviewer-1")
     assert user.role == "researcher"  # the role change in the same form was not saved either
+
+
+def test_switching_review_drops_what_was_prepared_for_the_other():
+    """A Records download prepared in one review is not offered after switching review."""
+    import os
+
+    from reviewkit.store import Store
+
+    at = _page("records_page").run()
+    assert not at.exception, at.exception
+    Store(os.environ["REVIEWKIT_DATABASE_URL"]).create_review("Another review")
+    at.run()
+    next(b for b in at.button if b.label == "Prepare download").click().run()
+    assert not at.exception, at.exception
+    assert "export" in at.session_state
+    at.sidebar.selectbox[0].select("Another review").run()
+    assert not at.exception, at.exception
+    assert "export" not in at.session_state
+    assert at.session_state["review_name"] == "Another review"

@@ -40,13 +40,35 @@ def current_user() -> str | None:
     return st.session_state.get("auth_user")
 
 
+# What a browser session keeps when the person or the review changes: who is logged in and
+# which review the picker shows. Everything else a page left in the session (prepared
+# downloads, opened stories, messages, widget values) belonged to the previous scope.
+_SCOPE_KEYS = ("auth_user", "review_name", "next_review", "review_from_address", "_scope")
+
+
+def _forget_session(*, keep: tuple[str, ...] = ()) -> None:
+    for key in list(st.session_state.keys()):
+        if key not in keep:
+            del st.session_state[key]
+
+
 def log_in(username: str) -> None:
+    """Start a fresh session for ``username``: nothing from before the login survives."""
+    _forget_session()
     st.session_state["auth_user"] = username
 
 
 def log_out() -> None:
-    st.session_state.pop("auth_user", None)
-    st.session_state.pop("review_name", None)
+    """End the session: what the person read or prepared leaves with them."""
+    _forget_session()
+
+
+def _enter_scope(review_name: str | None) -> None:
+    """Forget the session's page state whenever the person or the chosen review changes."""
+    scope = (current_user(), review_name)
+    if st.session_state.get("_scope", scope) != scope:
+        _forget_session(keep=_SCOPE_KEYS)
+    st.session_state["_scope"] = scope
 
 
 def allowed(action: str, review: Review | None = None) -> bool:
@@ -89,6 +111,7 @@ def sidebar() -> Review | None:
         if allowed("review.create"):
             st.sidebar.info("No reviews yet: create one on the Overview page.")
         st.session_state.pop("review_name", None)
+        _enter_scope(None)
         return None
     # A page asked for another review: apply it before the picker is drawn.
     if "next_review" in st.session_state:
@@ -103,6 +126,7 @@ def sidebar() -> Review | None:
     chosen = st.session_state.get("review_name")
     if chosen not in names:
         st.session_state["review_name"] = names[0]
+    _enter_scope(st.session_state["review_name"])
     st.sidebar.selectbox("Review", names, key="review_name",
                          help="Every page works on the review chosen here.")
     review = current_review()

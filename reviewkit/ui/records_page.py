@@ -165,6 +165,9 @@ def render() -> None:
                "only this page). Pick Decision: Included for the included studies.")
     label = st.radio("Format", list(EXPORTS), horizontal=True, key="records_format")
     fmt, with_decisions, ext, mime = EXPORTS[label]
+    # A prepared file belongs to exactly what decided its content: never offer it for another
+    # person, review, format or set of filters.
+    made_for = (me, review.id, label, search, repr(where))
     if st.button("Prepare download"):
         if with_decisions or filtered:
             items = review_decisions(store, review, me,
@@ -172,8 +175,8 @@ def render() -> None:
             data = export_decisions(items, fmt) if with_decisions else export_plain(items, fmt)
         else:
             data = export_records(store, review, fmt, search=search)
-        st.session_state["export"] = (label, data)
+        st.session_state["export"] = (made_for, data)
     prepared = st.session_state.get("export")
-    if prepared and prepared[0] == label:
+    if prepared and prepared[0] == made_for:
         st.download_button(f"Download {label}", prepared[1], file_name=f"records.{ext}",
                            mime=mime)
