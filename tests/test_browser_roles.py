@@ -178,8 +178,10 @@ def test_logging_out_takes_team_only_reading_with_it(tab, team_app):
     box.fill("quokka supper club")
     box.press("Enter")
     settled(tab)
-    tab.get_by_role("button", name="Read more").first.click()
+    tab.get_by_role("button", name="Read it").first.click()
     tab.get_by_text("zebrafinch menu").wait_for()
+    tab.keyboard.press("Escape")
+    settled(tab)
 
     tab.get_by_role("button", name="Log out").click()
     tab.get_by_text("Not logged in").wait_for()
