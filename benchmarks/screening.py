@@ -38,7 +38,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reviewkit.screening.model import Ranker  # noqa: E402
+from reviewkit.screening.model import DEFAULT_MODEL, MODELS, Ranker  # noqa: E402
 from reviewkit.screening.simulation import read_simulation_csv, record_texts  # noqa: E402
 from reviewkit.screening.stopping import stopping_advice  # noqa: E402
 
@@ -95,15 +95,52 @@ def choose_priors(labels: np.ndarray, seed: int) -> tuple[int, int]:
     return int(rng.choice(np.flatnonzero(labels == 1))), int(rng.choice(np.flatnonzero(labels == 0)))
 
 
-def run_ours(path: Path, ids: list[str], priors: tuple[int, int], seed: int, tmp: Path):
-    """Simulate with reviewkit in a fresh process; return row order and wall seconds."""
+class CachedEncoder:
+    """The bundled MiniLM's vectors, made once per set (``embed_once``) and looked up by text."""
+
+    def __init__(self, path: str | Path):
+        data = np.load(path)
+        self.rows = dict(zip(data["texts"].tolist(), data["vectors"], strict=True))
+
+    def encode(self, texts):
+        return np.stack([self.rows[text] for text in texts])
+
+
+def embed_once(path: Path, cache: Path) -> tuple[Path, float]:
+    """Embed a set's texts with the bundled model once; return the vectors' file and seconds."""
+    from reviewkit.embeddings import embed
+
+    target = cache / f"{path.stem}-minilm.npz"
+    if target.exists():
+        return target, float(np.load(target)["seconds"])
+    texts = record_texts(read_simulation_csv(path))
+    start = time.perf_counter()
+    vectors = embed(texts)
+    seconds = time.perf_counter() - start
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(target, texts=np.array(texts), vectors=vectors, seconds=seconds)
+    return target, seconds
+
+
+def run_ours(path: Path, ids: list[str], priors: tuple[int, int], seed: int, tmp: Path,
+             model: str = "tfidf_svm", vectors: Path | None = None):
+    """Simulate with reviewkit in a fresh process; return row order and wall seconds.
+
+    MiniLM models read the set's vectors from ``vectors`` (made once by :func:`embed_once`), so
+    their wall time leaves out embedding, which is reported apart.
+    """
     output = tmp / "ours.csv"
     code = (
         "import sys; from reviewkit.screening.simulation import simulate_csv; "
+        "encoder = None\n"
+        "if sys.argv[7]:\n"
+        f"    sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); from screening import CachedEncoder; "
+        "encoder = CachedEncoder(sys.argv[7])\n"
         "simulate_csv(sys.argv[1], sys.argv[2], prior_included=[sys.argv[3]], "
-        "prior_excluded=[sys.argv[4]], seed=int(sys.argv[5]))"
+        "prior_excluded=[sys.argv[4]], seed=int(sys.argv[5]), model=sys.argv[6], encoder=encoder)"
     )
-    args = [str(path), str(output), ids[priors[0]], ids[priors[1]], str(seed)]
+    args = [str(path), str(output), ids[priors[0]], ids[priors[1]], str(seed), model,
+            str(vectors or "")]
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code, *args], check=True, cwd=ROOT)
     wall = time.perf_counter() - start
@@ -228,6 +265,37 @@ def report(results: dict, seeds: list[int]) -> list[str]:
     return lines
 
 
+def model_report(results: dict, others: list[str], embedding_seconds: dict) -> list[str]:
+    """One row per set and model (and ASReview), then the mean over sets, best WSS@95 first."""
+    names = [DEFAULT_MODEL, *others, "asreview"]
+
+    def key(name: str) -> str:
+        return "ours" if name == DEFAULT_MODEL else name
+
+    lines = ["| set | model | " + " | ".join(label for _, label, _ in METRICS) + " |",
+             "|---|---|" + "---:|" * len(METRICS)]
+    means: dict[str, dict[str, list[float]]] = {name: {} for name in names}
+    for set_name, runs in results.items():
+        for name in names:
+            cells = []
+            for metric, _, fmt in METRICS:
+                value = statistics.mean(run[key(name)][metric] for run in runs["runs"])
+                means[name].setdefault(metric, []).append(value)
+                cells.append(fmt.format(value))
+            lines.append(f"| {set_name} | {name} | " + " | ".join(cells) + " |")
+    ranked = sorted(names, key=lambda name: -statistics.mean(means[name]["wss95"]))
+    for name in ranked:
+        cells = [fmt.format(statistics.mean(means[name][metric])) for metric, _, fmt in METRICS]
+        best = [set_name for i, set_name in enumerate(results)
+                if means[name]["wss95"][i] >= max(means[n]["wss95"][i] for n in names) - 1e-12]
+        lines.append(f"| **mean of sets** | {name} (best WSS@95 on {len(best)}/{len(results)}) | "
+                     + " | ".join(cells) + " |")
+    if embedding_seconds:
+        lines += ["", "MiniLM embedding, once per set: " + ", ".join(
+            f"{name} {seconds:.0f} s" for name, seconds in embedding_seconds.items()) + "."]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
@@ -235,35 +303,46 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--asreview-venv", type=Path, default=Path("/tmp/asreview-venv"))
     parser.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md")
     parser.add_argument("--skip-scale", action="store_true", help="skip the 10k retrain timing")
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS),
+                        help="reviewkit models to run (default: every one)")
+    parser.add_argument("--embeddings", type=Path, default=Path("/tmp/reviewkit-embeddings"),
+                        help="folder for each set's MiniLM vectors (made once, reused)")
     args = parser.parse_args(argv)
 
     paths = sorted(args.data.glob("*.csv"), key=lambda p: p.stat().st_size)
     command = ensure_asreview(args.asreview_venv)
+    others = [model for model in args.models if model != DEFAULT_MODEL]
     results: dict = {}
+    embedding_seconds: dict[str, float] = {}
     for path in paths:
         frame = read_simulation_csv(path)
         ids = frame["record_id"].tolist()
         labels = frame["label_included"].to_numpy()
+        vectors = None
+        if any(model.startswith("minilm") for model in others):
+            vectors, embedding_seconds[path.stem] = embed_once(path, args.embeddings)
         runs = []
         for seed in args.seeds:
             priors = choose_priors(labels, seed)
+            orders = {}
             with tempfile.TemporaryDirectory() as tmp:
-                ours, ours_wall = run_ours(path, ids, priors, seed, Path(tmp))
-                theirs, their_wall = run_asreview(command, path, priors, seed, Path(tmp))
-            for order in (ours, theirs):
+                orders["ours"] = run_ours(path, ids, priors, seed, Path(tmp))
+                orders["asreview"] = run_asreview(command, path, priors, seed, Path(tmp))
+                for model in others:
+                    orders[model] = run_ours(path, ids, priors, seed, Path(tmp), model, vectors)
+            for order, _ in orders.values():
                 if sorted(order) != list(range(len(ids))) or order[:2] != list(priors):
                     raise RuntimeError(f"{path.name} seed {seed}: incomplete screening order")
-            run = {
-                "seed": seed,
-                "priors": priors,
-                "ours": score_order(labels[ours].tolist(), 2) | {"wall": ours_wall},
-                "asreview": score_order(labels[theirs].tolist(), 2) | {"wall": their_wall},
+            run = {"seed": seed, "priors": priors} | {
+                name: score_order(labels[order].tolist(), 2) | {"wall": wall}
+                for name, (order, wall) in orders.items()
             }
             runs.append(run)
-            print(path.stem, seed, json.dumps({k: run[k] for k in ("ours", "asreview")}), flush=True)
+            print(path.stem, seed, json.dumps({k: run[k] for k in orders}), flush=True)
         results[path.stem] = {"records": len(ids), "included": int(labels.sum()), "runs": runs}
 
     table = report(results, args.seeds)
+    models = model_report(results, others, embedding_seconds) if others else []
     scale = [] if args.skip_scale else retrain_timing(paths)
     scale_lines = ["| step (10,000 resampled records) | median s | max s |", "|---|---:|---:|"]
     scale_lines += [
@@ -271,6 +350,7 @@ def main(argv: list[str] | None = None) -> None:
         for row in scale
     ]
     print("\n".join(table))
+    print("\n".join(models))
     if scale:
         print("\n".join(scale_lines))
     if args.no_write:
@@ -294,6 +374,16 @@ def main(argv: list[str] | None = None) -> None:
         "",
         *table,
     ]
+    if models:
+        section += [
+            "",
+            "Every reviewkit model on the same priors and seeds, in the same run (ASReview "
+            "repeated for reference; `ours` above is tfidf_svm). MiniLM models read vectors "
+            "made once per set by the bundled model; their wall s leaves that out (embedding "
+            "time per set is listed under the table). Mean over seeds, then over sets:",
+            "",
+            *models,
+        ]
     if scale:
         section += [
             "",

@@ -158,6 +158,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--confidence", type=float, default=0.95)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/reviewkit-stopping-cache"),
                         help="folder for the screening orders (reused between runs)")
+    parser.add_argument("--cached-only", action="store_true",
+                        help="skip set/seed pairs whose screening order is not cached yet")
     parser.add_argument("--no-write", action="store_true", help="print only, leave RESULTS.md")
     args = parser.parse_args(argv)
 
@@ -166,6 +168,8 @@ def main(argv: list[str] | None = None) -> None:
     for path in [p for p in paths if not args.sets or p.stem in args.sets]:
         all_labels = read_simulation_csv(path)["label_included"].to_numpy()
         for seed in args.seeds:
+            if args.cached_only and not (args.cache / f"{path.stem}-tfidf_svm-{seed}.json").exists():
+                continue
             labels = all_labels[screening_order(path, seed, args.cache)]
             run = {"set": path.stem, "seed": seed, "records": len(labels)}
             run |= evaluate(labels, args.target, args.confidence)
@@ -175,6 +179,9 @@ def main(argv: list[str] | None = None) -> None:
     def tuned(run: dict) -> bool:
         return run["set"] in TUNING_SETS and run["seed"] in TUNING_SEEDS
 
+    runs_per_set = ", ".join(
+        f"{name} seeds {', '.join(str(r['seed']) for r in runs if r['set'] == name)}"
+        for name in dict.fromkeys(run["set"] for run in runs))
     held_out = [run for run in runs if not tuned(run)]
     tuning = [run for run in runs if tuned(run)]
     lines = table(held_out, "Held out (not used to choose any setting)")
@@ -190,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"`python benchmarks/stopping.py` on {platform.python_version()}, {os.cpu_count()} cores "
         f"(shared machine). reviewkit's ranker screens each SYNERGY set from two priors drawn "
-        f"by seed (seeds {min(args.seeds)}-{max(args.seeds)}); each rule reads the same "
+        f"by seed ({runs_per_set}); each rule reads the same "
         f"orders. Target recall {args.target:.0%}, confidence {args.confidence:.0%}. "
         f"Reliability = share of runs with recall at the stop ≥ target; effort = records "
         f"screened at the stop / records the ranking needed to reach the target. buscarpy = "

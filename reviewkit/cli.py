@@ -224,18 +224,20 @@ def _id_list(text: str | None) -> list[str]:
 
 def cmd_simulate(args) -> int:
     """Simulate screening a labelled CSV with the app's model; write the screening order."""
+    from reviewkit.screening.model import check_model
     from reviewkit.screening.simulation import simulate_csv
     from reviewkit.screening.stopping import DEFAULT_RULE, check_stopping_choice
 
     rule = args.stop_rule or DEFAULT_RULE
-    if args.stop_recall is not None or args.stop_rule:
-        try:
+    try:
+        check_model(args.model)
+        if args.stop_recall is not None or args.stop_rule:
             check_stopping_choice(rule, 0.95 if args.stop_recall is None else args.stop_recall)
-        except ValueError as exc:
-            raise ReviewkitError(f"simulate: {exc}") from exc
+    except ValueError as exc:
+        raise ReviewkitError(f"simulate: {exc}") from exc
     order = simulate_csv(args.data, args.output, prior_included=_id_list(args.prior_included),
                          prior_excluded=_id_list(args.prior_excluded), seed=args.seed,
-                         stop_recall=args.stop_recall, stop_rule=rule)
+                         stop_recall=args.stop_recall, stop_rule=rule, model=args.model)
     print(f"{len(order)} records screened in simulation; order written to {args.output}.")
     return 0
 
@@ -617,6 +619,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prior-included", metavar="ID,...", help="record ids known to be relevant")
     p.add_argument("--prior-excluded", metavar="ID,...", help="record ids known to be irrelevant")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", default="tfidf_svm", metavar="NAME",
+                   help="ranking model: tfidf_svm (default), tfidf_logistic, tfidf_nb, "
+                        "minilm_logistic or minilm_svm")
     p.add_argument("--stop-recall", type=float, metavar="TARGET",
                    help="add a safe_to_stop column (1 where the stopping advice after that record "
                         "says this recall, e.g. 0.95, is reached)")

@@ -68,6 +68,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("split_screening", "Split the records between reviewers", "switch", False,
             "Each record is handed to one reviewer at a time, so nobody screens a record "
             "someone else is already looking at."),
+    # The names of reviewkit.screening.model.MODELS (a test keeps them in step).
+    Setting("screening_model", "Model that ranks the records", "choice", "tfidf_svm",
+            "tfidf_svm: word TF-IDF and a linear SVM (ASReview's default kind, and the best "
+            "on the shared test sets); tfidf_logistic, tfidf_nb: the same words with logistic "
+            "regression or naive Bayes; minilm_logistic, minilm_svm: the bundled MiniLM "
+            "sentence embeddings (slower to start: every abstract is embedded first).",
+            choices=("tfidf_svm", "tfidf_logistic", "tfidf_nb", "minilm_logistic", "minilm_svm")),
     Setting("stop_recall", "Recall target for the stopping advice", "choice", 0.95,
             "The share of relevant records screening must find before the advice says stop; "
             "it goes into the methods text and the PRISMA diagram.",

@@ -134,3 +134,23 @@ def test_simulate_refuses_an_unknown_stopping_rule(tmp_path):
     assert done.returncode != 0
     assert "unknown stopping rule 'knee'" in done.stderr and "counting" in done.stderr
     assert not (tmp_path / "order.csv").exists()
+
+
+def test_simulate_runs_the_model_named(tmp_path):
+    from tests.test_screening_model import IDS, LABELS, RELEVANT, TEXTS
+
+    with open(tmp_path / "review.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["record_id", "title", "abstract", "label_included"])
+        writer.writerows(zip(IDS, TEXTS, [""] * len(IDS), LABELS, strict=True))
+    done = run_cli("simulate", "review.csv", "--output", "order.csv", "--model", "tfidf_nb",
+                   "--prior-included", "r00", "--prior-excluded", "r10", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with open(tmp_path / "order.csv", encoding="utf-8") as handle:
+        order = [row["record_id"] for row in csv.DictReader(handle)]
+    assert sorted(order) == sorted(IDS) and order[:2] == ["r00", "r10"]
+    assert len(set(order[2:2 + len(RELEVANT)]) & set(IDS[: len(RELEVANT)])) >= 3
+    done = run_cli("simulate", "review.csv", "--output", "again.csv", "--model", "bert",
+                   cwd=tmp_path)
+    assert done.returncode != 0 and "unknown screening model 'bert'" in done.stderr
+    assert "tfidf_svm" in done.stderr and not (tmp_path / "again.csv").exists()

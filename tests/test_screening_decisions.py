@@ -156,11 +156,14 @@ def test_diagram_names_the_rule_that_stopped_screening():
     assert "stopped by" not in prisma_svg(counts)
 
 
-def test_the_review_setting_offers_every_stopping_rule():
+def test_the_review_settings_offer_every_stopping_rule_and_model():
     from reviewkit.review_settings import BY_NAME, parse_setting
+    from reviewkit.screening.model import DEFAULT_MODEL, MODELS
     from reviewkit.screening.stopping import DEFAULT_RULE, STOPPING_RULES
 
     assert sorted(BY_NAME["stop_rule"].choices) == sorted(STOPPING_RULES)
+    assert BY_NAME["screening_model"].choices == tuple(MODELS)
+    assert BY_NAME["screening_model"].default == DEFAULT_MODEL
     assert BY_NAME["stop_rule"].default == DEFAULT_RULE
     assert parse_setting("stop_recall", "95%") == 0.95 == parse_setting("stop_recall", "0.95")
     with pytest.raises(ReviewkitError, match="counting"):

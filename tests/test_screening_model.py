@@ -21,6 +21,7 @@ from reviewkit.screening import (
     simulate_csv,
     stopping_advice,
 )
+from reviewkit.screening.model import MODELS
 from reviewkit.screening.simulation import read_simulation_csv, record_texts
 from reviewkit.screening.stopping import (
     STOPPING_RULES,
@@ -123,6 +124,24 @@ def test_ranker_follows_the_estimator_contract():
     fresh = clone(ranker)
     assert fresh.get_params() == ranker.get_params()
     assert not hasattr(fresh, "scores_")
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_every_model_ranks_relevant_records_first(model):
+    labels = {0: 1, 1: 1, len(RELEVANT): 0, len(RELEVANT) + 1: 0}
+    ranker = Ranker(model=model, encoder=HashingEncoder(), random_state=0).fit(TEXTS, labels)
+    order = ranker.rank()
+    relevant_left = set(range(2, len(RELEVANT)))
+    # The four other relevant records among the first six of the 20 left.
+    assert len(relevant_left & set(order[:6])) >= 3, (model, order)
+    assert ranker.used_classifier_ and len(ranker.scores()) == len(TEXTS)
+
+
+def test_an_unknown_model_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="tfidf_svm, tfidf_logistic"):
+        Ranker(model="bert").fit(TEXTS, {0: 1, 9: 0})
+    with pytest.raises(ValueError, match="unknown screening model 'bert'"):
+        simulate(IDS, TEXTS, LABELS, model="bert")
 
 
 def test_exploration_is_reproducible_by_random_state():

@@ -10,6 +10,12 @@ highest score next.
 
 Before any record is judged relevant there is nothing to learn from; records are then ranked by
 their similarity to the review's eligibility criteria (:func:`rank_by_criteria`).
+
+That is the default model, ``tfidf_svm``.  A model is a feature extractor and a classifier,
+composed by name in :data:`MODELS` (``tfidf_nb``, ``tfidf_logistic``, ``minilm_logistic`` and
+``minilm_svm`` besides); the weighting above (balancing) and the ranking by score with an
+optional exploration share (the query) are shared by all.  A new model is one new small class
+in :data:`FEATURES` or :data:`CLASSIFIERS` and one line in :data:`MODELS`.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
 from sklearn.utils import check_random_state
 
@@ -51,6 +59,78 @@ def text_features(texts: list[str]) -> sparse.csr_matrix:
         return sparse.csr_matrix((len(texts), 1))
 
 
+class TfidfFeatures:
+    """TF-IDF over words and word pairs (:func:`text_features`); needs no model."""
+
+    def transform(self, texts: list[str], *, encoder=None) -> sparse.csr_matrix:
+        return text_features(texts)
+
+
+class MiniLMFeatures:
+    """The bundled MiniLM sentence embeddings (``encoder``: anything with ``.encode``)."""
+
+    def transform(self, texts: list[str], *, encoder=None) -> np.ndarray:
+        from reviewkit.embeddings import embed
+
+        return embed(texts, model=encoder)
+
+
+class SVMClassifier:
+    """A linear support vector machine (liblinear): ASReview's default classifier too."""
+
+    def fit(self, features, y, weights, *, C: float, seed: int):
+        # A looser tolerance than liblinear's default: the ranking is the same, the fit faster.
+        self.model_ = LinearSVC(C=C, tol=1e-3, random_state=seed).fit(features, y,
+                                                                      sample_weight=weights)
+        return self
+
+    def scores(self, features) -> np.ndarray:
+        return self.model_.decision_function(features)
+
+
+class LogisticClassifier:
+    """L2-regularised logistic regression (liblinear)."""
+
+    def fit(self, features, y, weights, *, C: float, seed: int):
+        self.model_ = LogisticRegression(C=C, solver="liblinear", tol=1e-3, random_state=seed)
+        self.model_.fit(features, y, sample_weight=weights)
+        return self
+
+    def scores(self, features) -> np.ndarray:
+        return self.model_.decision_function(features)
+
+
+class NaiveBayesClassifier:
+    """Multinomial naive Bayes on non-negative features (TF-IDF), as in ASReview's ``nb``."""
+
+    def fit(self, features, y, weights, *, C: float, seed: int):
+        self.model_ = MultinomialNB(alpha=3.822).fit(features, y, sample_weight=weights)
+        return self
+
+    def scores(self, features) -> np.ndarray:
+        log_odds = self.model_.predict_log_proba(features)
+        return log_odds[:, 1] - log_odds[:, 0]
+
+
+FEATURES = {"tfidf": TfidfFeatures, "minilm": MiniLMFeatures}
+CLASSIFIERS = {"svm": SVMClassifier, "logistic": LogisticClassifier, "nb": NaiveBayesClassifier}
+# Every model a review (or ``simulate --model``) can choose: name -> (features, classifier).
+MODELS = {
+    "tfidf_svm": ("tfidf", "svm"),
+    "tfidf_logistic": ("tfidf", "logistic"),
+    "tfidf_nb": ("tfidf", "nb"),
+    "minilm_logistic": ("minilm", "logistic"),
+    "minilm_svm": ("minilm", "svm"),
+}
+DEFAULT_MODEL = "tfidf_svm"
+
+
+def check_model(name: str) -> None:
+    """Raise ``ValueError`` naming the models when ``name`` is not one of them."""
+    if name not in MODELS:
+        raise ValueError(f"unknown screening model {name!r}; choose one of {', '.join(MODELS)}")
+
+
 class Ranker(BaseEstimator):
     """Rank unscreened records by how likely they are to be relevant.
 
@@ -60,12 +140,16 @@ class Ranker(BaseEstimator):
     ``max_unscreened`` and ``max_excluded`` how many unscreened records and not-relevant
     decisions at most the classifier sees (a random subset, same total weight; for speed),
     ``exploration`` the share of places in the ranking given to a random record instead, and
-    ``criteria`` the eligibility criteria used while no record has been judged relevant.
+    ``criteria`` the eligibility criteria used while no record has been judged relevant,
+    ``model`` the name of a model in :data:`MODELS` and ``encoder`` the sentence model the
+    MiniLM models embed with (``None``: the bundled one).
     """
 
     def __init__(
         self,
         *,
+        model: str = DEFAULT_MODEL,
+        encoder=None,
         C: float = 0.2,
         relevant_weight: float = 9.8,
         unscreened_weight: float = 0.5,
@@ -75,6 +159,8 @@ class Ranker(BaseEstimator):
         criteria: str = "",
         random_state=None,
     ):
+        self.model = model
+        self.encoder = encoder
         self.C = C
         self.relevant_weight = relevant_weight
         self.unscreened_weight = unscreened_weight
@@ -90,10 +176,12 @@ class Ranker(BaseEstimator):
         Refitting on the same texts reuses their features, so a retrain after one more decision
         only trains the classifier.
         """
+        check_model(self.model)
         texts = list(texts)
-        fingerprint = (len(texts), hash(tuple(texts)))
+        fingerprint = (len(texts), hash(tuple(texts)), self.model)
         if getattr(self, "fingerprint_", None) != fingerprint:
-            self.features_ = text_features(texts)
+            extractor = FEATURES[MODELS[self.model][0]]()
+            self.features_ = extractor.transform(texts, encoder=self.encoder)
             self.fingerprint_ = fingerprint
         n = len(texts)
         self.labels_ = {int(i): int(v) for i, v in labels.items()}
@@ -102,7 +190,7 @@ class Ranker(BaseEstimator):
         self.random_state_ = check_random_state(self.random_state)
         relevant = [i for i, v in self.labels_.items() if v == 1]
         if not relevant:
-            key = (fingerprint, self.criteria)
+            key = (fingerprint[:2], self.criteria)
             if getattr(self, "criteria_key_", None) != key:
                 self.criteria_scores_ = _criteria_scores(texts, self.criteria)
                 self.criteria_key_ = key
@@ -146,12 +234,10 @@ class Ranker(BaseEstimator):
             return np.zeros(n)
         # Scale so that the regularisation means the same whatever the number of rows.
         weights *= n_labelled / weights.sum()
-        # A looser tolerance than liblinear's default: the ranking is the same, the fit faster.
-        classifier = LinearSVC(
-            C=self.C, tol=1e-3, random_state=self.random_state_.randint(2**31 - 1)
-        )
-        classifier.fit(self.features_[rows], y, sample_weight=weights)
-        return classifier.decision_function(self.features_)
+        classifier = CLASSIFIERS[MODELS[self.model][1]]()
+        classifier.fit(self.features_[rows], y, weights, C=self.C,
+                       seed=self.random_state_.randint(2**31 - 1))
+        return classifier.scores(self.features_)
 
     def _at_most(self, indexes: np.ndarray, limit: int) -> np.ndarray:
         if len(indexes) <= limit:

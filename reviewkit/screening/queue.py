@@ -88,7 +88,7 @@ class Prioritiser:
     """Ranks a review's records by how likely they are to be relevant, retraining off-thread."""
 
     def __init__(self, ids: list[int], texts: list[str], criteria: str, *, random_state: int = 0,
-                 exploration: float = 0.0):
+                 exploration: float = 0.0, model: str = "tfidf_svm"):
         from reviewkit.screening.model import Ranker, rank_by_criteria
 
         self.ids = list(ids)
@@ -96,7 +96,7 @@ class Prioritiser:
         self._texts = list(texts)
         # one ranker for the review: refits reuse its text features, so retraining is quick
         self._ranker = Ranker(random_state=random_state, exploration=exploration,
-                              criteria=criteria)
+                              criteria=criteria, model=model)
         self._lock = threading.Lock()
         self._order = [self.ids[i] for i in rank_by_criteria(self._texts, criteria)]
         self._trained_on: dict[int, int] | None = None

@@ -14,7 +14,13 @@ import pandas as pd
 
 from reviewkit.errors import FormatError, NotFoundError
 from reviewkit.export_cells import csv_bytes
-from reviewkit.screening.model import Ranker, rank_by_criteria, retrain_due
+from reviewkit.screening.model import (
+    DEFAULT_MODEL,
+    Ranker,
+    check_model,
+    rank_by_criteria,
+    retrain_due,
+)
 from reviewkit.screening.stopping import DEFAULT_RULE, check_stopping_choice, stopping_trace
 
 CSV_COLUMNS = ("record_id", "title", "abstract", "label_included")
@@ -30,13 +36,17 @@ def simulate(
     seed: int = 0,
     criteria: str = "",
     progress: Callable[[int, int], None] | None = None,
+    model: str = DEFAULT_MODEL,
+    encoder=None,
 ) -> list[str]:
     """Return the record ids in the order a reviewer would screen them, priors first.
 
     ``prior_included`` and ``prior_excluded`` are ids the reviewer already judged; their labels
     are taken from those lists.  Any other label is read when its record is asked for.  Without
     priors, screening starts from the ranking by ``criteria`` (the file's order when empty).
-    ``progress(done, total)`` is called after each decision.
+    ``progress(done, total)`` is called after each decision.  ``model`` names the ranker's
+    model (:data:`~reviewkit.screening.model.MODELS`); ``encoder`` is the sentence model for
+    the MiniLM ones (``None``: the bundled one).
     """
     ids = [str(record_id) for record_id in ids]
     if not len(ids) == len(texts) == len(labels):
@@ -52,7 +62,8 @@ def simulate(
             known[position[str(record_id)]] = label
     order = list(known)
     total = len(ids)
-    ranker = Ranker(random_state=seed, criteria=criteria)
+    check_model(model)
+    ranker = Ranker(random_state=seed, criteria=criteria, model=model, encoder=encoder)
     ranking: list[int] = [] if known else rank_by_criteria(texts, criteria)
     cursor = since_fit = 0
     while len(order) < total:
@@ -103,13 +114,17 @@ def simulate_csv(
     progress: Callable[[int, int], None] | None = None,
     stop_recall: float | None = None,
     stop_rule: str = DEFAULT_RULE,
+    model: str = DEFAULT_MODEL,
+    encoder=None,
 ) -> list[str]:
     """Simulate screening the labelled CSV at ``path`` and write the order to ``output``.
 
     ``output`` gets one column, ``record_id``, in screening order with the priors first.  With
     ``stop_recall`` it gets a second, ``safe_to_stop``: 1 where the stopping advice by
-    ``stop_rule`` after that record says the recall target is reached, else 0.
+    ``stop_rule`` after that record says the recall target is reached, else 0.  ``model``
+    names the ranker's model and ``encoder`` the sentence model of the MiniLM ones.
     """
+    check_model(model)
     if stop_recall is not None:
         check_stopping_choice(stop_rule, stop_recall)
     frame = read_simulation_csv(path)
@@ -122,6 +137,8 @@ def simulate_csv(
         seed=seed,
         criteria=criteria,
         progress=progress,
+        model=model,
+        encoder=encoder,
     )
     columns, rows = ["record_id"], [[record_id] for record_id in order]
     if stop_recall is not None:

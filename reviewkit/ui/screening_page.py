@@ -40,14 +40,15 @@ ORDERS = {"ranked": "Most likely relevant first", "random": "Random order"}
 
 
 @st.cache_resource(show_spinner="Learning from the decisions so far…", max_entries=8)
-def _prioritiser(review_id: int, record_count: int, exploration: float) -> Prioritiser:
+def _prioritiser(review_id: int, record_count: int, exploration: float,
+                 model: str = "tfidf_svm") -> Prioritiser:
     store = get_store()
     review = store.review_by_id(review_id)
     kept = {s.id: s.record for s in store.list_records(review_id) if s.duplicate_of is None}
     ids = sorted(kept)
     texts = [record_text(kept[i].title, kept[i].abstract) for i in ids]
     criteria = "\n".join([review.question, review.inclusion_criteria])
-    return Prioritiser(ids, texts, criteria, exploration=exploration)
+    return Prioritiser(ids, texts, criteria, exploration=exploration, model=model)
 
 
 def _marked(text: str, include: list[str], exclude: list[str]) -> str:
@@ -168,8 +169,8 @@ def render() -> None:
                                      default="ranked", key="screen_order") or "ranked"
     with top[2].popover("Settings", icon=":material/tune:"):
         leads = allowed("review.manage", review)
-        team_rules = ["reviewers_required", "blind", "split_screening", "stop_recall",
-                      "stop_rule"]
+        team_rules = ["reviewers_required", "blind", "split_screening", "screening_model",
+                      "stop_recall", "stop_rule"]
         chosen = settings_widgets(review, team_rules, prefix=f"screen_{review.id}",
                                   disabled=not leads)
         if leads and any(chosen[n] != stored_value(review, n) if n == "blind"
@@ -189,7 +190,8 @@ def render() -> None:
                 else "Import records first (Import page), then find duplicates (Deduplicate).")
         return
     kept_count = len(store.kept_record_ids(review.id)) if stage == FT else len(ids)
-    prioritiser = _prioritiser(review.id, kept_count, exploration)
+    prioritiser = _prioritiser(review.id, kept_count, exploration,
+                               setting_value(review, "screening_model"))
     labels = labels_from(store, review)
     prioritiser.update(labels)
     stats = progress(store, review, stage, me)
