@@ -30,7 +30,8 @@ def contradiction(a: Fingerprint, b: Fingerprint, *, same_doi_link: bool = False
 def _signature(fp: Fingerprint) -> tuple:
     """Records with equal signatures compare alike with everyone: check one of them."""
     return (fp.titles, fp.kind, fp.surnames, fp.given_names, fp.year, fp.journals, fp.volume,
-            fp.first_page, fp.last_page, fp.doi, fp.pmid, fp.abstract, fp.conference)
+            fp.first_page, fp.last_page, fp.doi, fp.pmid, fp.abstract, fp.conference, fp.issue,
+            fp.recurring)
 
 
 def build_groups(count: int, pairs: list[PairDecision],
