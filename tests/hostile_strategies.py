@@ -207,6 +207,73 @@ def wide_files(draw) -> tuple[str, bytes]:
 
 
 @st.composite
+def wos_files(draw) -> tuple[str, bytes]:
+    """Web of Science plain text: two-letter tags, indented continuations, hostile values."""
+    tags = st.one_of(st.sampled_from(["AU", "AF", "TI", "SO", "AB", "DE", "ID", "PY", "DI",
+                                      "UT", "C1", "CR"]),
+                     st.from_regex(r"[A-Z][A-Z0-9]", fullmatch=True))
+    lines = ["FN Clarivate Analytics Web of Science", "VR 1.0"]
+    for _ in range(draw(st.integers(1, 4))):
+        lines.append(f"PT {draw(st.sampled_from(['J', 'B', 'S', 'C', 'X', '']))}")
+        for tag, value, more in draw(st.lists(st.tuples(tags, nasty_value, st.lists(
+                nasty_value, max_size=2)), max_size=10)):
+            lines.append(f"{tag} {value}")
+            lines.extend(f"   {line}" for line in more)
+        if draw(st.integers(0, 9)):
+            lines.append("ER")
+        lines.append("")
+    lines.append("EF")
+    return "savedrecs.txt", _encode(draw(LINE_ENDS).join(lines), draw(ENCODINGS))
+
+
+@st.composite
+def refer_files(draw) -> tuple[str, bytes]:
+    """EndNote tagged (.enw) records: '%X value' lines and untagged follow-on lines."""
+    tags = st.sampled_from(list("0TADJVNPRXKU@ICGM~FZB8") + ["!", ">"])
+    lines = []
+    for _ in range(draw(st.integers(1, 4))):
+        lines.append("%0 " + draw(st.sampled_from(["Journal Article", "Book Section", "Xyz"])))
+        for tag, value, more in draw(st.lists(st.tuples(tags, nasty_value, st.lists(
+                nasty_value, max_size=2)), max_size=10)):
+            lines.append(f"%{tag} {value}")
+            lines.extend(line for line in more if line.strip() and not line.startswith("%"))
+        lines.append("")
+    return "export.enw", _encode(draw(LINE_ENDS).join(lines), draw(ENCODINGS))
+
+
+@st.composite
+def excel_files(draw) -> tuple[str, bytes]:
+    """An .xlsx workbook of hostile cells, sometimes with a few of its bytes changed."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def cell(value: str) -> str:
+        value = value.encode("utf-8", "ignore").decode("utf-8")  # no lone surrogates
+        return ILLEGAL_CHARACTERS_RE.sub("", value)[:32_000]  # what a sheet can hold
+
+    book = Workbook()
+    sheet = book.active
+    header = draw(st.lists(st.one_of(st.sampled_from(["Title", "Authors", "Year", "DOI",
+                                                      "Article Title", "Abstract"]),
+                                     nasty_value.map(cell)), min_size=1, max_size=6))
+    header = [h or "column" for h in header]
+    sheet.append(header)
+    for row in draw(st.lists(st.lists(st.one_of(nasty_value.map(cell), st.integers(),
+                                                st.floats(allow_nan=False)), max_size=8),
+                             max_size=4)):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = bytearray(buffer.getvalue())
+    for where, value in draw(st.lists(st.tuples(st.floats(0, 1, exclude_max=True),
+                                                st.integers(0, 255)), max_size=3)):
+        data[int(where * len(data))] = value
+    return "results.xlsx", bytes(data)
+
+
+@st.composite
 def arbitrary_files(draw) -> tuple[str, bytes]:
     """Random bytes, or random Unicode text, under a random export's file name."""
     name = draw(st.sampled_from(["x.ris", "x.bib", "x.nbib", "x.xml", "x.csv", "x.tsv",
@@ -217,7 +284,9 @@ def arbitrary_files(draw) -> tuple[str, bytes]:
         st.builds(lambda head, tail: head + tail,
                   st.sampled_from([b"TY  - JOUR\n", b"@article{", b"PMID- 1\n", b"<xml><records>",
                                    b"title,year\n", b"%PDF-1.4\n", b"\xef\xbb\xbf",
-                                   b"\xff\xfe", b"PK\x03\x04"]),
+                                   b"\xff\xfe", b"PK\x03\x04", b"FN Clarivate\nVR 1.0\nPT J\n",
+                                   b"%0 Journal Article\n%T ", b"Document 1 of 1\n\n",
+                                   b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"]),
                   st.binary(max_size=2000)),
     ))
     return name, data
@@ -232,6 +301,9 @@ STRATEGIES = {
     "endnote_xml": endnote_files(),
     "csv_tsv": table_files(),
     "wide": wide_files(),
+    "wos": wos_files(),
+    "refer": refer_files(),
+    "excel": excel_files(),
     "arbitrary": arbitrary_files(),
 }
 any_file = st.one_of(*STRATEGIES.values())

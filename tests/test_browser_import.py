@@ -14,7 +14,9 @@ from tests.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
-RIS = """TY  - JOUR
+# Each record is headed as Cochrane's exports head them: a line the reader skips and notes.
+RIS = """Record #{n} of 7
+TY  - JOUR
 AU  - Kaloudis, H.
 AU  - Popay, J.
 TI  - Neighbourhood resilience and perceived influence: a browser upload test {n}
@@ -52,6 +54,9 @@ def test_upload_ris_and_see_the_count(page, app_url, tmp_path):
     page.locator("input[type=file]").set_input_files(str(_ris_file(tmp_path, 7)))
     page.get_by_text("RIS file with").wait_for()
     assert "7 records" in page.get_by_text("RIS file with").inner_text()
+    page.get_by_text("Read with 7 repairs").wait_for()
+    assert page.get_by_text("text between records ignored (e.g. 'Record #1 of 7')",
+                            exact=False).count() == 1
     page.get_by_role("button", name="Import 1 file(s)").click()
     page.get_by_text("7 records imported from Scopus").wait_for()
     screenshot(page, "import-ris")

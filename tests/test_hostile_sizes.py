@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from reviewkit.formats import read_csv, read_medline, read_ris
+from reviewkit.formats import read_csv, read_medline, read_proquest, read_refer, read_ris, read_wos
 from tests.hostile_strategies import time_limit
 
 
@@ -45,6 +45,21 @@ def _medline(lines: int) -> str:
         "      continued words of the abstract\n" * lines
 
 
+def _wos(lines: int) -> str:
+    return ("FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nTI A long abstract\nAB start\n"
+            + "   continued words of the abstract\n" * lines + "ER\nEF\n")
+
+
+def _refer(lines: int) -> str:
+    return "%0 Journal Article\n%T A long abstract\n%X start\n" + \
+        "continued words of the abstract\n" * lines
+
+
+def _proquest(lines: int) -> str:
+    return ("Document 1 of 1\n\nA long abstract\n\nAbstract: start\n"
+            + "continued words of the abstract\n" * lines + "\n" + "_" * 60 + "\n")
+
+
 def _wide_csv(columns: int) -> str:
     return "Title," + ",".join(["a"] * columns) + "\nA study," + ",".join(["x"] * columns) + "\n"
 
@@ -53,7 +68,11 @@ def _wide_csv(columns: int) -> str:
     (read_ris, _ris, 2_000),
     (read_medline, _medline, 2_000),
     (read_csv, _wide_csv, 300),
-], ids=["ris continuation lines", "medline continuation lines", "csv same-named columns"])
+    (read_wos, _wos, 2_000),
+    (read_refer, _refer, 2_000),
+    (read_proquest, _proquest, 2_000),
+], ids=["ris continuation lines", "medline continuation lines", "csv same-named columns",
+        "wos continuation lines", "refer continuation lines", "proquest continuation lines"])
 def test_work_grows_linearly_with_the_input(read, make, size):
     with time_limit(120):
         small = _lines_executed(read, make(size))
@@ -61,8 +80,10 @@ def test_work_grows_linearly_with_the_input(read, make, size):
     assert large / small < 5, (small, large)  # linear: about 4; quadratic: about 16
 
 
-@pytest.mark.parametrize(("read", "make"), [(read_ris, _ris), (read_medline, _medline)],
-                         ids=["ris", "medline"])
+@pytest.mark.parametrize(("read", "make"), [(read_ris, _ris), (read_medline, _medline),
+                                           (read_wos, _wos), (read_refer, _refer),
+                                           (read_proquest, _proquest)],
+                         ids=["ris", "medline", "wos", "refer", "proquest"])
 def test_one_field_of_800k_continuation_lines_reads_at_once(read, make):
     text = make(800_000)  # 30 MB in one abstract
     with time_limit(30):  # a guard against a hang, not a speed target: linear takes < 1 s

@@ -193,3 +193,40 @@ def test_default_url_uses_environment(monkeypatch, tmp_path):
     assert default_database_url() == f"sqlite:///{tmp_path / 'reviewkit.sqlite'}"
     monkeypatch.setenv("REVIEWKIT_DATABASE_URL", "postgresql://x@127.0.0.1/db")
     assert default_database_url() == "postgresql://x@127.0.0.1/db"
+
+
+# The lengths version 3 gave the columns that version 4 made text.
+_VERSION_3_LENGTHS = {
+    "records": {"source_id": 200, "volume": 64, "issue": 64, "pages": 64, "isbn": 64,
+                "issn": 64, "language": 64, "database": 200, "accession": 200},
+    "import_batches": {"database_name": 200, "search_date": 32},
+}
+
+
+def test_upgrade_to_4_lets_long_values_in_where_version_3_refused_them(database_url):
+    from sqlalchemy import text
+
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        schema.create_at(conn, 3)
+        if conn.dialect.name == "postgresql":  # SQLite never enforced a length
+            for table, lengths in _VERSION_3_LENGTHS.items():
+                for column, length in lengths.items():
+                    conn.execute(text(f'ALTER TABLE {table} ALTER COLUMN "{column}" '
+                                      f"TYPE VARCHAR({length})"))
+    engine.dispose()
+    assert set(_VERSION_3_LENGTHS["records"]) == set(schema.WIDENED_IN_4["records"])
+
+    store = Store(database_url)
+    assert store.schema_version() == SCHEMA_VERSION
+    review = store.create_review("Long values")
+    long_issue = "Suppl. 2 " + "(Proceedings of the annual meeting) " * 5
+    languages = "; ".join(["English", "French", "German", "Spanish", "Italian"] * 4)
+    store.add_import(review.id, [Record(title="A", issue=long_issue, language=languages,
+                                        volume="9" * 100, source_id="id" * 150)],
+                     filename="long.ris", format="ris", sha256="e" * 64, size_bytes=1,
+                     database_name="D" * 250, search_date="from 1 March 2024 to 3 March 2024")
+    [stored] = store.list_records(review.id)
+    assert (stored.record.issue, stored.record.language) == (long_issue, languages)
+    assert stored.record.volume == "9" * 100 and stored.record.source_id == "id" * 150
+    store.close()

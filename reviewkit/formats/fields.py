@@ -115,6 +115,33 @@ def _clean_list(values: list[str]) -> list[str]:
     return cleaned
 
 
+class Continuation:
+    """Lines that go on with the value above them, joined once when the value is complete.
+
+    Adding each line to the growing string would copy it per line, which is quadratic in the
+    length of a long abstract; call :meth:`flush` before the value's list changes or is read.
+    """
+
+    def __init__(self) -> None:
+        self._target: list[str] | None = None
+        self._parts: list[str] = []
+
+    def add(self, target: list[str], text: str) -> None:
+        """Let ``text`` go on with the last value of ``target``."""
+        if target is not self._target:
+            self.flush()
+            self._target = target
+        self._parts.append(text)
+
+    def flush(self) -> None:
+        """Join the lines gathered so far onto their value."""
+        if self._parts and self._target:
+            first = self._target[-1]
+            self._target[-1] = " ".join([first, *self._parts] if first else self._parts)
+        self._parts.clear()
+        self._target = None
+
+
 def split_unique(cells: list[str], separators: str = ";") -> list[str]:
     """Split each cell at any of ``separators`` and keep each word once (ignoring case)."""
     pattern = "[" + re.escape(separators) + "]"

@@ -13,6 +13,7 @@ import re
 from reviewkit.errors import FormatError
 from reviewkit.formats.fields import (
     FORMAT_KEY,
+    Continuation,
     classify_standard_number,
     clean_record,
     record_type_from_words,
@@ -70,14 +71,17 @@ def read_proquest(text: str, *, filename: str = "",
     last: list[str] = []
     label = ""
     after_blank = True
+    pending = Continuation()
     for number, line in enumerate(text.split("\n"), 1):
         stripped = line.strip()
         if _DOCUMENT.match(stripped):
+            pending.flush()
             if values is not None:
                 records.append(_build_record(values))
             values, last, label = {}, [], ""
             continue
         if _SEPARATOR.match(stripped):
+            pending.flush()
             if values is not None:
                 records.append(_build_record(values))
                 values = None
@@ -91,18 +95,23 @@ def read_proquest(text: str, *, filename: str = "",
                       "headings, a bibliography)", line=number, example=stripped)
             continue
         match = _LABEL.match(stripped)
+        is_label = match and blank_before and (match.group(1) in _KNOWN or label != "Abstract")
+        if is_label:
+            pending.flush()
         if not values:
             values["heading"] = [stripped]  # the title line at the top of the record
-        elif match and blank_before and (match.group(1) in _KNOWN or label != "Abstract"):
+        elif is_label:
             label = match.group(1)
             last = values.setdefault(label, [])
             last.append(match.group(2))
         elif blank_before and stripped.startswith("http") and label != "Links":
+            pending.flush()
             values.setdefault("Document URL", []).append(stripped)  # the link under the author
         elif last:
-            last[-1] = f"{last[-1]} {stripped}"
+            pending.add(last, stripped)
         else:
             values.setdefault("Links", []).append(stripped)
+    pending.flush()
     if values is not None:
         records.append(_build_record(values))
     if not records:

@@ -13,6 +13,7 @@ import re
 from reviewkit.errors import FormatError
 from reviewkit.formats.fields import (
     FORMAT_KEY,
+    Continuation,
     classify_standard_number,
     clean_record,
     is_bare_year,
@@ -43,8 +44,10 @@ def read_refer(text: str, *, filename: str = "", notes: ReadNotes | None = None)
     values: dict[str, list[str]] | None = None
     last: list[str] = []
     last_tag = ""
+    pending = Continuation()
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
+            pending.flush()
             if values:
                 records.append(_build_record(values))
             values = None
@@ -57,14 +60,16 @@ def read_refer(text: str, *, filename: str = "", notes: ReadNotes | None = None)
             elif last_tag in _LIST_TAGS:
                 last.append(line.strip())
             else:
-                last[-1] = f"{last[-1]} {line.strip()}"
+                pending.add(last, line.strip())
             continue
+        pending.flush()
         tag, value = match.group(1), (match.group(2) or "").strip()
         if values is None:
             values = {}
         last = values.setdefault(tag, [])
         last.append(value)
         last_tag = tag
+    pending.flush()
     if values:
         records.append(_build_record(values))
     if not records:

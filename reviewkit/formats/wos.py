@@ -14,6 +14,7 @@ import re
 from reviewkit.errors import FormatError
 from reviewkit.formats.fields import (
     FORMAT_KEY,
+    Continuation,
     clean_record,
     is_bare_year,
     record_type_from_words,
@@ -57,6 +58,7 @@ def read_wos(text: str, *, filename: str = "", notes: ReadNotes | None = None) -
     last_tag = ""
     start = 0
     seen: set[str] = set()  # tags met so far: a tag glued to its value is one of these
+    pending = Continuation()
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
@@ -66,8 +68,9 @@ def read_wos(text: str, *, filename: str = "", notes: ReadNotes | None = None) -
             elif last_tag in _LIST_TAGS:
                 last.append(line.strip())
             else:
-                last[-1] = f"{last[-1]} {line.strip()}"
+                pending.add(last, line.strip())
             continue
+        pending.flush()
         match = _TAG_LINE.match(line.rstrip())
         if match is not None:
             tag = match.group(1) or match.group(3)
@@ -102,6 +105,7 @@ def read_wos(text: str, *, filename: str = "", notes: ReadNotes | None = None) -
         last = values.setdefault(tag, [])
         last.append(value)
         last_tag = tag
+    pending.flush()
     if values is not None:
         notes.add("the last record has no 'ER' end line (the file may be cut short); it was "
                   "read as far as it goes", line=start)
