@@ -171,8 +171,14 @@ def running_app(datadir: Path, env: dict | None = None):
     try:
         yield url
     finally:
+        # A loaded machine can keep Streamlit's graceful shutdown waiting; the app's data is
+        # throwaway, so after a short grace it is killed rather than failing the test.
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
         log.close()
 
 

@@ -206,7 +206,10 @@ def test_records_page_filters_and_downloads_the_included_studies(tmp_path, monke
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    monkeypatch.setenv("REVIEWKIT_DATABASE_URL", f"sqlite:///{tmp_path / 'ui.sqlite'}")
+    from tests.templates import copy_demo_database
+
+    # the demo review the app would build on first start, copied from the session's template
+    monkeypatch.setenv("REVIEWKIT_DATABASE_URL", copy_demo_database(tmp_path / "ui.sqlite"))
     st.cache_resource.clear()
     source = ("from reviewkit.ui import common, records_page\n"
               "common.sidebar()\nrecords_page.render()\n")
