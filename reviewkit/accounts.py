@@ -188,12 +188,20 @@ def _change_user(store: Store, username: str, *, actor: str,
     if target is None:
         raise NotFoundError(f"There is no user called '{username}'.")
     actor_id = _acting_user(store, actor).id
+    removes_admin = any(v.get("role", "admin") != "admin" or v.get("disabled")
+                        for _, _, v in changes)
     with store.write() as conn:
+        if removes_admin:
+            # Two admins demoting each other at once must not both see the other still an
+            # admin: every change that can take an admin away queues on the accounts row, so
+            # the second one counts the admins after the first has committed.
+            conn.execute(select(meta.c.key).where(meta.c.key == _ACCOUNTS_KEY)
+                         .with_for_update())
         for action, details, values in changes:
             conn.execute(users.update().where(users.c.id == target.id).values(**values))
             Store.audit(conn, actor_id=actor_id, action=action, entity="user",
                         entity_id=target.id, details={"username": username, **details})
-        if any(v.get("role", "admin") != "admin" or v.get("disabled") for _, _, v in changes):
+        if removes_admin:
             _keep_one_admin(conn, username)
     return store.get_user(username)
 

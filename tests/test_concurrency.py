@@ -529,3 +529,57 @@ def test_library_changes_at_once_each_move_the_stored_version(database_url):
     finally:
         for opened in stores:
             opened.close()
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one_admin(database_url):
+    """Each of the two last admins demotes the other at the same moment, again and again: one
+    demotion is refused every time, so an admin who can log in always remains."""
+    from reviewkit import accounts
+    from reviewkit.errors import ReviewkitError
+    from reviewkit.store.schema import users
+
+    setup = Store(database_url)
+    for name in ("ada", "bob"):
+        accounts.create_user(setup, name, role="admin", password=f"{name}-password-1",
+                             actor="admin")
+    accounts.set_accounts(setup, True, actor="ada")
+    stores = [Store(database_url) for _ in range(2)]
+    pairs = [("ada", "bob"), ("bob", "ada")]
+    try:
+        for _ in range(11):
+            with setup.write() as conn:
+                conn.execute(users.update().where(users.c.username.in_(["ada", "bob"]))
+                             .values(role="admin"))
+            failures = _at_once(2, lambda tab: accounts.set_role(
+                stores[tab], pairs[tab][1], "researcher", actor=pairs[tab][0]))
+            admins = [u.username for u, has_password, off in accounts.list_users(setup)
+                      if u.role == "admin" and has_password and not off]
+            assert len(admins) == 1, admins
+            assert len(failures) == 1 and isinstance(failures[0], ReviewkitError), failures
+    finally:
+        for opened in [setup, *stores]:
+            opened.close()
+
+
+def test_the_same_file_imported_twice_at_once_is_stored_once(database_url):
+    from reviewkit.errors import DuplicateImportError
+    from reviewkit.importing import import_file
+    from reviewkit.trash import delete_import
+
+    data = "".join(f"TY  - JOUR\nTI  - Neighbourhood study {i}\nER  - \n\n"
+                   for i in range(30)).encode()
+    stores = [Store(database_url) for _ in range(3)]
+    try:
+        review = stores[0].create_review("Imported at once")
+        for _ in range(6):
+            failures = _at_once(3, lambda tab: import_file(stores[tab], review, data,
+                                                           "scopus.ris", actor="admin"))
+            live = stores[0].list_batches(review.id)
+            assert len(live) == 1, live
+            assert len(failures) == 2 and all(isinstance(f, DuplicateImportError)
+                                              for f in failures), failures
+            assert stores[0].count_records(review.id) == 30
+            delete_import(stores[0], live[0].id, actor="admin")
+    finally:
+        for opened in stores:
+            opened.close()

@@ -480,37 +480,44 @@ class Store:
         """
         actor_id = self._user_id(actor)
         now = _now()
-        with self.write() as conn:
-            earlier = conn.execute(self._batch_query().where(
-                import_batches.c.review_id == review_id, import_batches.c.sha256 == sha256)).first()
-            if earlier is not None:
-                raise duplicate_import_error(filename, self._batch(earlier))
-            batch_id = conn.execute(import_batches.insert().values(
-                review_id=review_id, filename=filename, format=format,
-                database_name=database_name, search_date=search_date, search_query=search_query,
-                sha256=sha256, size_bytes=size_bytes, record_count=len(parsed),
-                imported_at=now, imported_by=actor_id,
-            )).inserted_primary_key[0]
-            rows = [_record_row(rec, review_id=review_id, batch_id=batch_id, position=i,
-                                now=now) for i, rec in enumerate(parsed, start=1)]
-            for start in range(0, len(rows), 5000):
-                conn.execute(records.insert(), rows[start:start + 5000])
-            with_text = [(i, rec) for i, rec in enumerate(parsed, start=1) if rec.full_text]
-            if with_text:
-                ids = dict(conn.execute(select(records.c.position, records.c.id)
-                                        .where(records.c.batch_id == batch_id)).all())
-                conn.execute(fulltexts.insert(), [
-                    {"record_id": ids[i], "filename": filename, "sha256": sha256,
-                     "content": None, "text": rec.full_text, "attached_by": actor_id,
-                     "attached_at": now} for i, rec in with_text])
-            self.audit(conn, actor_id=actor_id, action="import.create", entity="import_batch",
-                       entity_id=batch_id, review_id=review_id,
-                       details={"filename": filename, "format": format, "records": len(parsed),
-                                "database": database_name, "sha256": sha256})
-            if decisions:
-                self._add_imported_decisions(conn, review_id, batch_id, actor_id, decisions,
-                                             filename=filename, now=now)
-            row = conn.execute(self._batch_query().where(import_batches.c.id == batch_id)).one()
+        try:
+            with self.write() as conn:
+                earlier = conn.execute(self._batch_query().where(
+                    import_batches.c.review_id == review_id, import_batches.c.sha256 == sha256)).first()
+                if earlier is not None:
+                    raise duplicate_import_error(filename, self._batch(earlier))
+                batch_id = conn.execute(import_batches.insert().values(
+                    review_id=review_id, filename=filename, format=format,
+                    database_name=database_name, search_date=search_date, search_query=search_query,
+                    sha256=sha256, size_bytes=size_bytes, record_count=len(parsed),
+                    imported_at=now, imported_by=actor_id,
+                )).inserted_primary_key[0]
+                rows = [_record_row(rec, review_id=review_id, batch_id=batch_id, position=i,
+                                    now=now) for i, rec in enumerate(parsed, start=1)]
+                for start in range(0, len(rows), 5000):
+                    conn.execute(records.insert(), rows[start:start + 5000])
+                with_text = [(i, rec) for i, rec in enumerate(parsed, start=1) if rec.full_text]
+                if with_text:
+                    ids = dict(conn.execute(select(records.c.position, records.c.id)
+                                            .where(records.c.batch_id == batch_id)).all())
+                    conn.execute(fulltexts.insert(), [
+                        {"record_id": ids[i], "filename": filename, "sha256": sha256,
+                         "content": None, "text": rec.full_text, "attached_by": actor_id,
+                         "attached_at": now} for i, rec in with_text])
+                self.audit(conn, actor_id=actor_id, action="import.create", entity="import_batch",
+                           entity_id=batch_id, review_id=review_id,
+                           details={"filename": filename, "format": format, "records": len(parsed),
+                                    "database": database_name, "sha256": sha256})
+                if decisions:
+                    self._add_imported_decisions(conn, review_id, batch_id, actor_id, decisions,
+                                                 filename=filename, now=now)
+                row = conn.execute(self._batch_query().where(import_batches.c.id == batch_id)).one()
+        except IntegrityError as exc:
+            # Another import of the same bytes committed first (the live-import unique index).
+            earlier = self.find_batch(review_id, sha256)
+            if earlier is None:
+                raise
+            raise duplicate_import_error(filename, earlier) from exc
         return self._batch(row)
 
     def _add_imported_decisions(self, conn: Connection, review_id: int, batch_id: int,

@@ -10,6 +10,7 @@ version in its own transaction, so an upgrade never leaves a half-built schema b
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
@@ -409,9 +410,44 @@ def _widen_text_columns(conn: Connection) -> None:
                               f"{preparer.quote(column)} TYPE TEXT"))
 
 
+# The same file (by its bytes) is stored at most once per review among live imports: two
+# imports of it at the same moment cannot both commit.  A deleted import does not count, so a
+# file can be imported afresh after its import was deleted.
+LIVE_IMPORT_INDEX = Index(
+    "ux_import_batches_live_file", import_batches.c.review_id, import_batches.c.sha256,
+    unique=True,
+    sqlite_where=import_batches.c.deleted_at.is_(None),
+    postgresql_where=import_batches.c.deleted_at.is_(None),
+)
+import_batches.indexes.discard(LIVE_IMPORT_INDEX)
+
+
+def _one_live_import_per_file(conn: Connection) -> None:
+    """Version 4: the unique index above.  A database that already holds the same file twice
+    (imported at the same instant by an older version) keeps the first; the later copies are
+    marked deleted, so they stay restorable from the deleted items."""
+    b = import_batches
+    seen: set[tuple[int, str]] = set()
+    now = datetime.now(UTC)
+    for row in conn.execute(select(b.c.id, b.c.review_id, b.c.sha256)
+                            .where(b.c.deleted_at.is_(None)).order_by(b.c.id)):
+        key = (row.review_id, row.sha256)
+        if key in seen:
+            conn.execute(b.update().where(b.c.id == row.id).values(deleted_at=now))
+            conn.execute(records.update().where(records.c.batch_id == row.id,
+                                                records.c.deleted_at.is_(None))
+                         .values(deleted_at=now))
+        seen.add(key)
+    LIVE_IMPORT_INDEX.create(conn)
+
+
+def _version_4(conn: Connection) -> None:
+    _widen_text_columns(conn)
+    _one_live_import_per_file(conn)
+
+
 # Data steps that a version needs beyond new tables and columns: {version: fn(conn)}.
-DATA_STEPS: dict[int, Callable[[Connection], None]] = {3: _one_current_vote,
-                                                        4: _widen_text_columns}
+DATA_STEPS: dict[int, Callable[[Connection], None]] = {3: _one_current_vote, 4: _version_4}
 
 
 def stored_version(conn: Connection) -> int:
