@@ -30,7 +30,8 @@ def mark_recurring_titles(fingerprints: list[Fingerprint]) -> int:
 
     A title recurs when the records carrying it hold two different DOIs, two different volumes,
     two different first pages, or years two or more apart: evidence that at least two works
-    share it.  Flagged records need more than title, authors and year to be merged.
+    share it.  Flagged records need more than title, authors and year to be merged.  A bare
+    count of records would not do: a study found in five databases appears five times.
     """
     by_title: dict[str, list[Fingerprint]] = defaultdict(list)
     for fp in fingerprints:

@@ -380,7 +380,9 @@ GENERIC_TITLE_WORDS = frozenset(
     "reviewers referees issue issues volume guest special section call papers abstracts "
     "proceedings front back matter masthead cover information instructions authors author "
     "retraction notice overview welcome opening statement president presidents column "
-    "chairman chair chief desk board corner update viewpoint "
+    "chairman chair chief desk board corner update viewpoint opinion opinions perspective "
+    "perspectives debate forum interview dialogue essay summary highlights contributors "
+    "thanks journal year keynote panel tutorial "
     "this in from the a an of to on and for s our by with".split())
 # "Book review: <the book's title>" recurs whenever two journals review one book.
 _GENERIC_START_RE = re.compile(r"^(?:book reviews?|reviews? of books?)\b")
