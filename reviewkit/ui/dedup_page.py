@@ -111,15 +111,16 @@ def render() -> None:
             continue
         kept = store.get_record(kept_id)
         sources = {source[store.get_record(m).batch_id] for m in [kept_id, *members]}
-        rows.append({"Kept record": kept_id, "Title": kept.record.title, "Year": kept.record.year,
-                     "Merged records": len(members), "Sources": ", ".join(sorted(sources)),
-                     "Why merged": "; ".join(why)})
+        rows.append({"Kept record": kept_id, "Why merged": "; ".join(why),
+                     "Title": kept.record.title, "Year": kept.record.year,
+                     "Merged records": len(members), "Sources": ", ".join(sorted(sources))})
     if not rows:
         st.info("No merged group was made by the rules chosen.")
         return
     table = pd.DataFrame(rows)
     event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
-                         key="groups_table")
+                         key="groups_table",
+                         column_config={"Why merged": st.column_config.TextColumn(width="medium")})
     if event and event.selection.rows:
         kept_id = int(table.iloc[event.selection.rows[0]]["Kept record"])
         members = groups[kept_id]
