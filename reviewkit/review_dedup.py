@@ -54,8 +54,8 @@ def deduplicate_review(store: Store, review: Review, *, actor: str,
                       "reasons": {k: (v if isinstance(v, str) else float(v))
                                   for k, v in pair.reasons.items()},
                       "status": pair.decision})
-    store.save_duplicates(review.id, merges=merges, pairs=pairs, actor=actor,
-                          summary={"compared": len(kept)})
+    merges = store.save_duplicates(review.id, merges=merges, pairs=pairs, actor=actor,
+                                   summary={"compared": len(kept)})
     groups = store.duplicate_groups(review.id)
     return DedupSummary(records=len(kept), groups=len(groups), merged=len(merges),
                         possible=sum(p["status"] == "possible" for p in pairs))

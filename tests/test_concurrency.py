@@ -583,3 +583,59 @@ def test_the_same_file_imported_twice_at_once_is_stored_once(database_url):
     finally:
         for opened in stores:
             opened.close()
+
+
+def _twin_review(store: Store, name: str, twins: int = 6) -> list[tuple[int, int]]:
+    """A review of ``twins`` pairs of identical records; returns the pairs' ids."""
+    review = store.create_review(name)
+    titles = [f"Community gardens and loneliness in older adults, cohort {i}"
+              for i in range(twins)]
+    store.add_import(review.id, [Record(title=t, year=2020, doi=f"10.1/x{i}",
+                                        authors=["Smith, J."]) for i, t in enumerate(titles)],
+                     filename="a.ris", format="ris", sha256="a" * 64, size_bytes=1)
+    store.add_import(review.id, [Record(title=t, year=2020, doi=f"10.1/x{i}",
+                                        authors=["Smith, J."]) for i, t in enumerate(titles)],
+                     filename="b.ris", format="ris", sha256="b" * 64, size_bytes=1)
+    ids = store.kept_record_ids(review.id)
+    return list(zip(ids[:twins], ids[twins:], strict=True))
+
+
+def test_a_record_decided_after_dedup_looked_is_not_merged_away(database_url):
+    """The interleaving itself: dedup reads who is screened, a decision lands, dedup writes."""
+    store = Store(database_url)
+    try:
+        (first, second), *_ = _twin_review(store, "Decided meanwhile", twins=1)
+        review = store.get_review("Decided meanwhile")
+        assert store.records_with_decisions(review.id) == set()  # what dedup saw
+        store.add_decision(second, stage=TA, decision="include", reviewer="ana")
+        made = store.save_duplicates(review.id, merges={second: first}, pairs=[], actor="ana")
+        assert made == {}
+        assert store.get_record(second).duplicate_of is None
+    finally:
+        store.close()
+
+
+def test_decisions_saved_while_dedup_merges_never_lose_a_screened_record(database_url):
+    from reviewkit.review_dedup import deduplicate_review
+
+    stores = [Store(database_url) for _ in range(2)]
+    try:
+        for round_no in range(4):
+            twins = _twin_review(stores[0], f"Race {round_no}")
+            review = stores[0].get_review(f"Race {round_no}")
+
+            def work(tab: int) -> None:
+                if tab == 0:
+                    deduplicate_review(stores[0], review, actor="ana")
+                else:
+                    for _, second in twins:
+                        stores[1].add_decision(second, stage=TA, decision="include",
+                                               reviewer="bo")
+
+            assert _at_once(2, work) == []
+            decided = stores[0].records_with_decisions(review.id)
+            merged_away = [rid for rid in decided if stores[0].get_record(rid).duplicate_of]
+            assert merged_away == []
+    finally:
+        for opened in stores:
+            opened.close()

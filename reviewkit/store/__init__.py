@@ -698,16 +698,27 @@ class Store:
 
     def save_duplicates(self, review_id: int, *, merges: dict[int, int],
                         pairs: list[dict], actor: str = DEFAULT_USER, summary: dict | None = None
-                        ) -> None:
+                        ) -> dict[int, int]:
         """Store one deduplication run in a single transaction.
 
         ``merges`` maps a record id to the id of the record it is a duplicate of; ``pairs``
         are the scored pairs to keep (keys left_id, right_id, score, reasons, status), replacing
         the undecided pairs of earlier runs.  Pairs a person already decided are kept, and so
         are the automatic merges of earlier runs: they say why their groups were merged.
+
+        A record with a standing decision is never merged away, even one decided after the
+        caller looked: it stays on its own (its pair stays for a person to check).  Returns
+        the merges made.
         """
         actor_id = self._user_id(actor)
         with self.write() as conn:
+            conn.execute(select(reviews.c.id).where(reviews.c.id == review_id)
+                         .with_for_update())
+            screened = set(conn.execute(select(decisions.c.record_id).where(
+                decisions.c.review_id == review_id, decisions.c.superseded_at.is_(None))
+            ).scalars())
+            held_back = sorted(rid for rid in merges if rid in screened)
+            merges = {rid: kept for rid, kept in merges.items() if rid not in screened}
             decided = {(r.left_id, r.right_id) for r in conn.execute(
                 select(duplicate_pairs.c.left_id, duplicate_pairs.c.right_id).where(
                     duplicate_pairs.c.review_id == review_id,
@@ -729,7 +740,9 @@ class Store:
             self.audit(conn, actor_id=actor_id, action="dedup.run", entity="review",
                        entity_id=review_id, review_id=review_id,
                        details={"merged": len(merges), "pairs": len(fresh), **(summary or {}),
-                                "merges": {str(k): v for k, v in merges.items()}})
+                                "merges": {str(k): v for k, v in merges.items()},
+                                **({"held_back_screened": held_back} if held_back else {})})
+        return merges
 
     def duplicate_pairs(self, review_id: int, *, status: str | None = None) -> list[dict]:
         """Return scored pairs (optionally of one status) as plain dicts; pairs with a
@@ -826,6 +839,10 @@ class Store:
             now = _now()
             with self.write() as conn:
                 review_id = _review_of(conn, record_id)
+                # Shares the review row with other decisions; a deduplication run writing its
+                # merges holds it alone, so it sees every decision committed before it merges.
+                conn.execute(select(reviews.c.id).where(reviews.c.id == review_id)
+                             .with_for_update(read=True))
                 if stage == "full_text" and decision == "exclude":
                     reason = _listed_reason(conn, review_id, reason)
                 conn.execute(decisions.update().where(
