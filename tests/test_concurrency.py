@@ -624,7 +624,7 @@ def test_decisions_saved_while_dedup_merges_never_lose_a_screened_record(databas
             twins = _twin_review(stores[0], f"Race {round_no}")
             review = stores[0].get_review(f"Race {round_no}")
 
-            def work(tab: int) -> None:
+            def work(tab: int, review=review, twins=twins) -> None:
                 if tab == 0:
                     deduplicate_review(stores[0], review, actor="ana")
                 else:
