@@ -19,18 +19,17 @@ The test is a guarantee, and on ranked runs a cautious one: it cannot know that 
 getting better at putting relevant records first.  The **counting-process estimate** uses that
 knowledge, after Sneyd & Stevenson (2021, "Modelling stopping criteria for search results using
 Poisson processes", EMNLP): relevant records turn up as a Poisson process whose rate falls with
-the position in the screening order.  Sneyd & Stevenson fit a power law to a fixed ranking from
-its top; an active learner instead finds relevant records at a steady rate until they run out,
-and a power law fitted from the top then predicts ten to fifty times too many left (measured on
-the tuning runs of ``benchmarks/stopping.py``).  So the rate is modelled as ``a * exp(-b * t)``
-and fitted by maximum likelihood to the latest quarter of the decisions only
-(:data:`RATE_WINDOW`, chosen on the tuning runs: a fifth and three tenths both failed there).
-The records left are expected to hold the rate summed over the positions still to come; the
-upper bound takes the slowest fall the window does not rule out (a one-sided profile-likelihood
-bound on ``b``) and then the Poisson upper quantile of that count.  A window without a relevant
-record gives the bound of a constant rate.  It is a model, not a guarantee, which is why the
-advice also says how many records drawn at random from the rest would settle the question with
-the exact test.
+the position in the screening order.  Sneyd & Stevenson fit a power law to a fixed ranking; an
+active learner instead finds relevant records at a steady rate until they run out, and a power
+law then predicted ten to fifty times too many left on the tuning runs of
+``benchmarks/stopping.py``.  So the rate is modelled as ``a * exp(-b * t)``, fitted by maximum
+likelihood to every decision so far.  (Fitting only the latest quarter stopped sooner on the
+tuning sets but failed on a further set, whose last relevant records came long after the
+others; the whole history did not.)  The records left are expected to hold the rate summed
+over the positions still to come; the upper bound takes the slowest fall the decisions do not
+rule out (a one-sided profile-likelihood bound on ``b``) and then the Poisson upper quantile of
+that count.  It is a model, not a guarantee, which is why the advice also says how many
+records drawn at random from the rest would settle the question with the exact test.
 
 Each stopping rule (:data:`STOPPING_RULES`) reads the same decisions:
 
@@ -205,7 +204,7 @@ def stopping_advice(
     if random_from is None and estimate.method != "complete":
         model = estimate_remaining_by_rate(labels, n_records, confidence=confidence)
     if rule == "counting" and random_from is None:
-        safe = proven or _model_said_stop(labels, n_records, confidence, max_missed)
+        safe = proven or (model is not None and model.upper <= max_missed)
     elif rule == "heuristic" and random_from is None:
         safe = proven or _heuristic_met(labels, n_records)
     else:
@@ -266,16 +265,12 @@ def _safe_after_each(decisions, n_records, recall_target, confidence, rule):
     check_stopping_choice(rule, recall_target)
     labels = _check(decisions, n_records, None)
     found = np.cumsum(labels)
-    model_said_stop = False  # since the latest relevant record
     for end in range(1, len(labels) + 1):
         prefix = labels[:end]
         max_missed = _max_missed(int(found[end - 1]), recall_target)
-        model_said_stop = model_said_stop and labels[end - 1] == 0
         safe = _p_value(prefix, n_records, None, max_missed) < 1.0 - confidence
         if not safe and rule == "counting" and found[end - 1] > 0:
-            model_said_stop = model_said_stop or _model_stops(prefix, n_records, confidence,
-                                                              max_missed)
-            safe = model_said_stop
+            safe = _model_stops(prefix, n_records, confidence, max_missed)
         elif not safe and rule == "heuristic":
             safe = _heuristic_met(prefix, n_records)
         yield bool(safe)
@@ -334,23 +329,6 @@ def _model_stops(labels: np.ndarray, n_records: int, confidence: float, max_miss
     return int(poisson.ppf(confidence, most)) <= max_missed
 
 
-def _model_said_stop(labels: np.ndarray, n_records: int, confidence: float,
-                     max_missed: int) -> bool:
-    """Say whether the model advised stopping at any point since the latest relevant record.
-
-    Records screened after that advice, all not relevant, only confirm it; without this the
-    advice could turn back to "keep screening" once the fitted window holds no relevant record
-    and the model falls back to a constant rate.
-    """
-    hits = np.flatnonzero(labels)
-    if not len(hits):
-        return False
-    # A window without a relevant record cannot advise stopping, so later ends need no fit.
-    last_useful = min(len(labels), int(hits[-1] / (1 - RATE_WINDOW)) + 2)
-    return any(_model_stops(labels[:end], n_records, confidence, max_missed)
-               for end in range(int(hits[-1]) + 1, last_useful + 1))
-
-
 def _heuristic_met(labels: np.ndarray, n_records: int) -> bool:
     n = len(labels)
     return (
@@ -361,25 +339,20 @@ def _heuristic_met(labels: np.ndarray, n_records: int) -> bool:
     )
 
 
-# The share of the latest decisions the rate is fitted to, and the steepest fall allowed.
-RATE_WINDOW = 0.25
+# The steepest fall of the rate allowed, per record (a 63 % drop from one record to the next).
 _MAX_DECAY = 1.0
 
 
 def _rate_left(labels: np.ndarray, n_records: int, confidence: float) -> tuple[float, float]:
-    """Fit a falling rate to the latest decisions; return the expected count left and the most.
+    """Fit a falling rate to the decisions; return the expected count left and the most.
 
     "The most" is the count left under the slowest fall within the one-sided ``confidence``
-    profile-likelihood bound.
+    profile-likelihood bound.  Needs at least one relevant record among ``labels``.
     """
-    n = len(labels)
-    window = labels[n - max(1, int(round(n * RATE_WINDOW))):]
-    m, k = len(window), float(window.sum())
-    if k == 0:  # no fall to fit: a constant rate, at most what ``m`` empty records allow
-        return 0.5 / m * (n_records - n), -math.log(1.0 - confidence) / m * (n_records - n)
-    u = np.arange(m, dtype=float)
-    u_left = np.arange(m, m + n_records - n, dtype=float)
-    hits_u = float(u[window == 1].sum())
+    n, k = len(labels), float(labels.sum())
+    u = np.arange(n, dtype=float)
+    u_left = np.arange(n, n_records, dtype=float)
+    hits_u = float(u[labels == 1].sum())
 
     def log_likelihood(b: float) -> float:
         # With ``a`` at its best for this ``b`` (k / sum of exp(-b u)) the likelihood is:
