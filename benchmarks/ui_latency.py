@@ -1,0 +1,243 @@
+"""How quickly the Screen page answers in a real browser, at 1,000 and 10,000 records.
+
+For each size a fresh SQLite review is filled with real titles and abstracts (the SYNERGY and
+deduplication sets in ../shared/data/; past the ~8,000 real ones, records repeat with
+"(copy N)" after the title) and 100 title-and-abstract decisions, so the model and the
+stopping advice have something to work on.  The real app is started with
+``streamlit run`` and driven by headless Chromium through Playwright at 1366x768:
+
+* first load: from opening /screen to the decision buttons drawn and the run finished, in a
+  fresh server (cold: the ranking model is built) and again in a new tab (warm);
+* key -> next record: pressing E (exclude) until the next record's title is on screen,
+  ``--presses`` times; median and worst.
+
+The same figures are taken in the same run for an empty Streamlit page (a title and one
+button with a shortcut that changes a heading), so the ratio says what reviewkit adds to
+Streamlit's own round trip on this (shared, noisy) machine.
+
+    python benchmarks/ui_latency.py                  # 1k and 10k; appends to RESULTS.md
+    python benchmarks/ui_latency.py --sizes 1000 --presses 5 --no-save
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import datetime as dt
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from reviewkit.records import Record  # noqa: E402
+from reviewkit.store import Store  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+DATA = ROOT.parent / "shared" / "data"
+SOURCES = [*sorted((DATA / "synergy").glob("*.csv")), *sorted((DATA / "dedup").glob("*.csv"))]
+TA = "title_abstract"
+EMPTY_APP = '''
+import streamlit as st
+
+st.title("Empty page")
+st.session_state.setdefault("n", 0)
+
+
+def bump():
+    st.session_state["n"] += 1
+
+
+st.subheader(f"Record {st.session_state['n']}")
+st.button("Exclude", on_click=bump, shortcut="e")
+'''
+
+
+def real_records(n: int) -> list[Record]:
+    """``n`` records with real titles and abstracts, repeated with '(copy N)' when short."""
+    found = []
+    for path in SOURCES:
+        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+            for row in csv.DictReader(handle):
+                title = (row.get("title") or "").strip()
+                if title:
+                    found.append((title, (row.get("abstract") or "").strip(),
+                                  (row.get("journal") or "").strip()))
+    if not found:
+        raise SystemExit(f"No labelled data in {DATA}: this benchmark reads real records.")
+    out = []
+    for i in range(n):
+        title, abstract, journal = found[i % len(found)]
+        copy = i // len(found)
+        out.append(Record(title=f"{title} (copy {copy + 1})" if copy else title,
+                          abstract=abstract, journal=journal, source_id=str(i + 1)))
+    return out
+
+
+def build_review(folder: Path, n: int) -> str:
+    """A SQLite database holding one review of ``n`` records and 100 decisions; its URL."""
+    url = f"sqlite:///{folder / 'latency.sqlite'}"
+    store = Store(url)
+    review = store.create_review(f"Latency {n:,}")
+    store.add_import(review.id, real_records(n), filename="real.csv", format="csv",
+                     sha256=f"{n:064d}", size_bytes=1)
+    for k, rid in enumerate(store.kept_record_ids(review.id)[:100]):
+        store.add_decision(rid, stage=TA, decision="include" if k % 5 == 0 else "exclude",
+                           reviewer="admin")
+    store.close()
+    return url
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(script: Path, folder: Path, env: dict):
+    """Run ``streamlit run script`` headless on loopback; yield its address."""
+    port = _port()
+    log = open(folder / "server.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "REVIEWKIT_DATA_DIR": str(folder), **env})
+    address = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"{address}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise SystemExit("the app did not start: " + (folder / "server.log").read_text())
+        yield address
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def _settled(tab) -> None:
+    tab.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+        timeout=300_000)
+
+
+def _heading(tab, selector: str) -> str:
+    return tab.locator(selector).first.inner_text()
+
+
+def first_load(browser, address: str, path: str) -> float:
+    """Seconds from opening ``path`` to its Exclude button drawn and the run finished."""
+    tab = browser.new_page(viewport={"width": 1366, "height": 768})
+    tab.set_default_timeout(300_000)
+    start = time.perf_counter()
+    tab.goto(f"{address}{path}")
+    tab.get_by_role("button", name="Exclude").first.wait_for()
+    _settled(tab)
+    took = time.perf_counter() - start
+    tab.close()
+    return took
+
+
+def key_to_next(browser, address: str, path: str, heading: str, presses: int) -> list[float]:
+    """Seconds from pressing E to the next heading on screen, once per press."""
+    tab = browser.new_page(viewport={"width": 1366, "height": 768})
+    tab.set_default_timeout(300_000)
+    tab.goto(f"{address}{path}")
+    tab.get_by_role("button", name="Exclude").first.wait_for()
+    times = []
+    for _ in range(presses):
+        _settled(tab)
+        tab.wait_for_timeout(300)  # the model retrains off-thread; let a reviewer read
+        before = _heading(tab, heading)
+        tab.locator("h1").first.click()  # focus on the page, not in a widget
+        start = time.perf_counter()
+        tab.keyboard.press("e")
+        tab.wait_for_function(
+            "([sel, old]) => { const h = document.querySelector(sel);"
+            " return h && h.innerText !== old; }", arg=[heading, before], timeout=300_000)
+        times.append(time.perf_counter() - start)
+    tab.close()
+    return times
+
+
+def measure(browser, script: Path, env: dict, path: str, heading: str, presses: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp, serve(script, Path(tmp), env) as address:
+        cold = first_load(browser, address, path)
+        warm = first_load(browser, address, path)
+        keys = key_to_next(browser, address, path, heading, presses)
+    return {"cold": cold, "warm": warm, "median": statistics.median(keys), "worst": max(keys)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--presses", type=int, default=15)
+    parser.add_argument("--no-save", action="store_true")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as work:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update"])
+        empty = Path(work) / "empty_app.py"
+        empty.write_text(EMPTY_APP)
+        for n in args.sizes:
+            folder = Path(work) / f"n{n}"
+            folder.mkdir()
+            started = time.perf_counter()
+            url = build_review(folder, n)
+            print(f"{n:,} records: review built in {time.perf_counter() - started:.1f} s")
+            ours = measure(browser, ROOT / "streamlit_app.py",
+                           {"REVIEWKIT_DATABASE_URL": url, "REVIEWKIT_NO_DEMO": "1"},
+                           "/screen", "[data-testid='stMain'] h3", args.presses)
+            base = measure(browser, empty, {}, "/", "[data-testid='stMain'] h3", args.presses)
+            rows.append((n, ours, base))
+            print(f"{n:,} records: first load cold {ours['cold']:.2f} s (empty page "
+                  f"{base['cold']:.2f} s), warm {ours['warm']:.2f} s ({base['warm']:.2f} s); "
+                  f"key -> next record median {ours['median']:.2f} s ({base['median']:.2f} s), "
+                  f"worst {ours['worst']:.2f} s ({base['worst']:.2f} s)")
+        browser.close()
+    if args.no_save:
+        return
+    lines = [
+        f"\n## Screen page latency in a real browser ({dt.date.today():%Y-%m-%d}, "
+        f"`benchmarks/ui_latency.py`)\n",
+        f"Headless Chromium via Playwright at 1366x768, `streamlit run` on loopback, SQLite; "
+        f"{os.cpu_count()} cores shared with other work ({platform.python_version()}). "
+        f"{args.presses} presses of E per size; the empty page is a title and one button in "
+        "the same run. Seconds; ratio = reviewkit / empty page. Targets at 10k: median <= 0.4, "
+        "worst <= 1, first load <= 2.\n",
+        "| records | first load cold | first load warm (new tab) | key -> next median | "
+        "key -> next worst |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for n, ours, base in rows:
+        cells = [f"{ours[k]:.2f} (empty {base[k]:.2f}, x{ours[k] / base[k]:.1f})"
+                 for k in ("cold", "warm", "median", "worst")]
+        lines.append(f"| {n:,} | " + " | ".join(cells) + " |")
+    with open(RESULTS, "a", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    print(f"appended to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
