@@ -228,3 +228,25 @@ def test_records_page_filters_and_downloads_the_included_studies(tmp_path, monke
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert len(rows) == count and {r["decision"] for r in rows} == {"include"}
     st.cache_resource.clear()
+
+
+def test_the_screen_pages_single_read_matches_the_separate_ones(store, screened):
+    from reviewkit.screening.queue import (
+        labels_from,
+        progress,
+        screening_state,
+        stage_records,
+        to_screen,
+    )
+
+    review, r = screened
+    store.add_decision(r[0], stage=TA, decision="maybe", reviewer="cat")
+    for stage in (TA, FT):
+        for who in ("ana", "ben", "cat", "dan"):
+            state = screening_state(store, review, stage, who)
+            assert state.ids == stage_records(store, review, stage)
+            assert state.labels == labels_from(store, review)
+            assert list(state.labels) == list(labels_from(store, review))  # decision order
+            assert state.progress == progress(store, review, stage, who)
+            assert state.pending == to_screen(store, review, stage, who)
+            assert state.kept_count == len(r)

@@ -170,18 +170,23 @@ class Ranker(BaseEstimator):
         self.criteria = criteria
         self.random_state = random_state
 
-    def fit(self, texts: list[str], labels: Mapping[int, int]) -> Ranker:
+    def fit(self, texts: list[str], labels: Mapping[int, int], *,
+            features: sparse.csr_matrix | None = None) -> Ranker:
         """Learn from ``labels`` (record index -> 1 relevant, 0 not) and score every record.
 
         Refitting on the same texts reuses their features, so a retrain after one more decision
-        only trains the classifier.
+        only trains the classifier.  ``features`` gives ``text_features(texts)`` made
+        elsewhere (in another process, say) instead of making them here.
         """
         check_model(self.model)
         texts = list(texts)
         fingerprint = (len(texts), hash(tuple(texts)), self.model)
         if getattr(self, "fingerprint_", None) != fingerprint:
-            extractor = FEATURES[MODELS[self.model][0]]()
-            self.features_ = extractor.transform(texts, encoder=self.encoder)
+            if features is not None:
+                self.features_ = features
+            else:
+                extractor = FEATURES[MODELS[self.model][0]]()
+                self.features_ = extractor.transform(texts, encoder=self.encoder)
             self.fingerprint_ = fingerprint
         n = len(texts)
         self.labels_ = {int(i): int(v) for i, v in labels.items()}

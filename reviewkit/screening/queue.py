@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from reviewkit.screening.agreement import record_statuses
-from reviewkit.store import Review, Store
+from reviewkit.screening.model import MODELS
+from reviewkit.store import Decision, Review, Store
 from reviewkit.store.schema import review_members, users
 
 TA, FT = "title_abstract", "full_text"
@@ -41,8 +42,12 @@ def labels_from(store: Store, review: Review) -> dict[int, int]:
 
     Records appear in the order they were first decided (the stopping test relies on it).
     """
+    return _labels(store.current_decisions(review.id, stage=TA))
+
+
+def _labels(title_abstract: list[Decision]) -> dict[int, int]:
     labels: dict[int, int] = {}
-    for d in store.current_decisions(review.id, stage=TA):
+    for d in title_abstract:
         if d.decision in ("include", "exclude"):
             # a resolution or any include wins: relevant records are the rare class
             labels[d.record_id] = max(labels.get(d.record_id, 0), int(d.decision == "include"))
@@ -84,6 +89,69 @@ def progress(store: Store, review: Review, stage: str, reviewer: str) -> Progres
         conflicts=sum(s.state in ("conflict", "maybe") for s in statuses.values()))
 
 
+@dataclass
+class ScreeningState:
+    """Everything the Screen page needs about one stage, read from the database once."""
+
+    ids: list[int]  # the records screened at this stage
+    kept_count: int  # records left after deduplication (what the stopping advice counts)
+    labels: dict[int, int]  # training labels, in the order they were decided
+    pending: set[int]  # what this reviewer should still screen here
+    progress: Progress
+
+
+def screening_state(store: Store, review: Review, stage: str, reviewer: str) -> ScreeningState:
+    """Read the records, decisions and standings of a stage in one go (two or three queries),
+    giving the same answers as :func:`stage_records`, :func:`labels_from`, :func:`progress`
+    and :func:`to_screen` together."""
+    kept = store.kept_record_ids(review.id)
+    required = int(review.settings.get("reviewers_required", 1))
+    first = store.current_decisions(review.id, stage=TA)
+    if stage == TA:
+        ids, decisions = kept, first
+    else:
+        voted = {d.record_id for d in first}
+        passed = record_statuses(first, [rid for rid in kept if rid in voted],
+                                 reviewers_required=required)
+        ids = [rid for rid, s in passed.items() if s.state == "decided" and s.final == "include"]
+        decisions = store.current_decisions(review.id, stage=stage)
+    # only records someone voted on need weighing; every other one is simply unscreened
+    here = set(ids)
+    voted = {d.record_id for d in decisions} & here
+    statuses = record_statuses(decisions, [rid for rid in ids if rid in voted],
+                               reviewers_required=required)
+    mine = {d.record_id for d in decisions if d.reviewer == reviewer and d.kind == "vote"}
+    stats = Progress(
+        total=len(ids), screened_by_me=len(mine & here),
+        decided=sum(s.state == "decided" for s in statuses.values()),
+        included=sum(s.final == "include" for s in statuses.values()),
+        conflicts=sum(s.state in ("conflict", "maybe") for s in statuses.values()))
+    pending = (here - voted) | {rid for rid, s in statuses.items()
+                                if s.state in ("unscreened", "waiting") and reviewer not in s.votes}
+    return ScreeningState(ids, len(kept), _labels(first), pending, stats)
+
+
+# From this many records the text features (seconds of pure Python at 10,000 records) are
+# made in a child process: in the server's own process that work holds the interpreter lock
+# and every page run of every user waits behind it (benchmarks/ui_latency.py).
+FEATURES_IN_A_PROCESS_FROM = 2000
+
+
+def features_in_a_process(texts: list[str]):
+    """The ranker's text features, made in a fresh child process (here if none can start)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from reviewkit.screening.model import text_features
+
+    try:
+        with ProcessPoolExecutor(max_workers=1,
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            return pool.submit(text_features, list(texts)).result()
+    except (OSError, RuntimeError, ImportError):
+        return text_features(texts)
+
+
 class Prioritiser:
     """Ranks a review's records by how likely they are to be relevant, retraining off-thread."""
 
@@ -105,7 +173,12 @@ class Prioritiser:
 
     def _train(self, labels: dict[int, int]) -> None:
         indexed = {self._position[rid]: y for rid, y in labels.items() if rid in self._position}
-        order = [self.ids[i] for i in self._ranker.fit(self._texts, indexed).rank(exclude=set(indexed))]
+        features = None
+        if (self._trained_on is None and len(self._texts) >= FEATURES_IN_A_PROCESS_FROM
+                and MODELS[self._ranker.model][0] == "tfidf"):
+            features = features_in_a_process(self._texts)
+        order = [self.ids[i] for i in self._ranker.fit(self._texts, indexed, features=features)
+                 .rank(exclude=set(indexed))]
         with self._lock:
             self._order = order + [rid for rid in labels if rid in self._position]
             self._trained_on = dict(labels)

@@ -21,14 +21,11 @@ from reviewkit.screening.queue import (
     TA,
     Prioritiser,
     found_curve,
-    labels_from,
     next_for,
-    progress,
     record_text,
+    screening_state,
     screening_team,
     split_screening,
-    stage_records,
-    to_screen,
     undo_for,
 )
 from reviewkit.screening.stopping import stopping_advice
@@ -107,9 +104,12 @@ def _criteria_panel(review, advice, labels: list[int]) -> None:
                     st.markdown(f"**{md_escape(title)}**\n" + "\n".join(f"- {md_escape(x)}" for x in lines))
     if advice is not None:
         (st.success if advice.safe_to_stop else st.info)(advice.plain_words)
-    if len(labels) >= 2:
-        with st.expander("Relevant records found as screening goes on"):
+    # drawn only when asked for: a chart costs a second of every page run
+    if len(labels) >= 2 and st.toggle("Show the recall curve", key="screen_curve"):
+        with st.container(border=True):
             curve = found_curve(labels)
+            step = max(1, len(curve) // 200)  # 200 points draw the same line quickly
+            curve = curve[::step] + ([curve[-1]] if (len(curve) - 1) % step else [])
             st.line_chart(pd.DataFrame({
                 "Relevant found": [found for _, found in curve],
                 "Expected in random order": [round(curve[-1][1] * n / curve[-1][0], 2)
@@ -184,23 +184,16 @@ def render() -> None:
                                 help="Some records are picked because the model is unsure "
                                      "about them, to avoid only ever seeing one kind of study.")
 
-    ids = stage_records(store, review, stage)
+    state = screening_state(store, review, stage, me)
+    ids, labels, stats, pending = state.ids, state.labels, state.progress, state.pending
     if not ids:
         st.info("No records have reached this stage yet." if stage == FT
                 else "Import records first (Import page), then find duplicates (Deduplicate).")
         return
-    kept_count = len(store.kept_record_ids(review.id)) if stage == FT else len(ids)
-    prioritiser = _prioritiser(review.id, kept_count, exploration,
+    prioritiser = _prioritiser(review.id, state.kept_count, exploration,
                                setting_value(review, "screening_model"))
-    labels = labels_from(store, review)
     prioritiser.update(labels)
-    stats = progress(store, review, stage, me)
-    # labels come in the order the decisions were made, which is what the stopping test reads
-    advice = stopping_advice(list(labels.values()), kept_count,
-                             recall_target=setting_value(review, "stop_recall"),
-                             rule=setting_value(review, "stop_rule")) if stage == TA and labels else None
 
-    pending = to_screen(store, review, stage, me)
     current = st.session_state.get(f"screen_current_{stage}")
     if current not in ids:
         current = next_for(store, review, stage, me, pending, ranked=prioritiser.order(),
@@ -215,10 +208,14 @@ def render() -> None:
     if st.session_state.get("screen_notice"):
         st.info(md_escape(st.session_state.pop("screen_notice")))
     left, right = st.columns([3, 2], gap="large")
+    with left:  # first, so that the next record is on screen before the advice is worked out
+        _record_and_buttons(store, review, stage, order, current, pending, prioritiser, me)
+    # labels come in the order the decisions were made, which is what the stopping test reads
+    advice = stopping_advice(list(labels.values()), state.kept_count,
+                             recall_target=setting_value(review, "stop_recall"),
+                             rule=setting_value(review, "stop_rule")) if stage == TA and labels else None
     with right:
         _criteria_panel(review, advice, list(labels.values()) if stage == TA else [])
-    with left:
-        _record_and_buttons(store, review, stage, order, current, pending, prioritiser, me)
     _find_record(store, review, stage, ids)
     st.html(_GIVE_KEYS_BACK, unsafe_allow_javascript=True)
 
