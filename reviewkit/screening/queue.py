@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from reviewkit.screening.agreement import record_statuses
-from reviewkit.screening.model import MODELS
 from reviewkit.store import Decision, Review, Store
 from reviewkit.store.schema import review_members, users
 
@@ -172,6 +171,8 @@ class Prioritiser:
         self._pending: dict[int, int] | None = None
 
     def _train(self, labels: dict[int, int]) -> None:
+        from reviewkit.screening.model import MODELS
+
         indexed = {self._position[rid]: y for rid, y in labels.items() if rid in self._position}
         features = None
         if (self._trained_on is None and len(self._texts) >= FEATURES_IN_A_PROCESS_FROM
