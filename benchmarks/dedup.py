@@ -88,6 +88,37 @@ def read_labelled(path: Path) -> tuple[list[Record], list[str], list[str]]:
     return records, ids, truth
 
 
+# --- hard negatives: distinct works that look alike -----------------------------------------
+
+def hard_negatives(records: list[Record], truth: list[str]) -> dict[str, set[tuple[int, int]]]:
+    """Return pairs (i, j) of distinct works, by the answer key, that share a normalised title,
+    a first author and year, or a volume and page range: the look-alikes to keep apart."""
+    from reviewkit.dedup.fields import fingerprint
+
+    shared: dict[tuple, list[int]] = defaultdict(list)
+    for i, fp in enumerate(fingerprint(r) for r in records):
+        if fp.title:
+            shared["title", fp.title].append(i)
+        if fp.surnames and fp.year:
+            shared["first author and year", fp.surnames[0], fp.year].append(i)
+        if fp.volume and fp.first_page:
+            shared["volume and pages", fp.volume, fp.first_page, fp.last_page].append(i)
+    found: dict[str, set[tuple[int, int]]] = defaultdict(set)
+    for key, members in shared.items():
+        for position, i in enumerate(members):
+            for j in members[position + 1:]:
+                if truth[i] != truth[j]:
+                    found[key[0]].add((i, j))
+    return dict(found)
+
+
+def merged_hard_negatives(records: list[Record], truth: list[str], groups: list[int]) -> str:
+    """Say how many hard-negative pairs the engine put in one group, per kind."""
+    found = hard_negatives(records, truth)
+    return ", ".join(f"{kind} {sum(groups[i] == groups[j] for i, j in pairs)} of {len(pairs)}"
+                     for kind, pairs in sorted(found.items()))
+
+
 # --- scoring as SUMMARY.md defines it -------------------------------------------------------
 
 def score_clusters(predicted: list[int], truth: list[str], possible_pairs: int) -> dict:
@@ -193,6 +224,7 @@ def run_bibdedupe(python: Path, path: Path) -> dict:
             predicted[position[str(record_id)]] = len(ids) + number
     scores = score_clusters(predicted, truth, output["maybe"])
     scores["seconds"] = output["seconds"]
+    scores["groups"] = predicted
     return scores
 
 
@@ -385,16 +417,20 @@ def main(argv: list[str] | None = None) -> None:
     lines = ["| set | tool | sensitivity | specificity | precision | false merges | missed | "
              "pair precision | pair recall | pair F1 | manual review | seconds |",
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    verdicts = []
+    verdicts: list[str] = []
+    hard: list[str] = []
     for name in SETS:
         path = args.data / f"{name}.csv"
-        ours, *_ = run_reviewkit(path, repeat=args.repeat)
+        ours, records, truth, result = run_reviewkit(path, repeat=args.repeat)
+        hard.append(f"- {name}, reviewkit: "
+                    f"{merged_hard_negatives(records, truth, result.group_ids())}")
         lines.append(_row(name, "reviewkit", ours))
         print(lines[-1], flush=True)
         peers = [ASYSD[name][0]]
         theirs = None
         if python:
             theirs = run_bibdedupe(python, path)
+            hard.append(f"  bib-dedupe: {merged_hard_negatives(records, truth, theirs['groups'])}")
             lines.append(_row(name, "bib-dedupe (same run)", theirs))
             print(lines[-1], flush=True)
             peers.append(theirs["sensitivity"])
@@ -423,6 +459,9 @@ def main(argv: list[str] | None = None) -> None:
             print(scale_lines[-1], flush=True)
 
     text = "\n".join(lines) + "\n\n" + "\n".join(verdicts)
+    text += ("\n\nHard negatives (pairs of distinct works, by the answer key, sharing a title, a "
+             "first author and year, or a volume and page range): how many reviewkit put in one "
+             "group, of how many.\n\n" + "\n".join(hard))
     if scale_lines:
         text += ("\n\nScale: synthetic sets built in memory from the labelled records (new works "
                  "from recombined real titles, authors and journals; one in twenty a look-alike "
