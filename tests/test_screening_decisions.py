@@ -168,3 +168,27 @@ def test_the_review_settings_offer_every_stopping_rule_and_model():
     assert parse_setting("stop_recall", "95%") == 0.95 == parse_setting("stop_recall", "0.95")
     with pytest.raises(ReviewkitError, match="counting"):
         parse_setting("stop_rule", "knee")
+
+
+def test_ac1_stays_near_raw_agreement_when_includes_are_rare():
+    from reviewkit.screening.agreement import gwets_ac1
+
+    # 100 records both screened: 90 agreed excludes, 2 agreed includes, 8 split either way.
+    pairs = ([("exclude", "exclude")] * 90 + [("include", "include")] * 2
+             + [("include", "exclude")] * 4 + [("exclude", "include")] * 4)
+    kappa, ac1 = cohens_kappa(pairs), gwets_ac1(pairs)
+    # By hand: kappa = (0.92 - 0.8872) / (1 - 0.8872); AC1 with chance 2 * 0.06 * 0.94.
+    assert kappa == pytest.approx((0.92 - 0.8872) / 0.1128)
+    assert ac1 == pytest.approx((0.92 - 0.1128) / 0.8872)
+    assert kappa < 0.3 < 0.9 < ac1
+    assert gwets_ac1([("include", "include")] * 5) == 1.0 and gwets_ac1([]) is None
+
+
+def test_agreement_words_give_ac1_beside_kappa(store, hand_checked):
+    [pair] = agreement(store.current_decisions(hand_checked.id, stage=TA))
+    # 9 shared records, 7 agreed. Votes: include 5 + 4, exclude 4 + 4, maybe 0 + 1 (of 18);
+    # three labels, so chance is half the sum of q * (1 - q).
+    shares = (9 / 18, 8 / 18, 1 / 18)
+    chance = sum(q * (1 - q) for q in shares) / 2
+    assert pair.ac1 == pytest.approx((7 / 9 - chance) / (1 - chance))
+    assert f"Gwet's AC1 {pair.ac1:.2f}" in pair.plain_words()

@@ -103,6 +103,30 @@ def cohens_kappa(pairs: list[tuple[str, str]]) -> float | None:
     return (observed - expected) / (1 - expected)
 
 
+def gwets_ac1(pairs: list[tuple[str, str]]) -> float | None:
+    """Gwet's AC1 for two raters' labels on the same items (None without items).
+
+    Kappa's chance agreement grows as one label dominates, so two reviewers who agree on
+    nearly every record of a screening with few includes can still get a low kappa.  AC1
+    counts chance agreement from how far the labels are from an even split, which keeps it
+    near the raw agreement there (Gwet 2008).
+
+    >>> round(gwets_ac1([("include", "include"), ("exclude", "exclude"),
+    ...                  ("include", "exclude"), ("exclude", "exclude")]), 3)
+    0.529
+    """
+    n = len(pairs)
+    if n == 0:
+        return None
+    observed = sum(a == b for a, b in pairs) / n
+    # At least include and exclude are possible, even when only one was used.
+    labels = {x for pair in pairs for x in pair} | {"include", "exclude"}
+    shares = [(sum(a == lab for a, _ in pairs) + sum(b == lab for _, b in pairs)) / (2 * n)
+              for lab in labels]
+    chance = sum(q * (1 - q) for q in shares) / (len(labels) - 1)
+    return (observed - chance) / (1 - chance)
+
+
 @dataclass(frozen=True)
 class Agreement:
     first: str
@@ -110,6 +134,7 @@ class Agreement:
     records: int  # screened by both
     agreed: int
     kappa: float | None
+    ac1: float | None = None  # Gwet's AC1 on the same records
 
     def plain_words(self) -> str:
         """Say what the kappa means, using the usual Landis and Koch bands."""
@@ -118,8 +143,9 @@ class Agreement:
         bands = [(0.8, "almost perfect"), (0.6, "substantial"), (0.4, "moderate"),
                  (0.2, "fair"), (0.0, "slight")]
         word = next((w for limit, w in bands if round(self.kappa, 2) > limit), "poor")
+        ac1 = f"; Gwet's AC1 {self.ac1:.2f}" if self.ac1 is not None else ""
         return (f"{self.first} and {self.second} agreed on {self.agreed} of {self.records} "
-                f"records they both screened: kappa {self.kappa:.2f} ({word} agreement).")
+                f"records they both screened: kappa {self.kappa:.2f} ({word} agreement){ac1}.")
 
 
 def agreement(decisions: Iterable[Decision]) -> list[Agreement]:
@@ -133,7 +159,7 @@ def agreement(decisions: Iterable[Decision]) -> list[Agreement]:
         shared = sorted(set(by_reviewer[first]) & set(by_reviewer[second]))
         pairs = [(by_reviewer[first][r], by_reviewer[second][r]) for r in shared]
         out.append(Agreement(first, second, len(pairs), sum(a == b for a, b in pairs),
-                             cohens_kappa(pairs)))
+                             cohens_kappa(pairs), gwets_ac1(pairs)))
     return out
 
 
