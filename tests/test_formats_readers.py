@@ -290,3 +290,48 @@ def test_excel_workbook_reads_like_a_csv_with_numbers_and_dates_as_text():
     assert first.extra["Date Added"] == ["2024-03-01"]
     assert first.extra["Notes on screening"] == ["keep"]
     assert second.title == "Credit unions and financial inclusion" and second.volume == ""
+
+
+VENDOR_HEADERS = [
+    # (whose export, its header row, the fields that must be found)
+    ("OpenAlex", ["id", "display_name", "authorships.author.display_name", "publication_year",
+                  "primary_location.source.display_name", "doi", "ids.pmid", "type"],
+     {"display_name": "title", "authorships.author.display_name": "authors",
+      "publication_year": "year", "primary_location.source.display_name": "journal",
+      "ids.pmid": "pmid", "id": "source_id"}),
+    ("SpringerLink", ["Item Title", "Publication Title", "Journal Volume", "Journal Issue",
+                      "Item DOI", "Authors", "Publication Year", "URL", "Content Type"],
+     {"Item Title": "title", "Publication Title": "journal", "Journal Volume": "volume",
+      "Item DOI": "doi", "Content Type": "record_type"}),
+    ("Lens", ["Lens ID", "Title", "Publication Year", "Source Title", "ISSNs", "Author/s",
+              "Issue Number", "Start Page", "End Page", "External URL", "PMID", "DOI"],
+     {"Lens ID": "source_id", "Author/s": "authors", "ISSNs": "issn", "Issue Number": "issue",
+      "Start Page": "pages", "End Page": "pages", "External URL": "url"}),
+    ("IEEE Xplore", ["Document Title", "Authors", "Publication Title", "Publication Year",
+                     "Start Page", "End Page", "ISBNs", "DOI", "Author Keywords"],
+     {"Document Title": "title", "ISBNs": "isbn", "Author Keywords": "keywords"}),
+    ("Embase", ["Title", "Author Names", "Source title", "Publication Year", "First Page",
+                "Last Page", "Medline PMID", "Embase Accession ID", "DOI"],
+     {"Author Names": "authors", "Medline PMID": "pmid", "Embase Accession ID": "accession",
+      "First Page": "pages"}),
+    ("Dimensions", ["Publication ID", "DOI", "Title", "Abstract", "Source title", "PubYear",
+                    "Volume", "Issue", "Pagination", "Authors", "Dimensions URL"],
+     {"Publication ID": "source_id", "PubYear": "year", "Pagination": "pages",
+      "Dimensions URL": "url"}),
+    ("Covidence", ["Title", "Authors", "Abstract", "Published Year", "Journal", "Volume",
+                   "Accession Number", "DOI", "Covidence #"],
+     {"Published Year": "year", "Covidence #": "source_id", "Accession Number": "accession"}),
+    ("ProQuest", ["Title", "Authors", "pubtitle", "year", "StoreId", "documentURL"],
+     {"pubtitle": "journal", "StoreId": "accession", "documentURL": "url"}),
+    ("EBSCOhost", ["Title", "Author", "Publication Date", "Source", "Subject Terms"],
+     {"Author": "authors", "Subject Terms": "keywords"}),
+]
+
+
+@pytest.mark.parametrize(("vendor", "headers", "expected"), VENDOR_HEADERS,
+                         ids=[v[0] for v in VENDOR_HEADERS])
+def test_vendor_csv_columns_are_matched_to_fields(vendor, headers, expected):
+    from reviewkit.formats import suggest_column_map
+
+    mapping = suggest_column_map(headers)
+    assert {h: mapping[h] for h in expected} == expected
