@@ -107,18 +107,25 @@ _SPACE_RE = re.compile(r"\s+")
 _TAG_RE = re.compile(
     r"</?(?:[a-z]+:)?(?:i|b|u|em|strong|sup|sub|sc|scp|inf|smallcaps|p|br|hr|span|div|a|font|"
     r"italic|bold|underline|title|sec|label|list|list-item|named-content|ext-link|xref|"
-    r"math|mi|mo|mn|ms|mtext|mrow|msub|msup|msubsup|mfrac|msqrt|mstyle|semantics|annotation)"
+    r"math|mi|mo|mn|ms|mtext|mrow|msub|msup|msubsup|mfrac|msqrt|mstyle|semantics|annotation|"
+    r"abstracttext|copyrightinformation)"
     r"(?:\s[^<>]{0,200})?\s*/?>",
     re.IGNORECASE,
 )
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
 
 
+# PubMed's structured abstract as Lens and others pass it on: <AbstractText Label="METHODS">.
+_SECTION_LABEL_RE = re.compile(r'<AbstractText\s+Label="([^"<>]{1,60})"[^<>]{0,200}>',
+                               re.IGNORECASE)
+
+
 def clean_text(value: str | None) -> str:
     """Collapse whitespace, drop control characters and HTML tags, unescape entities."""
     if not value:
         return ""
-    text = _TAG_RE.sub("", str(value))
+    text = _SECTION_LABEL_RE.sub(r" \1: ", str(value))
+    text = _TAG_RE.sub("", text)
     text = html.unescape(text)
     text = "".join(ch for ch in text if ch in "\t\n\r" or unicodedata.category(ch)[0] != "C")
     return _SPACE_RE.sub(" ", text).strip()

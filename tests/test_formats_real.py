@@ -115,3 +115,11 @@ def test_web_of_science_xls_and_tab_delimited_agree():
     tab = preview_file((FORMATS_DIR / "wos_wos-tab_wosfile_1.txt").read_bytes(), "t.txt")
     utf8 = preview_file((FORMATS_DIR / "wos_wos-tab_wosfile_2.txt").read_bytes(), "u.txt")
     assert [r.title for r in tab.records] == [r.title for r in utf8.records]
+
+
+@needs_files
+def test_structured_abstract_markup_from_lens_becomes_section_labels():
+    preview = preview_file((FORMATS_DIR / "lens_ris_citesource_1.ris").read_bytes(), "l.ris")
+    abstracts = [record.abstract for record in preview.records]
+    assert not any("AbstractText" in text or "CopyrightInformation" in text for text in abstracts)
+    assert sum("METHODS: " in text for text in abstracts) >= 3
