@@ -29,7 +29,7 @@ import json
 import re
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -103,8 +103,11 @@ class ArchiveLimits:
 
     max_members: int = 100_000
     max_member_bytes: int = 1024 * 1024 * 1024
-    max_total_bytes: int = 8 * 1024 * 1024 * 1024
+    max_total_bytes: int = 4 * 1024 * 1024 * 1024
     max_manifest_bytes: int = 16 * 1024 * 1024
+    # Members larger than ratio_from_bytes may unpack to at most max_ratio times their size.
+    max_ratio: int = 200
+    ratio_from_bytes: int = 1024 * 1024
 
 
 DEFAULT_LIMITS = ArchiveLimits()
@@ -351,13 +354,14 @@ def _check_member_name(name: str, archive: str) -> None:
                                     "names inside the archive, no '..').")
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, archive: str) -> bytes:
-    """Read one member, never unpacking more than its header declares or ``limit`` allows."""
+def _member_chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, archive: str
+                   ) -> Iterator[bytes]:
+    """Unpack one member a megabyte at a time, never more than its header declares or
+    ``limit`` allows."""
     if info.file_size > limit:
         raise ArchiveError(archive, f"the member '{info.filename}' would unpack to "
                                     f"{info.file_size:,} bytes, over the limit of {limit:,}.")
-    allowed = info.file_size
-    chunks, total = [], 0
+    total = 0
     try:
         with zf.open(info) as handle:
             while True:
@@ -365,13 +369,17 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, archive
                 if not chunk:
                     break
                 total += len(chunk)
-                if total > allowed:
+                if total > info.file_size:
                     raise ArchiveError(archive, f"the member '{info.filename}' unpacks to more "
                                                 "than its header declares (a possible zip bomb).")
-                chunks.append(chunk)
+                yield chunk
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
         raise ArchiveError(archive, f"the member '{info.filename}' is damaged ({exc}).") from None
-    return b"".join(chunks)
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, archive: str) -> bytes:
+    """Read one member whole (see :func:`_member_chunks` for the limits)."""
+    return b"".join(_member_chunks(zf, info, limit, archive))
 
 
 def _open_zip(data: bytes, archive: str, limits: ArchiveLimits
@@ -395,6 +403,15 @@ def _open_zip(data: bytes, archive: str, limits: ArchiveLimits
     if total > limits.max_total_bytes:
         raise ArchiveError(archive, f"it would unpack to {total:,} bytes, over the limit of "
                                     f"{limits.max_total_bytes:,}.")
+    for info in infos:
+        # Real rows and PDFs shrink a few times at most; a member that unpacks to hundreds of
+        # times its packed size is padding (a zip bomb), refused before anything is unpacked.
+        if info.file_size > limits.ratio_from_bytes and \
+                info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            raise ArchiveError(archive, f"the member '{info.filename}' would unpack to "
+                                        f"{info.file_size:,} bytes from {info.compress_size:,}: "
+                                        "far more than real content compresses (a possible zip "
+                                        "bomb).")
     return zf, by_name
 
 
@@ -435,30 +452,54 @@ def read_manifest(data: bytes, *, filename: str = "archive.zip",
         rows={name: int(t.get("rows", 0)) for name, t in manifest["tables"].items()})
 
 
+class _Members(Mapping):
+    """The archive's listed members under ``prefix``, each read (and size-checked) only when
+    asked for, so at most one member's bytes are in memory at a time."""
+
+    def __init__(self, zf: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], listed: dict,
+                 archive: str, limits: ArchiveLimits, prefix: str = ""):
+        self._zf, self._by_name, self._archive, self._limits = zf, by_name, archive, limits
+        self._sizes = {name: entry["bytes"] for name, entry in listed.items()
+                       if name.startswith(prefix)}
+
+    def __getitem__(self, name: str) -> bytes:
+        if name not in self._sizes:
+            raise KeyError(name)
+        limit = min(self._limits.max_member_bytes, self._sizes[name])
+        return _read_member(self._zf, self._by_name[name], limit, self._archive)
+
+    def __iter__(self):
+        return iter(self._sizes)
+
+    def __len__(self) -> int:
+        return len(self._sizes)
+
+
 def _verified_members(zf, by_name, manifest: dict, archive: str, limits: ArchiveLimits
-                      ) -> dict[str, bytes]:
-    """Read every member, checking it against the manifest's size and SHA-256."""
+                      ) -> _Members:
+    """Check every member against the manifest's size and SHA-256, streaming each through the
+    hash without keeping it; return the members, to be read one at a time afterwards."""
     listed = manifest["members"]
     unlisted = sorted(set(by_name) - set(listed) - {MANIFEST})
     if unlisted:
         raise ArchiveError(archive, f"the member '{unlisted[0]}' is not listed in {MANIFEST}.")
-    contents: dict[str, bytes] = {}
     for name, expected in sorted(listed.items()):
         _check_member_name(name, archive)
         if name not in by_name:
             raise ArchiveError(archive, f"the member '{name}' listed in {MANIFEST} is missing.")
         if not isinstance(expected, dict) or not isinstance(expected.get("bytes"), int):
             raise ArchiveError(archive, f"{MANIFEST} gives no size for '{name}'.")
-        limit = min(limits.max_member_bytes, expected["bytes"])
         if by_name[name].file_size != expected["bytes"]:
             raise ArchiveError(archive, f"the member '{name}' is {by_name[name].file_size:,} "
                                         f"bytes, but {MANIFEST} says {expected['bytes']:,}.")
-        content = _read_member(zf, by_name[name], limit, archive)
-        if hashlib.sha256(content).hexdigest() != expected.get("sha256"):
+        digest = hashlib.sha256()
+        limit = min(limits.max_member_bytes, expected["bytes"])
+        for chunk in _member_chunks(zf, by_name[name], limit, archive):
+            digest.update(chunk)
+        if digest.hexdigest() != expected.get("sha256"):
             raise ArchiveError(archive, f"the checksum of '{name}' does not match {MANIFEST}: "
                                         "the archive was changed or damaged.")
-        contents[name] = content
-    return contents
+    return _Members(zf, by_name, listed, archive, limits)
 
 
 def _parse_tables(manifest: dict, contents: dict[str, bytes], archive: str
@@ -720,8 +761,8 @@ def import_review(store: Store, data: bytes, *, actor: str, new_name: str | None
     manifest = _parse_manifest(zf, by_name, filename, limits)
     contents = _verified_members(zf, by_name, manifest, filename, limits)
     tables = _parse_tables(manifest, contents, filename)
-    files = {name: content for name, content in contents.items()
-             if name.startswith(f"{FILES_DIR}/")}
+    files = _Members(zf, by_name, manifest["members"], filename, limits,
+                     prefix=f"{FILES_DIR}/")
     original = _clean_name(tables[reviews.name][0].get("name", ""))
     name = _clean_name(new_name) if new_name is not None else original
     if not name:

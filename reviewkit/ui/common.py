@@ -153,8 +153,11 @@ def view_link(url_path: str, review: Review | None = None, **params: str) -> str
 
 
 def choose_review(name: str) -> None:
-    """Switch the sidebar's picker to ``name`` on the next run."""
+    """Switch the sidebar's picker to ``name`` on the next run.  The person stays the same
+    and chose this themselves (a review they just made or imported), so the switch keeps what
+    they have on screen rather than wiping what they do next."""
     st.session_state["next_review"] = name
+    st.session_state["_scope"] = (current_user(), name)
 
 
 def current_review() -> Review | None:
