@@ -110,6 +110,9 @@ LENIENT = [
      "fewer fields than the header", 2),
     ("quote.csv", b'title,year\nOne,2020\n"Two, never closed,2021\nThree,2022\n', 1,
      "never closed", 3),
+    ("cut.xml", b'<?xml version="1.0"?>\n<xml><records>\n<record><titles><title>A</title>'
+     b'</titles></record>\n<record><titles><title>B</title></titles></record>\n'
+     b"<record><titles><title>C", 2, "the 2 records before it were read", 5),
     ("glued.txt", b"FN Clarivate Analytics Web of Science\nVR 1.0\nPT J\nAU Smith, J\nTI A\n"
      b"ER\n\nPT J\nAUJones, K\nTI B\nER\nEF\n", 2, "without a space after it", 9),
 ]

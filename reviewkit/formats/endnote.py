@@ -40,8 +40,16 @@ def read_endnote_xml(text: str, *, filename: str = "",
     except ET.ParseError as exc:
         line, column = exc.position
         reason = str(exc).split(":")[0]
-        raise FormatError(f"the XML is malformed ({reason}, column {column + 1}); the file may "
-                          "be cut short or edited by hand", file=filename, line=line) from None
+        complete = _records_before_the_break(text)
+        if not complete:
+            raise FormatError(f"the XML is malformed ({reason}, column {column + 1}); the file "
+                              "may be cut short or edited by hand", file=filename,
+                              line=line) from None
+        notes = notes if notes is not None else ReadNotes()
+        notes.add(f"the XML breaks here ({reason}, column {column + 1}): the {len(complete)} "
+                  "records before it were read, nothing after it (the file may be cut short)",
+                  line=line)
+        return [_build_record(element) for element in complete]
     if root.tag == "records":
         elements = root.findall("record")
     else:
@@ -50,6 +58,21 @@ def read_endnote_xml(text: str, *, filename: str = "",
         raise FormatError("the XML holds no EndNote records (no <records><record> elements)",
                           file=filename)
     return [_build_record(element) for element in elements]
+
+
+def _records_before_the_break(text: str) -> list[ET.Element]:
+    """Return the <record> elements that close before the XML goes wrong."""
+    parser = ET.XMLPullParser(events=("end",))
+    complete: list[ET.Element] = []
+    try:
+        for start in range(0, len(text), 65536):
+            parser.feed(text[start:start + 65536])
+            complete.extend(element for _, element in parser.read_events()
+                            if element.tag == "record")
+    except ET.ParseError:
+        complete.extend(element for _, element in parser.read_events()
+                        if element.tag == "record")
+    return complete
 
 
 def _text(element: ET.Element) -> str:
