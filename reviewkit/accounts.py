@@ -23,14 +23,28 @@ items and export the review.  Passwords are hashed with Argon2id (``argon2-cffi`
 
 from __future__ import annotations
 
+import math
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
 
 from reviewkit.errors import NotFoundError, ReviewkitError
-from reviewkit.store import Review, Store, User, _now
+from reviewkit.store import (
+    Review,
+    Store,
+    User,
+    _now,
+    clear_login_failures,
+    lock_login,
+    login_locked_until,
+    note_login_failure,
+)
 from reviewkit.store.schema import meta, review_members, reviews, users
 
 ROLES = ("admin", "researcher", "peer_researcher", "commissioner")
@@ -79,6 +93,26 @@ _HASHER = PasswordHasher()  # Argon2id with the library's current recommended pa
 # Verified when a name is unknown, so a wrong name takes as long as a wrong password.
 _DUMMY_HASH = _HASHER.hash("reviewkit: no such user")
 MIN_PASSWORD_LENGTH = 10
+# Wrong passwords allowed per account and per address before each further one locks that
+# account (or address) for a while: 30 s, then twice as long each time, at most 15 minutes.
+FREE_TRIES = 5
+FIRST_LOCK = timedelta(seconds=30)
+LONGEST_LOCK = timedelta(minutes=15)
+# Each Argon2 check takes about 64 MiB and a CPU core for a moment: only this many run at once
+# in a process, and a try that cannot get a turn within ARGON2_WAIT_S is refused as busy.
+ARGON2_AT_ONCE = 2
+ARGON2_WAIT_S = 20.0
+_ARGON2_TURNS = threading.BoundedSemaphore(ARGON2_AT_ONCE)
+
+
+@contextmanager
+def _argon2_turn() -> Iterator[None]:
+    if not _ARGON2_TURNS.acquire(timeout=ARGON2_WAIT_S):
+        raise LoginRequired("The server is busy checking other logins; try again in a moment.")
+    try:
+        yield
+    finally:
+        _ARGON2_TURNS.release()
 
 
 class PermissionDenied(ReviewkitError):
@@ -146,7 +180,9 @@ def _check_password(password: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _HASHER.hash(_check_password(password))
+    checked = _check_password(password)
+    with _argon2_turn():
+        return _HASHER.hash(checked)
 
 
 def _acting_user(store: Store, username: str) -> User:
@@ -284,24 +320,50 @@ def list_users(store: Store) -> list[tuple[User, bool, bool]]:
              bool(r.disabled)) for r in rows]
 
 
-def authenticate(store: Store, username: str, password: str) -> User:
+def _throttle_keys(username: str, address: str | None) -> list[str]:
+    keys = [f"user:{(username or '').strip().casefold()[:200]}"]
+    if address:
+        keys.append(f"address:{address.strip()[:200]}")
+    return keys
+
+
+def authenticate(store: Store, username: str, password: str, *,
+                 address: str | None = None) -> User:
     """Return the user when the name and password match; raise LoginRequired otherwise.
 
-    The message never says which of the two was wrong.
+    The message never says which of the two was wrong.  Failures are counted in the database
+    per account and per ``address`` (the browser's IP address; the command line gives none):
+    after FREE_TRIES wrong passwords each further one locks that account or address for a
+    while, and a locked one is refused before any password is checked.
     """
+    keys = _throttle_keys(username, address)
+    now = _now()
     with store.read() as conn:
+        locked = login_locked_until(conn, keys)
         row = conn.execute(select(users).where(users.c.username == (username or "").strip())
                            ).first()
+    if locked is not None and locked > now:
+        minutes = max(1, math.ceil((locked - now).total_seconds() / 60))
+        raise LoginRequired(f"Too many wrong passwords for this account or from this address: "
+                            f"try again in {minutes} minute{'' if minutes == 1 else 's'}.")
     stored = row.password_hash if row is not None and not row.disabled else None
-    try:
-        _HASHER.verify(stored or _DUMMY_HASH, password or "")
-        ok = stored is not None
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        ok = False
+    with _argon2_turn():
+        try:
+            _HASHER.verify(stored or _DUMMY_HASH, password or "")
+            ok = stored is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
     if not ok:
-        raise LoginRequired("That user name and password do not match an active account.")
-    if _HASHER.check_needs_rehash(stored):
         with store.write() as conn:
+            for key in keys:
+                failures = note_login_failure(conn, key, now)
+                if failures >= FREE_TRIES:
+                    lock = min(FIRST_LOCK * 2 ** (failures - FREE_TRIES), LONGEST_LOCK)
+                    lock_login(conn, key, now + lock)
+        raise LoginRequired("That user name and password do not match an active account.")
+    with store.write() as conn:
+        clear_login_failures(conn, keys[:1])  # the address keeps its count
+        if _HASHER.check_needs_rehash(stored):
             conn.execute(users.update().where(users.c.id == row.id)
                          .values(password_hash=_HASHER.hash(password)))
     return User(row.id, row.username, row.display_name, row.role)

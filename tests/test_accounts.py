@@ -199,3 +199,85 @@ def test_changing_role_password_and_switch_together_is_all_or_nothing(store, tea
     lines = [e.action for e in store.audit_entries() if e.entity == "user"
              and e.details.get("username") == "rob"][:4]
     assert sorted(lines) == ["user.disable", "user.enable", "user.password", "user.role"]
+
+
+# -- login throttle ----------------------------------------------------------------------------
+
+
+def _wrong(store, name: str, times: int, address: str | None = None) -> None:
+    for _ in range(times):
+        with pytest.raises(LoginRequired, match="do not match"):
+            accounts.authenticate(store, name, "not-the-password", address=address)
+
+
+def test_wrong_passwords_lock_the_account_for_every_app_and_the_cli(store, database_url):
+    from reviewkit.store import Store
+
+    accounts.create_user(store, "ada", role="researcher", password="ada-password-1",
+                         actor="admin")
+    _wrong(store, "ada", accounts.FREE_TRIES, address="10.0.0.1")
+    # another app process (or a reload, or the command line, which gives no address)
+    other = Store(database_url)
+    try:
+        with pytest.raises(LoginRequired, match="Too many wrong passwords"):
+            accounts.authenticate(other, "ada", "ada-password-1")
+        with pytest.raises(LoginRequired, match="Too many wrong passwords"):
+            accounts.authenticate(other, "ADA ", "ada-password-1", address="10.9.9.9")
+    finally:
+        other.close()
+    # once the lock has passed, the right password works and the account's count starts again
+    from reviewkit.store.schema import login_throttle
+
+    with store.write() as conn:
+        conn.execute(login_throttle.update().values(locked_until=None))
+    assert accounts.authenticate(store, "ada", "ada-password-1", address="10.0.0.2").username \
+        == "ada"
+    _wrong(store, "ada", accounts.FREE_TRIES - 1, address="10.0.0.2")
+
+
+def test_wrong_passwords_from_one_address_lock_that_address_only(store):
+    accounts.create_user(store, "bea", role="researcher", password="bea-password-1",
+                         actor="admin")
+    for number in range(accounts.FREE_TRIES):  # a different name each time
+        _wrong(store, f"guess{number}", 1, address="203.0.113.7")
+    with pytest.raises(LoginRequired, match="Too many wrong passwords"):
+        accounts.authenticate(store, "bea", "bea-password-1", address="203.0.113.7")
+    assert accounts.authenticate(store, "bea", "bea-password-1", address="198.51.100.1")
+
+
+def test_only_a_few_argon2_checks_run_at_once(store, monkeypatch):
+    import threading
+    import time
+
+    accounts.create_user(store, "cy", role="researcher", password="cy-password-1",
+                         actor="admin")
+    running, most, lock = 0, 0, threading.Lock()
+    real = accounts._HASHER
+
+    class CountingHasher:
+        def verify(self, stored, password):
+            nonlocal running, most
+            with lock:
+                running += 1
+                most = max(most, running)
+            time.sleep(0.05)
+            with lock:
+                running -= 1
+            return real.verify(stored, password)
+
+        def check_needs_rehash(self, stored):
+            return False
+
+    monkeypatch.setattr(accounts, "_HASHER", CountingHasher())
+    start = threading.Barrier(8)
+
+    def log_in():
+        start.wait()
+        accounts.authenticate(store, "cy", "cy-password-1", address="192.0.2.1")
+
+    threads = [threading.Thread(target=log_in) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 1 <= most <= accounts.ARGON2_AT_ONCE

@@ -48,6 +48,7 @@ from reviewkit.store.schema import (
     duplicate_pairs,
     fulltexts,
     import_batches,
+    login_throttle,
     meta,
     records,
     reviews,
@@ -1080,6 +1081,31 @@ def _retrying(work: Callable[[], _T]) -> _T:
 def _aware(moment: datetime) -> datetime:
     """SQLite gives times back without their zone; reviewkit stores them all in UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def note_login_failure(conn: Connection, key: str, now: datetime) -> int:
+    """Count one more failed login for ``key``; return its failures so far (atomic +1)."""
+    _insert_if_absent(conn, login_throttle, {"key": key, "failures": 0})
+    conn.execute(login_throttle.update().where(login_throttle.c.key == key).values(
+        failures=login_throttle.c.failures + 1, last_failure_at=now))
+    return conn.execute(select(login_throttle.c.failures)
+                        .where(login_throttle.c.key == key)).scalar_one()
+
+
+def lock_login(conn: Connection, key: str, until: datetime) -> None:
+    conn.execute(login_throttle.update().where(login_throttle.c.key == key)
+                 .values(locked_until=until))
+
+
+def login_locked_until(conn: Connection, keys: Sequence[str]) -> datetime | None:
+    """The latest time any of ``keys`` is locked until (None when none is locked)."""
+    found = conn.execute(select(func.max(login_throttle.c.locked_until))
+                         .where(login_throttle.c.key.in_(list(keys)))).scalar()
+    return _aware(found) if found is not None else None
+
+
+def clear_login_failures(conn: Connection, keys: Sequence[str]) -> None:
+    conn.execute(login_throttle.delete().where(login_throttle.c.key.in_(list(keys))))
 
 
 def bump_library_version(conn: Connection) -> None:

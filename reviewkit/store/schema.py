@@ -308,6 +308,19 @@ story_drafts = Table(
 )
 
 
+# Failed logins per account ("user:<name>") and per address ("address:<ip>"), kept in the
+# database so that a reload, a second app process or the command line all count together.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("last_failure_at", DateTime(timezone=True)),
+    Column("locked_until", DateTime(timezone=True)),
+    info=_since(4),
+)
+
+
 screening_assignments = Table(
     "screening_assignments",
     metadata,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from reviewkit import accounts
 from reviewkit.ui.common import get_store, log_in, md_escape
 
-# After this many wrong tries in one browser session, each further try waits a little longer.
-_FREE_TRIES = 5
+
+def _address() -> str | None:
+    """The browser's address as the server sees it (behind a proxy: the proxy's, unless the
+    proxy is set up to pass it on), for counting failed logins per address."""
+    try:
+        return st.context.ip_address
+    except Exception:  # older Streamlit, or AppTest without a request
+        return None
 
 
 def _single_sign_on_configured() -> bool:
@@ -44,7 +48,6 @@ def render() -> None:
     st.title("Log in")
     st.write("This reviewkit is shared by a team: log in to screen, code and read the "
              "evidence. Without an account you can still read the published local stories.")
-    tries = st.session_state.get("login_failures", 0)
     with st.form("login", clear_on_submit=False):
         username = st.text_input("User name", autocomplete="username")
         password = st.text_input("Password", type="password", autocomplete="current-password")
@@ -53,15 +56,12 @@ def render() -> None:
         if not username.strip() or not password:
             st.error("Fill in both your user name and your password.")
         else:
-            if tries >= _FREE_TRIES:
-                time.sleep(min(2 ** (tries - _FREE_TRIES), 30))
             try:
-                user = accounts.authenticate(get_store(), username, password)
+                user = accounts.authenticate(get_store(), username, password,
+                                             address=_address())
             except accounts.LoginRequired as exc:
-                st.session_state["login_failures"] = tries + 1
                 st.error(md_escape(str(exc)))
             else:
-                st.session_state["login_failures"] = 0
                 log_in(user.username)
                 st.rerun()
     if _single_sign_on_configured():
