@@ -252,6 +252,8 @@ def test_every_record_is_clean(name):
 def test_endnote_tagged_file_reads_lists_and_continuations():
     data = (DATA / "endnote_tagged.enw").read_bytes()
     assert detect_format(data, "export.txt") == "refer"
+    # one '%A ...' line is a comment at the top of a BibTeX file, not a tagged record
+    assert detect_format(b"%A list for the review\n@article{a, title={x}}\n", "r.txt") == "bibtex"
     article, chapter = read_records(data, filename="endnote_tagged.enw")
     assert article.title == ("Neighbourhood resilience and loneliness: a realist review of "
                              "local action")

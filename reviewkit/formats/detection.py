@@ -23,6 +23,7 @@ _SIGNATURES = (
     ("bibtex", re.compile(r"\s*@\s*[A-Za-z]+\s*[{(]")),
     ("refer", re.compile(r"%[0TA] \S")),
 )
+_REFER_TAG = re.compile(r"%[0-9A-Z@~] \S")
 _EXTENSIONS = {
     ".ris": "ris", ".bib": "bibtex", ".bibtex": "bibtex", ".nbib": "medline",
     ".medline": "medline", ".xml": "endnote_xml", ".csv": "csv", ".tsv": "tsv", ".tab": "tsv",
@@ -59,8 +60,10 @@ def detect_text_format(text: str, filename: str = "") -> str:
         return "wos"
     if looks_like_proquest(text):
         return "proquest"
+    refer_lines = sum(1 for line in lines if _REFER_TAG.match(line))
     for line in lines:
-        found = [name for name, signature in _SIGNATURES if signature.match(line)]
+        found = [name for name, signature in _SIGNATURES if signature.match(line)
+                 if name != "refer" or refer_lines >= 2]  # one '%T x' may be a comment
         if found:
             return by_extension if by_extension in found else found[0]
     delimited, certain = _detect_delimited(lines)
