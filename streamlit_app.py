@@ -63,9 +63,24 @@ PAGES = [
                      url_path="backup"), "archive.export"),
 ]
 
+
+def _behind_the_door(page: st.Page, action: str):
+    """A page this person may not open, kept at its address: the login form for a visitor
+    (who then lands on the page the link named), else a plain refusal — never "Page not found"."""
+    def gate() -> None:
+        if common.accounts_on() and common.current_user() is None:
+            login_page.render()
+        else:
+            common.require_page(action, common.current_review())
+            st.info("Choose or create a review on the Overview page first.")
+    return st.Page(gate, title=page.title, icon=page.icon, url_path=page.url_path,
+                   visibility="hidden")
+
+
 review = common.sidebar()
 user = common.current_user()
 sections: dict[str, list] = {}
+hidden: list = []
 if common.accounts_on() and user is None:
     sections["Account"] = [st.Page(login_page.render, title="Log in", icon=":material/login:",
                                    url_path="login")]
@@ -78,9 +93,20 @@ for section, page, action in PAGES:
         visible = common.allowed(action, review if action != "review.create" else None)
     if visible:
         sections.setdefault(section, []).append(page)
+    else:
+        hidden.append(_behind_the_door(page, action))
 if review is None and common.allowed("review.create") and not sections.get("Review"):
     # a researcher with no review yet still needs the Overview to start one
     sections.setdefault("Review", []).insert(0, PAGES[0][1])
+    hidden = [h for h in hidden if h.url_path != PAGES[0][1].url_path]
+by_approach = [p for p in sections.get("Evidence", []) if p.url_path == "evidence-by-approach"]
+if "Review" not in sections and by_approach:
+    # a commissioner's front page: the question they come with, typed in their own words
+    sections["Evidence"] = by_approach + [p for p in sections["Evidence"] if p not in by_approach]
+    sections = {"Evidence": sections["Evidence"], **sections}
 common.remember_pages([page for pages in sections.values() for page in pages])
+if hidden:
+    # reachable by their address, never listed in the menu
+    sections.setdefault(next(iter(sections), ""), []).extend(hidden)
 navigation = st.navigation(sections, expanded=True)  # every page in view, never "View more"
 navigation.run()

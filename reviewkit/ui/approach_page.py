@@ -43,10 +43,15 @@ def _matches(store, review, typed: str):
 def _choose(store, review, codebook) -> str | None:
     """The phrase box, the top matches with why, and the full list: return the approach."""
     codes = [c.code for c in codebook.scheme("approach").codes]
-    if "approach_query" not in st.session_state:
-        st.session_state["approach_query"] = st.query_params.get("q", "")
+    in_address = st.query_params.get("q", "")
+    if st.session_state.get("approach_query_from_address") != in_address:
+        # a link, a bookmark, a new tab or the front page's box: show the phrase it carries
+        st.session_state["approach_query"] = in_address
+        st.session_state["approach_query_from_address"] = in_address
+        st.session_state.pop("approach_pick", None)
     typed = st.text_input("Approach", placeholder="e.g. help with money worries, lonely older "
                           "people, things for young people to do", key="approach_query",
+                          on_change=lambda: st.session_state.pop("approach_pick", None),
                           help="A problem, a service, a group of people or a place, in your own words.")
     linked = st.query_params.get("approach")
     approach = None
@@ -68,6 +73,7 @@ def _choose(store, review, codebook) -> str | None:
                               format_func=lambda c: md_escape(codebook.label("approach", c)))
     approach = picked or approach
     params = {"q": typed.strip(), "approach": approach or ""}
+    st.session_state["approach_query_from_address"] = params["q"]
     for name, value in params.items():
         if value and st.query_params.get(name) != value:
             st.query_params[name] = value
@@ -105,7 +111,7 @@ def render() -> None:
     label = evidence.approach_label
     st.header(md_escape(label))
     _downloads(store, review, approach, viewer)
-    st.markdown(f"[Follow the evidence]({view_link('evidence-by-approach', review, approach=approach)})"
+    st.markdown(f"[Follow the evidence]({view_link('evidence-by-approach', review, q=st.query_params.get('q', ''), approach=approach)})"
                 " — a link to this view, to share or open in a new tab.")
     state = review_state(store, review)
     if state:

@@ -26,6 +26,17 @@ def _cell_from_point(point: dict, evidence_map) -> tuple[str, str] | None:
     return None
 
 
+def _cell_in_address(cell, evidence_map) -> tuple[str, str] | None:
+    """Keep the chosen cell in the address (?approach=…&outcome=…), or open the one it names."""
+    if cell:
+        st.query_params["approach"], st.query_params["outcome"] = cell
+        return cell
+    approaches = {code for code, _ in evidence_map.approaches}
+    outcomes = {code for code, _ in evidence_map.outcomes}
+    linked = (st.query_params.get("approach"), st.query_params.get("outcome"))
+    return linked if linked[0] in approaches and linked[1] in outcomes else None
+
+
 def render() -> None:
     review = require_review("evidence.read")
     store = get_store()
@@ -63,6 +74,7 @@ def render() -> None:
                                                   f"{codebook.label('outcome', c[1])} "
                                                   f"({len(evidence_map.cells[c])})")
         cell = cell or pick
+    cell = _cell_in_address(cell, evidence_map)
     if cell:
         approach, outcome = cell
         found = evidence_map.cells.get(cell, [])

@@ -43,7 +43,14 @@ from reviewkit.library.story_form import (
     save_story_draft,
     submit_story,
 )
-from reviewkit.ui.common import allowed, current_review, current_user, get_store, md_escape
+from reviewkit.ui.common import (
+    allowed,
+    current_review,
+    current_user,
+    get_store,
+    md_escape,
+    view_link,
+)
 
 FACET_NAMES = {"type": "Kind", "local_authority": "Council area", "place": "Place",
                "approach": "What was done", "outcome": "What changed",
@@ -105,7 +112,8 @@ def _detail(entry, codebook, index: LibraryIndex) -> None:
     for study, why in paired:
         st.markdown(f"- {md_escape(study.title)} — {md_escape(why)}")
     links = [f"[Evidence on {md_escape(codebook.label('approach', code))}]"
-             f"(/evidence-by-approach?approach={code})" for code in entry.approaches]
+             f"({view_link('evidence-by-approach', review, approach=code)})"
+             for code in entry.approaches]
     if links:
         st.markdown(" · ".join(links))
 
@@ -124,6 +132,11 @@ def _open_dialog(entry_id: str) -> None:
 
 def _search(codebook) -> None:
     viewer = viewer_for(get_store(), current_user())
+    linked = st.query_params.get("entry")
+    if linked and st.session_state.get("library_open_from_address") != linked:
+        st.session_state["library_open_from_address"] = linked  # arriving by a link: open it once
+    else:
+        linked = None
     index = _index()
     query = st.text_input(PAGE_WORDS["search"], placeholder=PAGE_WORDS["search_hint"],
                           key="library-query")
@@ -154,7 +167,11 @@ def _search(codebook) -> None:
             st.caption(f"{md_escape(entry.type)} · {md_escape(entry.place)}")
             _plain(entry.summary)
             if st.button(PAGE_WORDS["open"], key=f"open-{entry.id}"):
+                st.query_params["entry"] = entry.id  # a link to this page opens this story
+                st.session_state["library_open_from_address"] = entry.id
                 _open_dialog(entry.id)
+    if linked:
+        _open_dialog(linked)
 
 
 # -- sharing a story ------------------------------------------------------------------------

@@ -40,6 +40,25 @@ def _progress(store, review) -> None:
         st.caption(f"{progress.possible_duplicates} possible duplicates to check")
 
 
+def _go_to_evidence() -> None:
+    st.session_state["front_search_go"] = st.session_state["front_search"]
+    st.session_state["front_search"] = ""  # coming back, the box is empty again
+
+
+def _find_the_evidence(review) -> None:
+    """A phrase typed here opens Evidence by approach on it: type, Enter, then one click for
+    the brief."""
+    page = st.session_state.get("visible_pages", {}).get("evidence-by-approach")
+    if page is None or not allowed("evidence.read", review):
+        return
+    st.text_input("Find the evidence on…", key="front_search", icon=":material/search:",
+                  placeholder="in your own words: help with money worries, lonely older people…",
+                  on_change=_go_to_evidence)
+    phrase = " ".join(st.session_state.pop("front_search_go", "").split())
+    if phrase:
+        st.switch_page(page, query_params={"review": str(review.id), "q": phrase})
+
+
 def render() -> None:
     store = get_store()
     st.title("Overview")
@@ -54,6 +73,7 @@ def render() -> None:
     if review is not None:
         require_page("review.read", review)
         st.header(md_escape(review.name))
+        _find_the_evidence(review)
         if review.question:
             st.markdown(f"**Question.** {md_escape(review.question)}")
         left, right = st.columns(2)
