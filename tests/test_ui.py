@@ -207,3 +207,24 @@ def test_switching_review_drops_what_was_prepared_for_the_other():
     assert not at.exception, at.exception
     assert "export" not in at.session_state
     assert at.session_state["review_name"] == "Another review"
+
+
+def test_the_front_page_box_opens_the_evidence_for_a_typed_phrase():
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=120).run()
+    at.text_input(key="front_search").input("somewhere for kids to play").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Evidence by approach"
+    assert at.header[0].value == "Green and blue space"
+    assert at.query_params["q"] == "somewhere for kids to play"
+    assert [b.label for b in at.get("download_button")][0] == "Download the brief (PDF)"
+
+
+def test_a_link_to_a_map_cell_opens_that_cell():
+    at = _page("evidence_map_page")
+    at.query_params["review"] = str(_demo_id())
+    at.query_params["approach"] = "social_prescribing"
+    at.query_params["outcome"] = "health_wellbeing"
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Social prescribing" in s.value and "Health and wellbeing" in s.value
+               for s in at.subheader)
