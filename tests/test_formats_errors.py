@@ -108,8 +108,10 @@ LENIENT = [
      "more fields than the header", 3),
     ("short.csv", b"title,year,doi\nOne,2020\nTwo,2021,10.1/x\n", 2,
      "fewer fields than the header", 2),
-    ("quote.csv", b'title,year\nOne,2020\n"Two, never closed,2021\nThree,2022\n', 1,
+    ("quote.csv", b'title,year\nOne,2020\n"Two, never closed,2021\nThree,2022\n', 3,
      "never closed", 3),
+    ("after_quote.csv", b'title,year\n"One"x,2020\n"multi\nline",2021\nThree,2022\n', 3,
+     "expected after", 2),
     ("cut.xml", b'<?xml version="1.0"?>\n<xml><records>\n<record><titles><title>A</title>'
      b'</titles></record>\n<record><titles><title>B</title></titles></record>\n'
      b"<record><titles><title>C", 2, "the 2 records before it were read", 5),
@@ -140,6 +142,15 @@ def test_lenient_reads_keep_what_was_repaired():
     after = read_records(TWO_RIS.replace("ER  - \n\n", "ER  - \nUR  - https://x.org/1\n", 1)
                          .encode())
     assert after[0].url == "https://x.org/1" and not after[1].url
+
+
+def test_a_table_with_many_broken_quotes_stops_retrying_and_says_so():
+    data = ("title,year\n" + '"Broken,2020\n' * 50 + "Last,2024\n").encode()
+    notes = ReadNotes()
+    records = read_records(data, filename="quotes.csv", notes=notes)
+    assert len(records) == 20  # read again on their own line, then the rest left unread
+    assert any("after 20 such rows the rest of the file was left unread" in line
+               and line.startswith("line 22") for line in notes.lines())
 
 
 def test_notes_stay_short_however_many_lines_are_odd():

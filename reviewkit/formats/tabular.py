@@ -165,7 +165,8 @@ def read_csv(text: str, *, filename: str = "", delimiter: str | None = None,
     if delimiter is None:
         first_line = next((line for line in text.split("\n", 50) if line.strip()), "")
         delimiter = sniff_delimiter(first_line)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    source = _Lines(text)
+    reader = csv.reader(source, delimiter=delimiter, strict=True)
     header: list[str] = []
     try:
         while not any(cell.strip() for cell in header):
@@ -175,23 +176,61 @@ def read_csv(text: str, *, filename: str = "", delimiter: str | None = None,
     except csv.Error as exc:
         raise FormatError(f"the header row cannot be read ({exc})", file=filename,
                           line=reader.line_num) from None
-    return read_rows(header, _csv_rows(reader, reader.line_num + 1, notes), filename=filename,
+    return read_rows(header, _csv_rows(source, reader, delimiter, notes), filename=filename,
                      column_map=column_map, notes=notes)
 
 
-def _csv_rows(reader, row_start: int, notes: ReadNotes):
-    """Yield (line, row) for every row; a row the csv module cannot read ends the table."""
+# Rows read again without quoting after a quote goes wrong; past this many the rest of the
+# file is left unread (each retry reads on from the broken row, so the cost stays linear).
+_MAX_RETRIES = 20
+
+
+class _Lines:
+    """The lines of a text for csv.reader, with the place reached, so reading can resume."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self.index = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.index >= len(self.lines):
+            raise StopIteration
+        self.index += 1
+        line = self.lines[self.index - 1]
+        return line + "\n" if self.index < len(self.lines) else line
+
+
+def _csv_rows(source: _Lines, reader, delimiter: str, notes: ReadNotes):
+    """Yield (line, row) for every row.
+
+    A row whose quotes the csv module cannot read (a quote never closed, text after a closing
+    quote) is read again on its own line without quoting, and reading goes on after it.
+    """
+    retries = 0
     while True:
+        row_start = source.index + 1
         try:
             row = next(reader, None)
         except csv.Error as exc:
-            notes.add(f"{_csv_problem(exc)}; the rows from here on could not be read",
-                      line=row_start)
-            return
+            if retries == _MAX_RETRIES:
+                notes.add(f"{_csv_problem(exc)}; after {_MAX_RETRIES} such rows the rest of "
+                          "the file was left unread", line=row_start)
+                return
+            retries += 1
+            source.index = row_start
+            line = source.lines[row_start - 1]
+            notes.add(f"{_csv_problem(exc)}: the row was read on its own line, quotes as "
+                      "plain characters", line=row_start, example=line)
+            yield row_start, next(csv.reader([line], delimiter=delimiter,
+                                             quoting=csv.QUOTE_NONE), [])
+            reader = csv.reader(source, delimiter=delimiter, strict=True)
+            continue
         if row is None:
             return
         yield row_start, row
-        row_start = reader.line_num + 1
 
 
 def read_rows(header: list[str], rows, *, filename: str = "",
