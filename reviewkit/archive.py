@@ -54,7 +54,10 @@ from reviewkit.store.schema import (
     AUDIT_DETAIL_IDS,
     SCHEMA_VERSION,
     audit_log,
+    library_entries,
     metadata,
+    records,
+    review_members,
     reviews,
     users,
 )
@@ -723,7 +726,9 @@ class _Importer:
         if target is None or not entity_id.isdigit():
             return entity_id
         new = self.ids.get(target, {}).get(int(entity_id))
-        return str(new) if new is not None else entity_id
+        # An id the archive does not hold would name whatever row has it here (another
+        # review's): it is kept only as a note of where it came from.
+        return str(new) if new is not None else f"archive:{entity_id}"
 
 
 def _acting_user(store: Store, conn: Connection, username: str) -> int:
@@ -741,6 +746,55 @@ def _acting_user(store: Store, conn: Connection, username: str) -> int:
     store.audit(conn, actor_id=new_id, action="user.create", entity="user", entity_id=new_id,
                 details={"username": username, "role": role})
     return new_id
+
+
+def _as_if_typed(tables: dict[str, list[dict]], archive: str) -> None:
+    """Hold an archive's content to what a person could have typed here, before any of it is
+    stored: an archive is a file from elsewhere, not a trusted copy of this install.
+
+    Accounts it brings arrive with a known role and never as admins; stories wait for this
+    install's moderators; review settings must read as the settings form would read them;
+    records merged as duplicates point at a record that is itself kept (no chains, no
+    cycles); roles in the team are known ones.
+    """
+    from reviewkit.accounts import MEMBER_ROLES, ROLES
+    from reviewkit.review_settings import SETTINGS, parse_setting
+
+    for number, row in enumerate(tables.get(users.name, []), start=1):
+        if row.get("role") not in ROLES:
+            raise ArchiveError(archive, f"{TABLES_DIR}/{users.name}.jsonl row {number}: the "
+                                        f"role '{row.get('role')}' is not one reviewkit knows.")
+        if row["role"] == "admin":
+            row["role"] = "researcher"  # an admin here is made by an admin here
+    for number, row in enumerate(tables.get(review_members.name, []), start=1):
+        if row.get("role") not in MEMBER_ROLES:
+            raise ArchiveError(archive, f"{TABLES_DIR}/{review_members.name}.jsonl row "
+                                        f"{number}: the team role '{row.get('role')}' is not "
+                                        "one reviewkit knows.")
+    for row in tables.get(library_entries.name, []):
+        if row.get("status") != "pending":
+            row["status"] = "pending"
+            if isinstance(row.get("front_matter"), dict):
+                row["front_matter"] = {**row["front_matter"], "status": "pending"}
+    review = tables[reviews.name][0]
+    settings = review.get("settings")
+    if settings is not None and not isinstance(settings, dict):
+        raise ArchiveError(archive, "the review's settings are not a set of named values.")
+    known = {s.name for s in SETTINGS}
+    for key, value in (settings or {}).items():
+        if key in known:
+            try:
+                settings[key] = parse_setting(key, value)
+            except ReviewkitError as exc:
+                raise ArchiveError(archive, f"the review setting '{key}': {exc}") from None
+    kept_by = {row["id"]: row.get("duplicate_of") for row in tables.get(records.name, [])}
+    for record_id, kept in kept_by.items():
+        if kept is None or kept not in kept_by:
+            continue  # a missing record is reported with the other dangling keys
+        if kept == record_id or kept_by[kept] is not None:
+            raise ArchiveError(archive, f"record {record_id} is marked a duplicate of record "
+                                        f"{kept}, which is not a record kept in its own right "
+                                        "(a chain or a loop of duplicates).")
 
 
 def _clean_name(name: str) -> str:
@@ -761,6 +815,7 @@ def import_review(store: Store, data: bytes, *, actor: str, new_name: str | None
     manifest = _parse_manifest(zf, by_name, filename, limits)
     contents = _verified_members(zf, by_name, manifest, filename, limits)
     tables = _parse_tables(manifest, contents, filename)
+    _as_if_typed(tables, filename)
     files = _Members(zf, by_name, manifest["members"], filename, limits,
                      prefix=f"{FILES_DIR}/")
     original = _clean_name(tables[reviews.name][0].get("name", ""))
@@ -772,8 +827,9 @@ def import_review(store: Store, data: bytes, *, actor: str, new_name: str | None
             hint = "" if new_name else " Give it a new name to import it beside the existing one."
             raise ArchiveError(filename, f"a review called '{name}' already exists here.{hint}")
         importer = _Importer(conn, tables, files, filename)
-        importer.import_users()
+        # the person importing first, so an account of theirs named in the archive is theirs
         actor_id = _acting_user(store, conn, actor)
+        importer.import_users()
         review_id = importer.import_review_row(name)
         for table in _review_tables():
             importer.import_table(table)

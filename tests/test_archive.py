@@ -39,16 +39,20 @@ from reviewkit.embedding_cache import embeddings_for_records
 from reviewkit.fulltext import attach_pdf
 from reviewkit.importing import import_file
 from reviewkit.library import Consent, add_contribution
+from reviewkit.records import Record
 from reviewkit.store import Store
 from reviewkit.store.schema import (
     AUDIT_DETAIL_IDS,
     SCHEMA_VERSION,
+    audit_log,
     fulltexts,
     import_batches,
+    library_entries,
     metadata,
     record_codes,
     records,
     screening_assignments,
+    users,
 )
 from tests.templates import copy_demo_database, copy_sqlite, demo_review
 
@@ -320,7 +324,8 @@ def _fresh_sqlite(tmp_path, name: str) -> Store:
 def test_the_dump_covers_every_kind_of_row(source):
     store, review, _pdf_bytes, _rid = source
     dump = canonical_dump(store, review.name)
-    owned = set(metadata.tables) - {"meta", "story_drafts"}  # a draft is a person's, not a review's
+    owned = set(metadata.tables) - {"meta", "story_drafts", "login_throttle"}  # a draft is a
+    # person's, not a review's; failed logins belong to the install
     assert set(dump) == owned
     for name in owned:
         assert dump[name], f"the test review has no {name} rows, so they are not tested"
@@ -601,7 +606,26 @@ def _dangling_detail(members, _manifest):
     members["tables/audit_log.jsonl"] = ("\n".join(lines) + "\n").encode()
 
 
+def _hostile_setting(members, _manifest):
+    """A setting no form would accept: the number of reviewers per record as '99; drop'."""
+    review = json.loads(members["tables/reviews.jsonl"])
+    review["settings"] = {**(review.get("settings") or {}), "reviewers_required": "99; drop"}
+    members["tables/reviews.jsonl"] = (json.dumps(review) + "\n").encode()
+
+
+def _duplicate_loop(members, _manifest):
+    """Two records, each marked a duplicate of the other."""
+    lines = [json.loads(x) for x in members["tables/records.jsonl"].decode().splitlines()]
+    first, second = lines[0], lines[1]
+    first["duplicate_of"], second["duplicate_of"] = second["id"], first["id"]
+    members["tables/records.jsonl"] = "".join(json.dumps(x) + "\n" for x in lines).encode()
+
+
 BROKEN = [
+    ("hostile setting", lambda d: _rebuild(d, _hostile_setting, fix_checksums=True),
+     r"review setting 'reviewers_required': .*99; drop"),
+    ("duplicate loop", lambda d: _rebuild(d, _duplicate_loop, fix_checksums=True),
+     r"a chain or a loop of duplicates"),
     ("truncated", lambda d: d[: len(d) // 2], "not a readable zip"),
     ("tampered", lambda d: _rebuild(d, _edit_title, fix_checksums=False),
      r"checksum of 'tables/records\.jsonl' does not match"),
@@ -827,3 +851,42 @@ def test_an_archive_of_zeros_is_refused_unread_or_streamed_in_little_memory(tmp_
     assert refused_peak < 16 * 1024 * 1024
     assert streamed_peak < 64 * 1024 * 1024, streamed_peak
     assert [r.name for r in target.list_reviews()] == ["Unpacked"]
+
+
+def test_archive_content_arrives_as_if_typed_here(tmp_path, source):
+    """An archive cannot make an admin, publish a story, or name another review's rows."""
+    store, review, _pdf_bytes, _rid = source
+    data = export_review(store, review.id, actor="admin")
+
+    def promote_and_publish(members, _manifest):
+        people = [json.loads(x) for x in members["tables/users.jsonl"].decode().splitlines()]
+        for person in people:
+            person["role"] = "admin"
+        members["tables/users.jsonl"] = "".join(json.dumps(x) + "\n" for x in people).encode()
+        entries = [json.loads(x)
+                   for x in members["tables/library_entries.jsonl"].decode().splitlines()]
+        for entry in entries:
+            entry["status"], entry["visibility"] = "published", "public"
+        members["tables/library_entries.jsonl"] = "".join(
+            json.dumps(x) + "\n" for x in entries).encode()
+        lines = [json.loads(x) for x in members["tables/audit_log.jsonl"].decode().splitlines()]
+        lines[0]["entity"], lines[0]["entity_id"] = "record", "1"  # a row this archive lacks
+        members["tables/audit_log.jsonl"] = "".join(json.dumps(x) + "\n" for x in lines).encode()
+
+    hostile = _rebuild(data, promote_and_publish, fix_checksums=True)
+    target = _fresh_sqlite(tmp_path, "t.sqlite")
+    target.create_review("Someone else's", actor="admin")
+    target.add_import(target.get_review("Someone else's").id, [Record(title="Theirs")],
+                      filename="x.ris", format="ris", sha256="e" * 64, size_bytes=1)
+    moved = import_review(target, hostile, actor="admin", filename="hostile.zip")
+    with target.read() as conn:
+        admins = set(conn.execute(select(users.c.username).where(users.c.role == "admin"))
+                     .scalars())
+        statuses = set(conn.execute(select(library_entries.c.status).where(
+            library_entries.c.review_id == moved.id)).scalars())
+        entity_ids = set(conn.execute(select(audit_log.c.entity_id).where(
+            audit_log.c.review_id == moved.id, audit_log.c.entity == "record")).scalars())
+    assert admins == {"admin"}
+    assert statuses == {"pending"}
+    theirs = {str(i) for i in target.kept_record_ids(target.get_review("Someone else's").id)}
+    assert not entity_ids & theirs
