@@ -79,20 +79,62 @@ class ApproachIndex:
     model: object = field(default=None, repr=False)
 
 
-# Vectors of texts already embedded in this process, by model name: an index rebuilt after a
-# new study is coded embeds only that study.
+# Vectors of texts already embedded, by model name: an index rebuilt after a new study is coded
+# embeds only that study.  The bundled model's vectors are also kept on disk beside its ONNX
+# copy, so a new process (the command line, a restarted app) does not embed them again.
 _VECTORS: dict[tuple[str, str], np.ndarray] = {}
+_READ_FROM_DISK: set[str] = set()
+
+
+def _vector_file(name: str) -> Path:
+    from reviewkit.embeddings import _models_dir
+
+    return _models_dir() / f"approach-texts-{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.npz"
+
+
+def _read_disk(name: str) -> None:
+    if name in _READ_FROM_DISK:
+        return
+    _READ_FROM_DISK.add(name)
+    try:
+        with np.load(_vector_file(name), allow_pickle=False) as data:
+            for text, vector in zip(data["texts"].tolist(), data["vectors"], strict=True):
+                _VECTORS.setdefault((name, text), vector)
+    except (OSError, ValueError, KeyError):
+        pass  # no file yet, or one from another version: embed again
+
+
+def _write_disk(name: str) -> None:
+    import os
+    import tempfile
+
+    mine = [(text, vector) for (owner, text), vector in _VECTORS.items() if owner == name]
+    target = _vector_file(name)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(suffix=".npz", dir=target.parent)
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, texts=np.array([t for t, _ in mine], dtype=str),
+                     vectors=np.vstack([v for _, v in mine]).astype(np.float32))
+        os.replace(temporary, target)
+    except OSError:
+        pass  # a read-only cache folder only costs the embedding next time
 
 
 def _embed_cached(texts: list[str], model) -> np.ndarray:
-    from reviewkit.embedding_cache import model_name
+    from reviewkit.embedding_cache import DEFAULT_MODEL_NAME, model_name
     from reviewkit.embeddings import embed
 
     name = model_name(model)
+    on_disk = name == DEFAULT_MODEL_NAME  # never a test's stand-in model
+    if on_disk:
+        _read_disk(name)
     missing = sorted({t for t in texts if (name, t) not in _VECTORS})
     if missing:
         for text, vector in zip(missing, embed(missing, model=model), strict=True):
             _VECTORS[(name, text)] = vector
+        if on_disk and len(missing) > 1:  # a phrase typed once is not worth a write
+            _write_disk(name)
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
     return np.vstack([_VECTORS[(name, t)] for t in texts])

@@ -300,7 +300,8 @@ def cmd_brief(args) -> int:
                   file=sys.stderr)
     brief = build_brief(store, review, approach=approach)
     Path(args.output).write_bytes(render_brief(brief, args.format))
-    print(f"{brief.title} ({len(brief.references)} studies) written to {args.output}.")
+    print(f"{brief.title} ({len(brief.references)} reference{'' if len(brief.references) == 1 else 's'}) "
+          f"written to {args.output}.")
     return 0
 
 
