@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, cast, false, func, or_, select
 
 from reviewkit.errors import ReviewkitError
 from reviewkit.export_cells import cell_writer, read_cell
@@ -64,6 +64,12 @@ def _as_utc(value: date | datetime, *, end: bool = False) -> datetime:
 
 def _conditions(query: AuditQuery) -> list:
     found = []
+    # No stored text holds a NUL (PostgreSQL refuses one even inside a query): a filter value
+    # with one matches nothing, and is never sent.
+    names = (query.actor, query.action, query.entity,
+             None if query.entity_id is None else str(query.entity_id))
+    if any(value and "\x00" in value for value in names):
+        return [false()]
     if query.review_id is not None:
         found.append(audit_log.c.review_id == query.review_id)
     if query.actor:
@@ -85,7 +91,7 @@ def _conditions(query: AuditQuery) -> list:
         wanted = query.text.strip()
         details = cast(audit_log.c.details, String)
         # JSON text may hold non-ASCII letters as \u escapes: look for both spellings.
-        spellings = {wanted, json.dumps(wanted)[1:-1]}
+        spellings = {s for s in (wanted, json.dumps(wanted)[1:-1]) if "\x00" not in s}
         found.append(or_(*[details.ilike(_like(s), escape=_LIKE_ESCAPE) for s in spellings]))
     return found
 

@@ -277,14 +277,20 @@ def cmd_brief(args) -> int:
     from reviewkit.briefs import build_brief, render_brief
 
     store = _open_store(args)
+    _allowed(args, store, "brief")  # who is asking comes first: nothing is made for a stranger
     if args.review:
         review = store.get_review(args.review)
     else:
-        from reviewkit.demo import ensure_demo_review
+        from reviewkit.demo import ensure_demo_review, load_demo_definition
 
         reviews = store.list_reviews()
-        review = reviews[0] if len(reviews) == 1 else ensure_demo_review(store)
-    _allowed(args, store, "brief")
+        review = reviews[0] if len(reviews) == 1 else store.find_review(
+            load_demo_definition()["name"])
+        if review is None:
+            _allowed(args, store, "review.create")
+            review = ensure_demo_review(store)
+        if review is None:
+            raise ReviewkitError("Name the review with --review: the demo review was deleted.")
     _allowed(args, store, "evidence.read", review)
     approach = None
     if args.approach:
@@ -322,6 +328,9 @@ def cmd_demo(args) -> int:
     store = _open_store(args)
     _allowed(args, store, "review.create")
     review = ensure_demo_review(store)
+    if review is None:
+        raise ReviewkitError("The demo review was deleted; bring it back with 'restore "
+                             "--whole-review --review NAME' (or the Audit page).")
     print(f"Demo review ready: '{review.name}'.")
     return 0
 
@@ -396,6 +405,7 @@ def cmd_restore(args) -> int:
     store = _open_store(args)
     kind, item_id = _trash_target(args)
     if kind == "review":
+        _actor(args, store)  # who is asking first: which reviews were deleted is not public
         name = " ".join(args.review.split())
         found = [r for r in trash.deleted_reviews(store) if r.label == f"Review '{name}'"]
         if not found:

@@ -30,10 +30,13 @@ def load_demo_definition(folder: Path = DEMO_DIR) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def ensure_demo_review(store: Store, *, folder: Path = DEMO_DIR, actor: str = "admin") -> Review:
+def ensure_demo_review(store: Store, *, folder: Path = DEMO_DIR, actor: str = "admin"
+                       ) -> Review | None:
     """Create the demo review and import its files, unless it is there already.
 
-    Safe to call on every start: files already imported are skipped.
+    Safe to call on every start: files already imported are skipped.  Returns None when
+    someone deleted the demo review: that choice stands (it can be restored from the deleted
+    items) and the name stays taken by it.
     """
     definition = load_demo_definition(folder)
     name = definition["name"]
@@ -52,8 +55,11 @@ def ensure_demo_review(store: Store, *, folder: Path = DEMO_DIR, actor: str = "a
                 exclusion_criteria="\n".join(definition.get("exclusion_criteria", [])),
                 settings=settings)
         except ReviewkitError:
-            # Another process (a second browser session) created it a moment ago.
-            review = store.get_review(name)
+            # Another process (a second browser session) created it a moment ago, or the
+            # demo was deleted and its name is still held by the deleted review.
+            review = store.find_review(name)
+            if review is None:
+                return None
     for item in definition.get("files", []):
         path = folder / item["path"]
         try:

@@ -80,8 +80,11 @@ def _text(element: ET.Element) -> str:
 
 
 def _gather(element: ET.Element, values: dict[str, list[str]], parent: str = "") -> None:
-    """Collect the text of every leaf under ``element`` as ``{name: [values]}``."""
-    for child in element:
+    """Collect the text of every leaf under ``element`` as ``{name: [values]}``, in document
+    order.  A stack, not recursion: a file nested thousands of levels deep is only deep."""
+    pending = [(child, parent) for child in reversed(element)]
+    while pending:
+        child, parent = pending.pop()
         tag = child.tag
         if tag == "style":
             continue
@@ -89,7 +92,7 @@ def _gather(element: ET.Element, values: dict[str, list[str]], parent: str = "")
             key = parent if tag in _LIST_ITEMS and parent else tag
             values.setdefault(key, []).append(_text(child))
         else:
-            _gather(child, values, tag)
+            pending.extend((grandchild, tag) for grandchild in reversed(child))
 
 
 def _build_record(element: ET.Element) -> Record:
