@@ -6,7 +6,12 @@ full-text unpacker.  Counts the inputs tried, clean reads, clear refusals (a Rev
 naming the file) and unexpected outcomes (any other exception, unclean text, a hang), which
 must be 0.  Prints a table and appends it to benchmarks/RESULTS.md.
 
-    python benchmarks/hostile.py [--examples N]
+    python benchmarks/hostile.py [--examples N] [--ladders-only]
+
+Then size ladders: RIS and MEDLINE fields of ever more continuation lines, CSV files of ever
+more same-named columns, and review archives carrying ever more zero-filled megabytes; each
+rung's time (median of 3) and peak traced memory, and the growth from one rung to the next
+(linear: about 2x per doubling).
 """
 
 from __future__ import annotations
@@ -89,10 +94,132 @@ def run_kind(kind: str, examples: int) -> dict:
     return tally
 
 
+def _ris(lines: int) -> str:
+    return ("TY  - JOUR\nTI  - A long abstract\nAB  - start\n"
+            + "   continued words of the abstract\n" * lines + "ER  - \n")
+
+
+def _medline(lines: int) -> str:
+    return "PMID- 1\nTI  - A long abstract\nAB  - start\n" + \
+        "      continued words of the abstract\n" * lines
+
+
+def _wide_csv(columns: int) -> str:
+    return "Title," + ",".join(["a"] * columns) + "\nA study," + ",".join(["x"] * columns) + "\n"
+
+
+def _archive_importer(extra_mb: int):
+    """A review archive (a small review) plus zero-filled members of ``extra_mb`` MB in all,
+    imported with the ratio check off, so every byte is unpacked and checked."""
+    import hashlib
+    import json
+    import tempfile
+
+    from reviewkit.archive import MANIFEST, ArchiveLimits, export_review, import_review
+    from reviewkit.records import Record
+    from reviewkit.store import Store
+
+    folder = Path(tempfile.mkdtemp(prefix="ladder-"))
+    source = Store(f"sqlite:///{folder / 'source.sqlite'}")
+    review = source.create_review("Ladder")
+    source.add_import(review.id, [Record(title=f"Study {i}", abstract="words " * 40)
+                                  for i in range(200)],
+                      filename="a.ris", format="ris", sha256="a" * 64, size_bytes=1)
+    data = export_review(source, review.id, actor="admin")
+    source.close()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        contents = {n: archive.read(n) for n in archive.namelist()}
+    manifest = json.loads(contents.pop(MANIFEST))
+    size = 16 * 1024 * 1024
+    zeros = bytes(size)
+    digest = hashlib.sha256(zeros).hexdigest()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for number in range(extra_mb // 16):
+            name = f"files/{number:064d}"
+            manifest["members"][name] = {"bytes": size, "sha256": digest}
+            archive.writestr(name, zeros)
+        archive.writestr(MANIFEST, json.dumps(manifest))
+        for name, content in contents.items():
+            archive.writestr(name, content)
+    bomb = out.getvalue()
+    runs = iter(range(10**6))
+
+    def run(_unused: str) -> None:
+        target = Store(f"sqlite:///{folder / f'target-{next(runs)}.sqlite'}")
+        import_review(target, bomb, actor="admin", limits=ArchiveLimits(max_ratio=10**9))
+        target.close()
+
+    return run, bomb
+
+
+def _measure(read, text) -> tuple[float, int]:
+    import statistics
+    import tracemalloc
+
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        read(text)
+        times.append(time.perf_counter() - started)
+    tracemalloc.start()
+    read(text)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return statistics.median(times), peak
+
+
+def run_ladders() -> list[str]:
+    """Time and peak memory of each reader over a doubling ladder of input sizes."""
+    from reviewkit.formats import read_csv, read_medline, read_ris
+
+    ladders = [
+        ("RIS continuation lines", read_ris, _ris, [100_000, 200_000, 400_000, 800_000]),
+        ("MEDLINE continuation lines", read_medline, _medline,
+         [100_000, 200_000, 400_000, 800_000]),
+        ("CSV columns named alike", read_csv, _wide_csv, [2_000, 4_000, 8_000, 16_000]),
+        ("archive MB of zero members", None, None, [32, 64, 128, 256]),
+    ]
+    lines = ["| ladder | size | input MB | median s | peak traced MB | time x | memory x |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, read, make, sizes in ladders:
+        previous = None
+        for size in sizes:
+            if read is None:
+                reader, text = _archive_importer(size)
+            else:
+                reader, text = read, make(size)
+            seconds, peak = _measure(reader, text)
+            growth = ("", "") if previous is None else (
+                f"{seconds / previous[0]:.2f}", f"{peak / previous[1]:.2f}")
+            lines.append(f"| {name} | {size:,} | {len(text) / 1e6:.1f} | {seconds:.3f} | "
+                         f"{peak / 1e6:.1f} | {growth[0]} | {growth[1]} |")
+            print(lines[-1], flush=True)
+            previous = (seconds, peak)
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=2000, help="examples per importer")
+    parser.add_argument("--ladders-only", action="store_true",
+                        help="run only the size ladders, not the generated files")
     args = parser.parse_args()
+    if args.ladders_only:
+        ladder = run_ladders()
+        table = "\n".join([
+            f"## Hostile input: size ladders — {date.today().isoformat()} "
+            f"({platform.machine()}, shared machine)", "",
+            "Each input doubles from one rung to the next; a linear reader takes about 2x the "
+            "time and memory per rung (time x, memory x). Time is the median of 3 runs; peak "
+            "memory is traced by tracemalloc in a fourth. The archive rungs import a "
+            "200-record review plus zero-filled 16 MB members with the ratio check off "
+            "(so every byte is unpacked and hashed); input MB is the packed archive.", "",
+            *ladder])
+        print("\n" + table)
+        with RESULTS.open("a", encoding="utf-8") as out:
+            out.write("\n\n" + table + "\n")
+        return
     kinds = [*STRATEGIES, "zip (full texts)"]
     rows = []
     for kind in kinds:
