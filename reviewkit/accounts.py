@@ -76,6 +76,7 @@ ACTIONS: dict[str, tuple[str, frozenset]] = {
     "library.contribute": ("add stories to the library",
                            frozenset({"admin", "researcher", "peer_researcher"})),
     "library.moderate": ("publish or reject contributed stories", frozenset({"admin"})),
+    "site.publish": ("publish the public website", frozenset({"admin"})),
     "audit.read": ("read the audit log", frozenset({"admin", "lead"})),
     "trash.restore": ("delete or restore items", frozenset({"admin", "lead"})),
     "archive.export": ("export the review as an archive", frozenset({"admin", "lead"})),

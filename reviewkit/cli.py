@@ -311,6 +311,25 @@ def cmd_brief(args) -> int:
     return 0
 
 
+def cmd_publish(args) -> int:
+    """Write the public site: published public stories and the review's evidence, as files."""
+    from reviewkit.publish import write_site
+
+    store = _open_store(args)
+    _allowed(args, store, "site.publish")
+    review = None
+    if args.review:
+        review = store.get_review(args.review)
+    elif len(store.list_reviews()) == 1:
+        review = store.list_reviews()[0]
+    formats = tuple(args.briefs.split(",")) if args.briefs else ("md", "docx", "pdf")
+    site = write_site(store, args.output, review=review, formats=formats)
+    about = f"the review '{review.name}'" if review else "no review (stories only)"
+    print(f"Public site written to {site.output}: {site.entries} stories and cases, "
+          f"{site.approaches} approach pages, from {about}. Open {site.output / 'index.html'}.")
+    return 0
+
+
 def cmd_reviews(args) -> int:
     """List the reviews in the database with their record counts."""
     from reviewkit.accounts import visible_reviews
@@ -658,6 +677,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", required=True, choices=("docx", "pdf", "md"))
     p.add_argument("--output", required=True, metavar="FILE")
     p.add_argument("--review", metavar="NAME", help="default: the only review, else the demo review")
+
+    p = command("publish", cmd_publish,
+                "Write the public website (static files): published public stories and cases, "
+                "approaches with their verdicts, and briefs to download.")
+    p.add_argument("--output", required=True, metavar="FOLDER")
+    p.add_argument("--review", metavar="NAME", help="default: the only review, else stories only")
+    p.add_argument("--briefs", metavar="FORMATS",
+                   help="brief formats to offer, comma-separated (default: md,docx,pdf)")
 
     p = command("user", cmd_user, "Manage accounts (admins): add, password, role, disable, "
                                   "enable, list.")

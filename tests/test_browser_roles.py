@@ -21,7 +21,7 @@ ROLES = {"boss": "admin", "maria": "researcher", "pete": "peer_researcher",
          "cara": "commissioner"}
 ALL_PAGES = ["Overview", "Import", "Records", "Deduplicate", "Screen", "Conflicts",
              "PRISMA diagram", "Evidence map", "Evidence by approach", "Local stories", "Team",
-             "Backup and move", "Audit", "Code studies", "Clusters"]
+             "Backup and move", "Audit", "Code studies", "Clusters", "Publish"]
 SEES = {
     None: {"Log in", "Local stories"},
     "pete": {"Local stories", "Team"},

@@ -113,6 +113,7 @@ def _page(module_name: str):
     ("team_page", "Team"),
     ("audit_page", "Audit trail"),
     ("backup_page", "Backup and move"),
+    ("publish_page", "Publish the public site"),
 ])
 def test_every_page_opens_on_the_demo_review(module_name, title):
     at = _page(module_name).run()
