@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from reviewkit.records import Record
@@ -51,18 +50,16 @@ class Brief:
     status: str = ""  # "Interim: …" while screening is unfinished, else ""
 
 
-_INTERNAL = re.compile(r"\s*\((?:[^()]*\breviewkit\b[^()]*)\)|\s*\breviewkit seed document\b[^;,.)]*",
-                       re.IGNORECASE)
-
-
 def readable_source(text: str, size: int = 180) -> str:
-    """A source line for readers: no internal file names, one short line.
+    """A source line for readers: no internal file names (see reviewkit.library.reading), and
+    at most ``size`` characters, cut at a word.
 
-    >>> readable_source("Ubido J (2018) Developing resilient communities. Champs "
-    ...                 "(reviewkit seed document 004_champs.pdf)")
-    'Ubido J (2018) Developing resilient communities. Champs'
+    >>> readable_source("Ubido J (2018) Developing resilient communities. Champs, Liverpool", 50)
+    'Ubido J (2018) Developing resilient communities.…'
     """
-    text = " ".join(_INTERNAL.sub("", text or "").split()).rstrip(" ,;")
+    from reviewkit.library.reading import readable_source as without_internal_names
+
+    text = without_internal_names(text).rstrip(" ,;")
     if len(text) <= size:
         return text
     return text[: size - 1].rsplit(" ", 1)[0].rstrip(" ,;") + "…"
