@@ -91,8 +91,6 @@ REVIEW_ACTIONS = frozenset({
 
 _ACCOUNTS_KEY = "accounts"
 _HASHER = PasswordHasher()  # Argon2id with the library's current recommended parameters
-# Verified when a name is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("reviewkit: no such user")
 MIN_PASSWORD_LENGTH = 10
 # Wrong passwords allowed per account and per address before each further one locks that
 # account (or address) for a while: 30 s, then twice as long each time, at most 15 minutes.
@@ -350,8 +348,13 @@ def authenticate(store: Store, username: str, password: str, *,
     stored = row.password_hash if row is not None and not row.disabled else None
     with _argon2_turn():
         try:
-            _HASHER.verify(stored or _DUMMY_HASH, password or "")
-            ok = stored is not None
+            if stored is None:
+                # The same Argon2 work as checking a password, so a wrong name takes as long as
+                # a wrong password (and no hash is made at import, which every command would pay).
+                _HASHER.hash(password or "")
+                ok = False
+            else:
+                ok = _HASHER.verify(stored, password or "")
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             ok = False
     if not ok:
