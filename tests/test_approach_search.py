@@ -34,17 +34,17 @@ def test_the_judged_set_is_varied_and_names_real_approaches():
     assert len(judged) >= 80
     assert len({p.lower() for p, *_ in judged}) == len(judged)
     assert {kind for _, _, kind, _ in judged} == {"problem", "service", "group", "place"}
-    assert {split for *_, split in judged} == {"dev", "held_out"}
+    assert {split for *_, split in judged} == {"dev", "held_out", "fresh"}
     assert all(ok and ok <= codes for _, ok, _, _ in judged)
 
 
 def test_held_out_phrasings_find_an_acceptable_approach_in_the_top_three(demo_index):
     _, _, index = demo_index
-    held_out = [(p, ok) for p, ok, _, split in read_judged_phrasings(JUDGED) if split == "held_out"]
+    held_out = [(p, ok) for p, ok, _, split in read_judged_phrasings(JUDGED) if split != "dev"]
     top3 = [bool({m.code for m in find_approaches(index, p)} & ok) for p, ok in held_out]
     old = [bool(set(synonym_matches(index.codebook, p)) & ok) for p, ok in held_out]
-    # measured 0.94 against 0.27 (benchmarks/RESULTS.md); a clear drop means something broke
-    assert sum(top3) / len(top3) >= 0.9
+    # measured over 0.9 held out and fresh (benchmarks/RESULTS.md): a clear drop means a break
+    assert sum(top3) / len(top3) >= 0.85
     assert sum(top3) > 2 * sum(old)
 
 
