@@ -15,6 +15,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -72,6 +73,7 @@ class ApproachSummary:
     label: str
     description: str
     entries: list[LibraryEntry]
+    studies: int = 0  # included studies coded with this approach
     brief: Brief | None = None
     briefs: dict[str, str] = field(default_factory=dict)  # format -> file name under briefs/
 
@@ -112,17 +114,17 @@ def _entry_pages(entries: list[LibraryEntry]) -> dict[str, str]:
 
 def _approaches(store: Store | None, review: Review | None, codebook: Codebook,
                 entries: list[LibraryEntry]) -> list[ApproachSummary]:
-    studied: set[str] = set()
+    studied: Counter = Counter()
     if review is not None:
         from reviewkit.evidence_map import coded_studies_for_review
 
-        studied = {a for s in coded_studies_for_review(store, review.id) for a in s.approaches}
+        studied.update(a for s in coded_studies_for_review(store, review.id) for a in s.approaches)
     known = {c.code: c for c in codebook.scheme("approach").codes}
-    wanted = studied | {a for e in entries for a in e.approaches if a in known}
+    wanted = set(studied) | {a for e in entries for a in e.approaches if a in known}
     found = []
     for code in (c for c in known if c in wanted):
         summary = ApproachSummary(code, known[code].label, known[code].description,
-                                  [e for e in entries if code in e.approaches])
+                                  [e for e in entries if code in e.approaches], studied[code])
         if code in studied:
             summary.brief = build_brief(store, review, approach=code, viewer=Viewer.public())
         found.append(summary)
@@ -248,7 +250,7 @@ def _index_html(entries: list[LibraryEntry], approaches: list[ApproachSummary],
         f"<p>{escape(' '.join(e.summary.split()))}</p></li>" for e in entries)
     listed = "".join(
         f'<li><a href="{a.page}">{escape(a.label)}</a> <span class="meta">'
-        f"{len(a.brief.references) if a.brief else 0} {escape(w['studies'])}</span></li>"
+        f"{a.studies} {escape(w['studies'])}</span></li>"
         for a in approaches)
     body = (f"<h1>{escape(w['site_title'])}</h1>\n<p>{escape(w['intro'])}</p>\n"
             f'<form role="search" onsubmit="return false">\n'

@@ -136,6 +136,7 @@ def test_a_researcher_screens_and_a_commissioner_reads_the_evidence(tab, team_ap
 def test_the_admin_adds_a_member_on_the_team_page(tab, team_app):
     _log_in(tab, team_app.url, "boss")
     tab.get_by_text("Logged in as boss").wait_for()
+    assert _pages_in_menu(tab) == set(ALL_PAGES)  # an admin sees every page, Publish too
     tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Team").click()
     tab.get_by_role("heading", name="Team of Community connectors").wait_for()
     settled(tab)

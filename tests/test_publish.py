@@ -3,6 +3,7 @@ then read as files and, in the browser tests, opened from disk."""
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from reviewkit.briefs import build_brief
 from reviewkit.errors import ReviewkitError
 from reviewkit.library import Viewer, add_contribution, moderate
 from reviewkit.library.contributions import withdraw_consent
-from reviewkit.publish import SITE_WORDS, public_entries, write_site
+from reviewkit.publish import SITE_WORDS, public_entries, site_zip, write_site
 from reviewkit.store import Store
 from reviewkit.trash import delete_story
 from tests.templates import copy_demo_database
@@ -161,6 +162,25 @@ def test_a_folder_of_other_files_is_refused_and_an_old_site_is_replaced(tmp_path
     assert "no study results" in (tmp_path / "site" / "approaches").joinpath(
         next(iter(sorted(p.name for p in (tmp_path / "site" / "approaches").iterdir())))
     ).read_text(encoding="utf-8")
+
+
+def test_the_zip_holds_the_same_site_under_one_folder():
+    with zipfile.ZipFile(io.BytesIO(site_zip(None, formats=()))) as archive:
+        names = set(archive.namelist())
+        index = archive.read("site/index.html").decode("utf-8")
+    assert {"site/index.html", "site/search.js", "site/search-index.js"} <= names
+    assert sum(n.startswith("site/entries/") for n in names) == index.count('href="entries/') > 40
+
+
+def test_the_start_page_counts_each_approachs_studies(site):
+    store = Store(site.database)
+    from reviewkit.evidence_map import coded_studies_for_review
+
+    studies = coded_studies_for_review(store, store.list_reviews()[0].id)
+    store.close()
+    n = sum(APPROACH in s.approaches for s in studies)
+    index = (site.folder / "index.html").read_text(encoding="utf-8")
+    assert re.search(rf'{APPROACH.replace("_", "-")}\.html">[^<]+</a> <span class="meta">{n} studies<', index)
 
 
 # -- in the browser, from disk ------------------------------------------------------------
