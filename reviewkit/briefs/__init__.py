@@ -189,7 +189,8 @@ def build_brief(store: Store, review: Review, *, approach: str | None = None, vi
     strengths = {o: evidence_strength(found, o) for o, found in evidence.by_outcome.items()}
     order = sorted(listed, key=lambda o: (-strengths[o].level, -strengths[o].n_primary,
                                           -len(evidence.by_outcome[o])))
-    for outcome in order[OUTCOMES_WITH_STUDIES:]:
+    # the whole review spans many approaches: fewer outcomes keep their study lists
+    for outcome in order[OUTCOMES_WITH_STUDIES if approach else OUTCOMES_WITH_STUDIES - 2:]:
         listed[outcome] = []  # the verdict line only: the studies are in the app and above
     cited = {int(s.record_id) for found in listed.values() for s in found}
     records = {rid: store.get_record(rid).record for rid in sorted(cited)}
