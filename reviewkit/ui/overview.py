@@ -63,10 +63,7 @@ def render() -> None:
     store = get_store()
     st.title("Overview")
     if st.session_state.get("next_step"):
-        message = st.session_state.pop("next_step")
-        st.success(md_escape(message))
-        if "Import page" in message:
-            link_to("import", "Import search results", ":material/upload_file:")
+        st.success(md_escape(st.session_state.pop("next_step")))
     review = current_review()
     if review is None and not allowed("review.create"):
         require_page("review.read")
@@ -85,6 +82,10 @@ def render() -> None:
 
         batches = store.list_batches(review.id)
         total = store.count_records(review.id)
+        if total == 0 and allowed("import", review):
+            st.info("Next: import your search results (the exports of your database "
+                    "searches) on the Import page.")
+            link_to("import", "Import search results", ":material/upload_file:")
         a, b, c = st.columns(3)
         a.metric("Records identified", total)
         b.metric("Files imported", len(batches))
@@ -130,9 +131,7 @@ def _new_review_form(store, *, expanded: bool) -> None:
                 st.error(md_escape(str(exc)))
             else:
                 choose_review(created.name)
-                st.session_state["next_step"] = (
-                    f"Review '{created.name}' created. Next: import your search results on "
-                    "the Import page.")
+                st.session_state["next_step"] = f"Review '{created.name}' created."
                 st.rerun()
 
 
