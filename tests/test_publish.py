@@ -213,6 +213,11 @@ def _serious(tab) -> list[str]:
 def test_search_filter_story_verdict_and_brief_from_disk(site, tab, tmp_path):
     tab.goto((site.folder / "index.html").as_uri())
     assert _serious(tab) == []
+    tab.keyboard.press("Tab")  # the first key press lands on the skip link, shown on screen
+    skip = tab.get_by_role("link", name=SITE_WORDS["skip"])
+    assert skip.evaluate("el => el === document.activeElement")
+    box = skip.bounding_box()
+    assert box["x"] >= 0 and box["width"] >= 24 and box["height"] >= 24
     tab.get_by_label(SITE_WORDS["search_label"]).fill("loneliness")
     tab.get_by_label(SITE_WORDS["place_label"]).select_option("Anytown")
     cards = tab.locator("ul.cards > li:visible")
