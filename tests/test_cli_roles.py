@@ -52,6 +52,7 @@ COMMANDS = {
     "write a brief": ("brief", "--review", "R", "--format", "md", "--output", "brief.md"),
     "add a member": ("member", "add", "rob", "--review", "R"),
     "list accounts": ("user", "list"),
+    "publish the site": ("publish", "--review", "R", "--briefs", "md", "--output", "site"),
 }
 # who succeeds at each command (exit status 0); everyone else gets status 1 and a reason
 SUCCEEDS = {
@@ -61,6 +62,7 @@ SUCCEEDS = {
     "write a brief": {"boss", "maria", "cara"},
     "add a member": {"boss"},
     "list accounts": {"boss"},
+    "publish the site": {"boss"},
 }
 
 
