@@ -229,3 +229,17 @@ def test_a_link_to_a_map_cell_opens_that_cell():
     assert not at.exception, at.exception
     assert any("Social prescribing" in s.value and "Health and wellbeing" in s.value
                for s in at.subheader)
+
+
+def test_the_publish_page_builds_the_site_as_a_zip():
+    import os
+
+    from reviewkit.publish import public_entries
+    from reviewkit.store import Store
+
+    shown = len(public_entries(Store(os.environ["REVIEWKIT_DATABASE_URL"])))
+    at = _page("publish_page").run()
+    assert f"the {shown} published, public stories" in at.markdown[0].value
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.success[0].value.startswith("The site is ready")
