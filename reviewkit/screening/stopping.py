@@ -463,7 +463,9 @@ def _explain(
     parts.append(
         f"Without a model, the exact test on {basis} says at most {estimate.upper:,} are left."
     )
-    parts.append(f"Recall of {target} allows missing {max_missed:,}.")
+    parts.append(f"A recall of {target} lets at most {max_missed:,} relevant records be missed."
+                 if max_missed else f"With {estimate.n_found:,} relevant found, a recall of "
+                 f"{target} lets no relevant record be missed yet.")
     if random_needed:
         parts.append(
             f"Screening about {random_needed:,} more records drawn at random from the rest "
