@@ -70,7 +70,8 @@ SETTINGS: tuple[Setting, ...] = (
             "someone else is already looking at."),
     # The names of reviewkit.screening.model.MODELS (a test keeps them in step).
     Setting("screening_model", "Model that ranks the records", "choice", "tfidf_svm",
-            "tfidf_svm: word TF-IDF and a linear SVM (ASReview's default kind); tfidf_logistic, tfidf_nb: the same words with logistic "
+            "tfidf_svm: word TF-IDF and a linear SVM (ASReview's default kind; the best on "
+            "the shared test sets measured so far); tfidf_logistic, tfidf_nb: the same words with logistic "
             "regression or naive Bayes; minilm_logistic, minilm_svm: the bundled MiniLM "
             "sentence embeddings (slower to start: every abstract is embedded first).",
             choices=("tfidf_svm", "tfidf_logistic", "tfidf_nb", "minilm_logistic", "minilm_svm")),
