@@ -243,3 +243,28 @@ def test_the_finder_keeps_the_place_the_story_is_about():
                                   keep=["Old Swan", "Liverpool"])
     assert [f.text for f in flags] == ["Sheila"]
 
+
+
+def test_withdrawing_drops_the_story_from_the_vector_cache(store, tmp_path, monkeypatch):
+    from reviewkit.library.search import embedding_text
+    from reviewkit.library.vectors import VectorCache
+
+    monkeypatch.setenv("REVIEWKIT_DATA_DIR", str(tmp_path))
+    story = submit_story(store, _form(), actor="pete", places=PLACES, find=_no_find)
+    (entry,) = [e for e in library_entries(store) if e.db_id == story]
+    cache = VectorCache()
+    cache.embed([embedding_text(entry), "another text"], model=_FakeModel())
+    cache.save()
+    withdraw_consent(store, story, actor="pete")
+    after = VectorCache()
+    after._load()
+    assert sum(len(rows) for rows in after._rows.values()) == 1
+
+
+class _FakeModel:
+    """Anything with ``encode``: two numbers per text."""
+
+    def encode(self, texts, **kwargs):
+        import numpy as np
+
+        return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)

@@ -404,6 +404,19 @@ def withdraw_consent(store: Store, entry_id: int, *, actor: str) -> None:
             front_matter={"status": "withdrawn"}, status="withdrawn", replacements=[],
             decision_note=None,
             consent={"withdrawn_at": datetime.now(UTC).isoformat(timespec="seconds")}))
+        withdrawn = _entry(row)
         forget_audit_details(conn, entity="library_entry", entity_id=entry_id)
         store.audit(conn, actor_id=user.id, action="library.withdraw", entity="library_entry",
                     entity_id=entry_id, review_id=row.review_id, details={})
+    _forget_vectors(withdrawn)
+
+
+def _forget_vectors(entry: LibraryEntry) -> None:
+    """Drop a withdrawn story's embeddings from the library's vector cache file."""
+    from reviewkit.library.search import embedding_text
+    from reviewkit.library.vectors import VectorCache
+
+    cache = VectorCache()
+    if cache.path.exists() and cache.forget([embedding_text(entry),
+                                             embedding_text(entry, with_body=True)]):
+        cache.save()

@@ -15,6 +15,7 @@ The engine takes about a second to build, so it is built once, on first use
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -142,9 +143,24 @@ class _OfflineEmail:
         return OfflineEmailRecognizer()
 
 
-@lru_cache(maxsize=1)
+_BUILD_LOCK = threading.Lock()
+
+
 def default_analyzer():
-    """Build Presidio's analyzer once: the spaCy model plus the recognisers reviewkit uses."""
+    """Return Presidio's analyzer, built once per process (two callers never build it twice)."""
+    with _BUILD_LOCK:
+        return _build_analyzer()
+
+
+def warm_up() -> None:
+    """Start building the analyzer in the background, so a form is quick to send later."""
+    if _build_analyzer.cache_info().currsize == 0:
+        threading.Thread(target=default_analyzer, name="presidio-warm-up", daemon=True).start()
+
+
+@lru_cache(maxsize=1)
+def _build_analyzer():
+    """Build Presidio's analyzer: the spaCy model plus the recognisers reviewkit uses."""
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpEngineProvider
     from presidio_analyzer.predefined_recognizers import (
@@ -256,8 +272,7 @@ class PersonalDetailFinder:
 
 
 def _reason(result) -> str:
-    explanation = getattr(result, "analysis_explanation", None)
-    source = getattr(explanation, "recognizer", "") if explanation else ""
+    source = (getattr(result, "recognition_metadata", None) or {}).get("recognizer_name", "")
     kind = KIND_LABELS[_ENTITY_KINDS[result.entity_type]]
     if "Spacy" in source:
         return f"Looks like {kind} to the language model (Presidio, spaCy)."

@@ -104,7 +104,7 @@ WORDS = {
     "send": "Send it to a moderator",
     "draft_kept": "We keep what you type, so it is still here if the page reloads.",
     "sent": "Thank you. Your story is waiting for a moderator.",
-    "not_sent": "Your story is not sent yet. Please look at the notes below.",
+    "not_sent": "Your story is not sent yet. Please look at the red notes above.",
     "mine_heading": "Your stories",
     "mine_none": "You have not sent a story yet.",
     "withdraw": "Take it out of the library",

@@ -73,6 +73,18 @@ class VectorCache:
             return np.zeros((0, 0), dtype=np.float32)
         return np.vstack([known[d] for d in digests]).astype(np.float32)
 
+    def forget(self, texts: list[str]) -> int:
+        """Drop the vectors of ``texts`` under every model (a withdrawn story); return how many."""
+        self._load()
+        digests = {_digest(text) for text in texts}
+        dropped = 0
+        for rows in self._rows.values():
+            for digest in digests & set(rows):
+                del rows[digest]
+                dropped += 1
+        self._dirty = self._dirty or bool(dropped)
+        return dropped
+
     def save(self) -> bool:
         """Write the cache if it changed; return False when the file could not be written."""
         if not self._dirty:

@@ -25,6 +25,7 @@ from reviewkit.library.contributions import (
     withdraw_consent,
 )
 from reviewkit.library.pairing import CodedStudy
+from reviewkit.library.personal_details import warm_up
 from reviewkit.library.reading import readable_body, readable_source
 from reviewkit.library.story_form import (
     CONSENT_COVERS,
@@ -43,6 +44,7 @@ from reviewkit.library.story_form import (
     save_story_draft,
     submit_story,
 )
+from reviewkit.library.vectors import VectorCache
 from reviewkit.ui.common import (
     allowed,
     current_review,
@@ -60,8 +62,12 @@ PAGE_SIZE = 20
 
 @st.cache_resource(show_spinner="Getting the library ready…", max_entries=2)
 def library_index(version: int) -> LibraryIndex:
-    """The search index over the files and the contributions, at one library version."""
-    return LibraryIndex.build(library_entries(get_store()))
+    """The search index over the files and the contributions, at one library version.
+
+    Entry vectors are kept in the library's vector cache, so a new version embeds only the
+    stories that changed (a withdrawn story's vectors are dropped from it).
+    """
+    return LibraryIndex.build(library_entries(get_store()), cache=VectorCache())
 
 
 def _index() -> LibraryIndex:
@@ -219,6 +225,7 @@ def _note(problems: dict, name: str) -> None:
 
 
 def _share(codebook) -> None:
+    warm_up()  # the anonymiser takes seconds to load: start it while the person types
     _load_draft_once()
     problems = st.session_state.get(_FORM_KEY + "problems", {})
     st.write(WORDS["intro"])
@@ -232,7 +239,7 @@ def _share(codebook) -> None:
     options = [p.name for p in places] + [OTHER_PLACE]
     if st.session_state.get(k + "place") not in options:
         st.session_state[k + "place"] = None
-    st.selectbox(WORDS["place"], options, key=k + "place", index=None, **save)
+    st.selectbox(WORDS["place"], options, key=k + "place", **save)
     _note(problems, "place")
     if st.session_state.get(k + "place") == OTHER_PLACE:
         st.text_input(WORDS["other_place"], key=k + "other_place", **save)
@@ -240,14 +247,20 @@ def _share(codebook) -> None:
         st.text_input(WORDS["council"], key=k + "council", **save)
     st.multiselect(WORDS["topics"], list(TOPICS), key=k + "topics", **save)
     _note(problems, "topics")
-    st.selectbox(WORDS["about"], WHO_OPTIONS, key=k + "about", index=None, **save)
+    if st.session_state.get(k + "about") not in WHO_OPTIONS:
+        st.session_state[k + "about"] = None
+    st.selectbox(WORDS["about"], WHO_OPTIONS, key=k + "about", **save)
     _note(problems, "about")
     if st.session_state.get(k + "about") == "Someone else":
         st.text_input(WORDS["about_other"], key=k + "about_other", **save)
         _note(problems, "about_other")
+    if st.session_state.get(k + "kind") not in KINDS:
+        st.session_state[k + "kind"] = next(iter(KINDS))
     st.radio(WORDS["kind"], list(KINDS), key=k + "kind", **save)
     st.text_input(WORDS["years"], key=k + "years", placeholder=WORDS["years_help"], **save)
     _note(problems, "years")
+    if st.session_state.get(k + "audience") not in ("everyone", "team"):
+        st.session_state[k + "audience"] = "everyone"
     st.radio(WORDS["audience"], ["everyone", "team"], key=k + "audience", horizontal=True,
              format_func={"everyone": WORDS["audience_everyone"],
                           "team": WORDS["audience_team"]}.get, **save)
@@ -256,14 +269,16 @@ def _share(codebook) -> None:
     st.caption(WORDS["consent_intro"])
     st.text_input(WORDS["whose"], key=k + "whose", placeholder=WORDS["whose_help"], **save)
     _note(problems, "whose")
-    st.radio(WORDS["how"], CONSENT_HOW, key=k + "how", index=None, **save)
+    if st.session_state.get(k + "how") not in CONSENT_HOW:
+        st.session_state[k + "how"] = None
+    st.radio(WORDS["how"], CONSENT_HOW, key=k + "how", **save)
     _note(problems, "how")
-    st.date_input(WORDS["when"], key=k + "when", value=None, max_value=date.today(),
+    st.date_input(WORDS["when"], key=k + "when", max_value=date.today(),
                   format="DD/MM/YYYY", **save)
     _note(problems, "when")
     st.multiselect(WORDS["covers"], CONSENT_COVERS, key=k + "covers", **save)
     _note(problems, "covers")
-    st.date_input(WORDS["review"], key=k + "review", value=None,
+    st.date_input(WORDS["review"], key=k + "review",
                   min_value=date.today() + timedelta(days=1), format="DD/MM/YYYY", **save)
     _note(problems, "review")
     if st.button(WORDS["send"], type="primary", key=k + "send"):
@@ -344,7 +359,7 @@ def _moderate() -> None:
                 st.caption(PAGE_WORDS["replaced_none"])
             for change in item.replacements:
                 st.markdown(f"- ~~{md_escape(change.get('original', ''))}~~ → "
-                            f"`{md_escape(change.get('placeholder', ''))}` — "
+                            f"**{md_escape(change.get('placeholder', ''))}** — "
                             f"{md_escape(change.get('reason', ''))}")
             st.markdown(f"**{PAGE_WORDS['consent']}**")
             for line in _consent_lines(item.consent):
