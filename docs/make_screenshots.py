@@ -29,7 +29,7 @@ PAGES = [
     ("import", "import", "Import search results", None),
     ("records", "records", "records match", "select_row"),
     ("deduplicate", "deduplicate", "Is this the same study?", None),
-    ("screen", "screen", "Screened by you", None),
+    ("screen", "screen", "You have screened", None),
     ("conflicts", "conflicts", "Agreement between reviewers", None),
     ("prisma", "prisma", "PRISMA 2020 flow diagram", None),
     ("evidence-map", "evidence-map", "Evidence map", None),
@@ -38,7 +38,9 @@ PAGES = [
     ("code", "code", "Code studies", None),
     ("clusters", "clusters", " topics; ", "wait_plot"),
     ("library", "library", "Local stories", None),
+    ("library", "library-share", "Share a story", "share_story"),
     ("team", "team", "Accounts", None),
+    ("publish", "publish", "Build the site", None),
     ("audit", "audit", "Audit trail", None),
     ("backup", "backup", "Backup and move", None),
 ]
@@ -88,8 +90,15 @@ def main(only: list[str]) -> None:
                     continue
                 if action == "select_row":
                     page.get_by_test_id("stDataFrame").first.wait_for()
+                if action == "share_story":  # the library's form for adding a story
+                    page.get_by_role("tab", name="Share a story").click()
+                    page.get_by_role("tabpanel").get_by_role("textbox").first.wait_for()
                 if action == "wait_plot":  # the map draws after the page's text
                     page.locator(".scatterlayer .trace").first.wait_for()
+                try:  # the page has finished running (no placeholder boxes left in the shot)
+                    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=60_000)
+                except Exception:
+                    pass
                 page.wait_for_timeout(2500)
                 page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
                 print(f"wrote docs/screenshots/{name}.png")

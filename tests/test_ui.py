@@ -88,6 +88,10 @@ def test_import_page_without_upload_explains_what_it_reads():
     assert not at.exception
     assert at.title[0].value == "Import search results"
     assert any("EndNote XML" in m.value for m in at.markdown)
+    # the browser's own hint ("… MB per file") says the import limit the label states
+    uploader = at.get("file_uploader")[0].proto
+    assert "up to 40 MB each" in uploader.label
+    assert uploader.max_upload_size_mb == 40
 
 
 def _page(module_name: str):

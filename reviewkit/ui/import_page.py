@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 
 import pandas as pd
 import streamlit as st
@@ -46,7 +47,8 @@ def render() -> None:
     uploads = st.file_uploader(
         f"Choose files (up to {MAX_IMPORT_MB:g} MB each)", accept_multiple_files=True,
         type=["ris", "txt", "bib", "nbib", "medline", "xml", "csv", "tsv", "pdf", "ciw", "isi",
-              "enw", "xlsx", "xls"])
+              "enw", "xlsx", "xls"],
+        max_upload_size=max(1, math.ceil(MAX_IMPORT_MB)))  # the browser's own hint says the same
     if not uploads:
         return
 

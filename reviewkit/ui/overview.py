@@ -30,7 +30,8 @@ def _progress(store, review) -> None:
             st.markdown(f"**{STAGE_NAMES[stage.stage]}**")
             st.progress(stage.decided / max(stage.records, 1),
                         text=f"{stage.decided} of {stage.records} decided")
-            st.caption(f"{stage.waiting} still to screen · {stage.conflicts} conflicts waiting")
+            st.caption(f"{stage.waiting} still to screen · {stage.conflicts} "
+                       f"conflict{'' if stage.conflicts == 1 else 's'} waiting")
             for who, n in sorted(stage.by_reviewer.items(), key=lambda x: -x[1]):
                 st.caption(f"{md_escape(who)}: {n} screened")
     with cols[-1].container(border=True):

@@ -126,7 +126,8 @@ def _progress_line(stats, conflicts_shown: bool, team: bool) -> None:
     if team:
         parts.append(f"{stats.decided:,} decided by the team")
     parts.append(f"{stats.included:,} included so far")
-    parts.append(f"{stats.conflicts:,} conflicts" if conflicts_shown
+    parts.append(f"{stats.conflicts:,} conflict{'' if stats.conflicts == 1 else 's'}"
+                 if conflicts_shown
                  else "conflicts blinded until the lead unblinds")
     st.progress(stats.screened_by_me / max(stats.total, 1), text=" · ".join(parts))
 
