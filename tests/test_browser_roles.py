@@ -91,7 +91,7 @@ def test_a_visitor_sees_the_login_and_the_published_stories_only(tab, team_app):
     settled(tab)
     assert tab.get_by_text("Page not found").count() == 0
     assert tab.url.endswith("/screen")
-    assert tab.get_by_text("Screened by you").count() == 0
+    assert tab.get_by_text("You have screened").count() == 0
     tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Local stories").click()
     tab.get_by_role("heading", name="Local stories").wait_for()
     tab.get_by_role("tab", name="Share a story").click()
@@ -117,10 +117,10 @@ def test_a_researcher_screens_and_a_commissioner_reads_the_evidence(tab, team_ap
     _log_in(tab, team_app.url, "maria")
     tab.get_by_text("Logged in as maria").wait_for()
     tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Screen").click()
-    tab.get_by_text("Screened by you").wait_for(timeout=120_000)
+    tab.get_by_text("You have screened").wait_for(timeout=120_000)
     settled(tab)
     tab.get_by_role("button", name=re.compile("Include")).first.click()
-    tab.get_by_text(re.compile(r"1\s*/\s*2")).first.wait_for()
+    tab.get_by_text(re.compile(r"You have screened 1 of 2")).first.wait_for()
 
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     other = context.new_page()
@@ -129,7 +129,7 @@ def test_a_researcher_screens_and_a_commissioner_reads_the_evidence(tab, team_ap
     other.get_by_text("Logged in as cara").wait_for()
     other.get_by_test_id("stSidebarNav").get_by_role("link", name="Evidence by approach").click()
     other.get_by_role("heading", name="Evidence by approach").wait_for()
-    assert other.get_by_text("Screened by you").count() == 0
+    assert other.get_by_text("You have screened").count() == 0
     context.close()
 
 
