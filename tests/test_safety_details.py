@@ -11,6 +11,7 @@ from reviewkit.audit import AuditQuery, find_audit
 from reviewkit.demo import ensure_demo_review, load_demo_definition
 from reviewkit.formats import read_endnote_xml, read_pdf
 from reviewkit.store import Store
+from tests.templates import demo_review
 from tests.test_cli_roles import _as, team_db  # noqa: F401  (the fixture)
 
 
@@ -20,7 +21,7 @@ def test_a_deleted_demo_review_stays_deleted_and_every_page_opens(tmp_path, monk
 
     url = f"sqlite:///{tmp_path / 'app.sqlite'}"
     store = Store(url)
-    demo = ensure_demo_review(store)
+    demo = demo_review(store)  # copied from the session's template
     trash.delete_review(store, demo.id, actor="admin")
     assert ensure_demo_review(store) is None  # was a NotFoundError traceback
     store.close()
