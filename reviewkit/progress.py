@@ -17,7 +17,8 @@ class StageProgress:
     stage: str
     records: int
     decided: int
-    conflicts: int
+    conflicts: int  # reviewers disagree
+    maybes: int  # marked maybe, with no disagreement
     waiting: int  # still needing a vote
     by_reviewer: dict[str, int]
 
@@ -41,7 +42,7 @@ def review_progress(store: Store, review: Review) -> ReviewProgress:
         states = Counter(s.state for s in statuses.values())
         stages.append(StageProgress(
             stage=stage, records=len(ids), decided=states["decided"],
-            conflicts=states["conflict"] + states["maybe"],
+            conflicts=states["conflict"], maybes=states["maybe"],
             waiting=states["unscreened"] + states["waiting"],
             by_reviewer=dict(Counter(d.reviewer for d in decisions if d.kind == "vote"))))
         included = [rid for rid, s in statuses.items() if s.state == "decided" and s.final == "include"]

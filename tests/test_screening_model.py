@@ -373,3 +373,17 @@ def test_real_model_ranks_matching_records_first_by_criteria():
         TEXTS, "emicizumab pharmacokinetics", embeddings=embeddings, model=model
     )
     assert sum(index < len(RELEVANT) for index in ranking[: len(RELEVANT)]) >= len(RELEVANT) - 1
+
+
+def test_the_rate_model_waits_until_there_is_enough_to_fit():
+    # After include, exclude, exclude (a maybe is not a decision) the model is not offered.
+    early = stopping_advice([1, 0, 0], 66, rule="counting")
+    assert early.model is None and not early.safe_to_stop
+    assert "too early to estimate" in early.plain_words
+    assert "3 of 66 records have been decided" in early.plain_words
+    assert "relevant records are left (up to" not in early.plain_words
+    # Two relevant records among many decisions are still too few to fit a rate to.
+    assert stopping_advice([1, 1] + [0] * 40, 1500).model is None
+    later = stopping_advice(RANKED[:60], 1500)
+    assert later.model is not None and "too early" not in later.plain_words
+    assert not any(stopping_trace([1, 1] + [0] * 200, 1500, rule="counting"))

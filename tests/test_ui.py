@@ -247,3 +247,30 @@ def test_the_publish_page_builds_the_site_as_a_zip():
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert at.success[0].value.startswith("The site is ready")
+
+
+def test_a_solo_maybe_is_not_a_conflict_and_the_advice_waits_to_estimate():
+    import os
+    from pathlib import Path
+
+    from reviewkit.importing import import_file
+    from reviewkit.store import Store
+
+    store = Store(os.environ["REVIEWKIT_DATABASE_URL"])
+    review = store.create_review("Solo review")  # one reviewer a record, as a new review has
+    for name in ("scopus.ris", "pubmed.nbib", "web_of_science.ris", "ovid_medline.ris"):
+        data = (Path(__file__).parent / "data" / "formats" / name).read_bytes()
+        import_file(store, review, data, name, actor="admin")
+    at = _page("screening_page")
+    at.session_state["next_review"] = "Solo review"
+    at.run()
+    for label in ("Include", "Exclude", "Maybe", "Exclude"):
+        next(b for b in at.button if b.label == label).click().run()
+        assert not at.exception, at.exception
+    line = at.get("progress")[0].proto.text
+    assert "0 conflicts" in line and "1 marked maybe" in line, line
+    advice = next(i.value for i in at.info if "decided" in i.value)
+    assert "too early to estimate" in advice and "relevant records are left (up to" not in advice
+    screened = int(line.split("You have screened ")[1].split(" of")[0])
+    decided = int(advice.split(" of ")[0])
+    assert screened == decided + 1  # the maybe is screened but not decided

@@ -123,7 +123,8 @@ def review_state(store: Store, review: Review) -> str:
     stages = review_progress(store, review).stages
     waiting = sum(s.waiting for s in stages)
     conflicts = sum(s.conflicts for s in stages)
-    if not waiting and not conflicts:
+    maybes = sum(s.maybes for s in stages)
+    if not waiting and not conflicts and not maybes:
         return ""
     parts = []
     if waiting:
@@ -131,6 +132,9 @@ def review_state(store: Store, review: Review) -> str:
     if conflicts:
         parts.append(f"{_count(conflicts, 'disagreement', 'disagreements')} between reviewers "
                      f"{'is' if conflicts == 1 else 'are'} still open")
+    if maybes:
+        parts.append(f"{_count(maybes, 'record', 'records')} marked maybe "
+                     f"{'is' if maybes == 1 else 'are'} still to be decided")
     return ("Interim: " + " and ".join(parts) + ". What follows may change when screening is "
             "finished.")
 

@@ -72,7 +72,8 @@ class Progress:
     screened_by_me: int
     decided: int
     included: int
-    conflicts: int
+    conflicts: int  # reviewers disagree
+    maybes: int = 0  # marked maybe by everyone who voted: open, but no disagreement
 
 
 def progress(store: Store, review: Review, stage: str, reviewer: str) -> Progress:
@@ -85,7 +86,8 @@ def progress(store: Store, review: Review, stage: str, reviewer: str) -> Progres
         total=len(ids), screened_by_me=len(mine & set(ids)),
         decided=sum(s.state == "decided" for s in statuses.values()),
         included=sum(s.final == "include" for s in statuses.values()),
-        conflicts=sum(s.state in ("conflict", "maybe") for s in statuses.values()))
+        conflicts=sum(s.state == "conflict" for s in statuses.values()),
+        maybes=sum(s.state == "maybe" for s in statuses.values()))
 
 
 @dataclass
@@ -124,7 +126,8 @@ def screening_state(store: Store, review: Review, stage: str, reviewer: str) -> 
         total=len(ids), screened_by_me=len(mine & here),
         decided=sum(s.state == "decided" for s in statuses.values()),
         included=sum(s.final == "include" for s in statuses.values()),
-        conflicts=sum(s.state in ("conflict", "maybe") for s in statuses.values()))
+        conflicts=sum(s.state == "conflict" for s in statuses.values()),
+        maybes=sum(s.state == "maybe" for s in statuses.values()))
     pending = (here - voted) | {rid for rid, s in statuses.items()
                                 if s.state in ("unscreened", "waiting") and reviewer not in s.votes}
     return ScreeningState(ids, len(kept), _labels(first), pending, stats)

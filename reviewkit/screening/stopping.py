@@ -81,6 +81,10 @@ STOPPING_RULES = {
 DEFAULT_RULE = "hypergeometric"
 # The heuristic's numbers, as the SAFE procedure states them.
 HEURISTIC_MIN_SHARE, HEURISTIC_RUN = 0.10, 50
+# The counting-process model is neither offered nor used to stop before this much is known:
+# a rate fitted to one or two relevant records, or a handful of decisions, says nothing.
+# (A floor for sense, chosen before any benchmark, not tuned on one.)
+MODEL_MIN_FOUND, MODEL_MIN_DECIDED = 3, 20
 
 
 @dataclass(frozen=True)
@@ -201,7 +205,7 @@ def stopping_advice(
                                                                  max_missed)
     proven = estimate.method == "complete" or p_value < 1.0 - confidence
     model = None
-    if random_from is None and estimate.method != "complete":
+    if random_from is None and estimate.method != "complete" and _enough_to_fit(labels):
         model = estimate_remaining_by_rate(labels, n_records, confidence=confidence)
     if rule == "counting" and random_from is None:
         safe = proven or (model is not None and model.upper <= max_missed)
@@ -269,7 +273,7 @@ def _safe_after_each(decisions, n_records, recall_target, confidence, rule):
         prefix = labels[:end]
         max_missed = _max_missed(int(found[end - 1]), recall_target)
         safe = _p_value(prefix, n_records, None, max_missed) < 1.0 - confidence
-        if not safe and rule == "counting" and found[end - 1] > 0:
+        if not safe and rule == "counting" and _enough_to_fit(prefix):
             safe = _model_stops(prefix, n_records, confidence, max_missed)
         elif not safe and rule == "heuristic":
             safe = _heuristic_met(prefix, n_records)
@@ -322,6 +326,11 @@ def _p_value(labels: np.ndarray, n_records: int, random_from: int | None, max_mi
     # Smallest pool count that would put recall below target, for each run.
     below_target = runs["found"] + max_missed + 1
     return float(_tail(runs, below_target).min())
+
+
+def _enough_to_fit(labels: np.ndarray) -> bool:
+    """Whether enough is known for the counting-process model to mean anything."""
+    return len(labels) >= MODEL_MIN_DECIDED and int(labels.sum()) >= MODEL_MIN_FOUND
 
 
 def _model_stops(labels: np.ndarray, n_records: int, confidence: float, max_missed: int) -> bool:
@@ -440,13 +449,14 @@ def _explain(
     rule: str,
     random_needed: int,
 ) -> str:
+    # Counts include and exclude decisions only: a record marked maybe is not decided yet.
     done = (
-        f"You have screened {estimate.n_screened:,} of {estimate.n_records:,} records "
-        f"and found {estimate.n_found:,} relevant."
+        f"{estimate.n_screened:,} of {estimate.n_records:,} records have been decided "
+        f"(included or excluded; maybes not counted), {estimate.n_found:,} of them relevant."
     )
     target = f"{recall_target:.0%}"
     if estimate.method == "complete":
-        return f"{done} Every record has been screened, so nothing relevant is left to find."
+        return f"{done} Every record has been decided, so nothing relevant is left to find."
     sure = f"{estimate.confidence:.0%}"
     parts = [done]
     if model is not None:
@@ -454,6 +464,12 @@ def _explain(
         parts.append(
             f"From the rate at which relevant records have been turning up, we estimate "
             f"{guess:,} relevant records are left (up to {most:,}, {sure} confidence)."
+        )
+    elif estimate.method == "ranked run":
+        parts.append(
+            "It is too early to estimate from the rate at which relevant records turn up how "
+            f"many are left: that needs at least {MODEL_MIN_DECIDED} records decided and "
+            f"{MODEL_MIN_FOUND} found relevant."
         )
     basis = (
         "the random sample you screened"

@@ -31,7 +31,8 @@ def _progress(store, review) -> None:
             st.progress(stage.decided / max(stage.records, 1),
                         text=f"{stage.decided} of {stage.records} decided")
             st.caption(f"{stage.waiting} still to screen · {stage.conflicts} "
-                       f"conflict{'' if stage.conflicts == 1 else 's'} waiting")
+                       f"conflict{'' if stage.conflicts == 1 else 's'} waiting"
+                       + (f" · {stage.maybes} marked maybe" if stage.maybes else ""))
             for who, n in sorted(stage.by_reviewer.items(), key=lambda x: -x[1]):
                 st.caption(f"{md_escape(who)}: {n} screened")
     with cols[-1].container(border=True):

@@ -129,6 +129,8 @@ def _progress_line(stats, conflicts_shown: bool, team: bool) -> None:
     parts.append(f"{stats.conflicts:,} conflict{'' if stats.conflicts == 1 else 's'}"
                  if conflicts_shown
                  else "conflicts blinded until the lead unblinds")
+    if stats.maybes:
+        parts.append(f"{stats.maybes:,} marked maybe")
     st.progress(stats.screened_by_me / max(stats.total, 1), text=" · ".join(parts))
 
 
