@@ -274,3 +274,28 @@ def test_a_solo_maybe_is_not_a_conflict_and_the_advice_waits_to_estimate():
     screened = int(line.split("You have screened ")[1].split(" of")[0])
     decided = int(advice.split(" of ")[0])
     assert screened == decided + 1  # the maybe is screened but not decided
+
+
+def test_a_new_empty_review_does_not_become_the_default_and_publish_names_its_review():
+    import os
+
+    from reviewkit.store import Store
+
+    Store(os.environ["REVIEWKIT_DATABASE_URL"]).create_review("AAA new and empty")
+    demo_name = load_demo_definition()["name"]
+    at = _page("approach_page")
+    at.query_params["q"] = "help with money worries"  # an address naming no review
+    at.run()
+    assert not at.exception, at.exception
+    assert at.sidebar.selectbox[0].value == demo_name
+    assert at.query_params["review"] == str(_demo_id())
+
+    at = _page("publish_page").run()
+    assert not at.exception, at.exception
+    picker = next(s for s in at.selectbox if s.label.startswith("Review whose evidence"))
+    assert picker.value == _demo_id()
+    assert f"the review **{demo_name.split(' (')[0]}" in at.markdown[0].value
+    other = next(o for o in picker.options if o.startswith("AAA new and empty"))
+    picker.select_index(picker.options.index(other)).run()
+    assert not at.exception, at.exception
+    assert "the review **AAA new and empty**" in at.markdown[0].value

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from urllib.parse import urlencode
 
 import streamlit as st
 
 from reviewkit import accounts
-from reviewkit.demo import ensure_demo_review
+from reviewkit.demo import ensure_demo_review, load_demo_definition
+from reviewkit.errors import ReviewkitError
 from reviewkit.markup import escape_markdown
 from reviewkit.store import Review, Store
 
@@ -125,7 +127,9 @@ def sidebar() -> Review | None:
             st.session_state["review_from_address"] = linked.id
     chosen = st.session_state.get("review_name")
     if chosen not in names:
-        st.session_state["review_name"] = names[0]
+        # nothing chosen in this session and no review in the address: a stable default, so a
+        # new, empty review never takes over the public pages of someone who did not pick it
+        st.session_state["review_name"] = default_review_name(names)
     _enter_scope(st.session_state["review_name"])
     st.sidebar.selectbox("Review", names, key="review_name",
                          help="Every page works on the review chosen here.")
@@ -134,6 +138,24 @@ def sidebar() -> Review | None:
         st.query_params["review"] = str(review.id)  # so this view can be linked and reloaded
         st.session_state["review_from_address"] = review.id
     return review
+
+
+def default_review_name(names: list[str]) -> str:
+    """The review a session opens on when nobody chose one: the demo review when it is there,
+    otherwise the first by name (never simply the newest).
+
+    >>> default_review_name(["An empty review", "Zebra"])
+    'An empty review'
+    """
+    return _demo_name() if _demo_name() in names else sorted(names)[0]
+
+
+@functools.cache
+def _demo_name() -> str:
+    try:
+        return load_demo_definition()["name"]
+    except ReviewkitError:
+        return ""
 
 
 def _review_in_address(reviews: list[Review]) -> Review | None:

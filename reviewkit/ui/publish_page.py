@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from reviewkit.accounts import visible_reviews
 from reviewkit.errors import ReviewkitError
 from reviewkit.publish import public_entries, site_zip
-from reviewkit.ui.common import current_review, get_store, md_escape, require_page
+from reviewkit.ui.common import (
+    current_review,
+    current_user,
+    get_store,
+    md_escape,
+    require_page,
+)
 
 _READY = "publish_ready"  # (review id or None, zip bytes) prepared for download
 
@@ -14,10 +21,20 @@ _READY = "publish_ready"  # (review id or None, zip bytes) prepared for download
 def render() -> None:
     st.title("Publish the public site")
     require_page("site.publish")
-    review = current_review()
     store = get_store()
+    reviews = {r.id: r for r in visible_reviews(store, current_user())}
+    chosen = current_review()
+    options = [None, *reviews]
+    review_id = st.selectbox(
+        "Review whose evidence the site shows", options,
+        index=options.index(chosen.id) if chosen is not None and chosen.id in reviews else 0,
+        format_func=lambda rid: "No review: the stories only" if rid is None else
+        f"{reviews[rid].name} ({store.count_records(rid):,} records)",
+        help="Starts on the review chosen in the sidebar.")
+    review = reviews.get(review_id)
     shown = len(public_entries(store))
-    about = f"the evidence from **{md_escape(review.name)}**" if review else "no review"
+    about = (f"the evidence from the review **{md_escape(review.name)}**" if review
+             else "no review's evidence")
     st.write(f"The site holds the {shown} published, public stories and cases, with {about}: "
              "each approach with its verdicts, the stories linked to it, and its brief to "
              "download. Team-only, waiting, withdrawn and deleted stories are never included. "
