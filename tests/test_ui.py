@@ -299,3 +299,30 @@ def test_a_new_empty_review_does_not_become_the_default_and_publish_names_its_re
     picker.select_index(picker.options.index(other)).run()
     assert not at.exception, at.exception
     assert "the review **AAA new and empty**" in at.markdown[0].value
+
+
+def test_the_dedup_page_says_when_duplicates_were_not_looked_for_since_an_import():
+    import os
+    from pathlib import Path
+
+    from reviewkit.importing import import_file
+    from reviewkit.store import Store
+
+    store = Store(os.environ["REVIEWKIT_DATABASE_URL"])
+    review = store.create_review("Fresh imports")
+    folder = Path(__file__).parent / "data" / "formats"
+    import_file(store, review, (folder / "scopus.ris").read_bytes(), "scopus.ris", actor="admin")
+    at = _page("dedup_page")
+    at.session_state["next_review"] = "Fresh imports"
+    at.run()
+    assert not at.exception, at.exception
+    assert "have not been looked for yet" in at.warning[0].value
+    assert "Find duplicates" in at.warning[0].value
+    next(b for b in at.button if b.label == "Find duplicates").click().run()
+    assert not at.exception, at.exception
+    assert not at.warning
+    import_file(store, review, (folder / "pubmed.nbib").read_bytes(), "pubmed.nbib",
+                actor="admin")
+    at.run()
+    assert "not been looked for since the last import" in at.warning[0].value
+    assert store.dedup_state(store.create_review("Nothing yet").id) == "empty"

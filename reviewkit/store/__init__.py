@@ -290,6 +290,24 @@ class Store:
                 meta.c.key == LIBRARY_VERSION_KEY)).scalar()
         return int(value) if value is not None else 0
 
+    def dedup_state(self, review_id: int) -> str:
+        """Whether duplicates were looked for since the records last changed by import:
+        ``"current"``, ``"stale"`` (an import, or a restored one, came after the latest
+        deduplication run) or ``"never"`` (records imported, no run yet); ``"empty"`` when
+        nothing was imported."""
+        def latest(*actions: str) -> int | None:
+            return conn.execute(select(func.max(audit_log.c.id)).where(
+                audit_log.c.review_id == review_id, audit_log.c.action.in_(actions))).scalar()
+
+        with self.read() as conn:
+            imported = latest("import.create", "import.restore")
+            searched = latest("dedup.run")
+        if imported is None:
+            return "empty" if searched is None else "current"
+        if searched is None:
+            return "never"
+        return "stale" if imported > searched else "current"
+
     def audit_entries(self, review_id: int | None = None, *, limit: int | None = None
                       ) -> list[AuditEntry]:
         """Return audit lines, newest first, for one review or all."""

@@ -53,6 +53,12 @@ def render() -> None:
              "reviewkit merges the clear cases and asks you about the doubtful ones. Records are "
              "never deleted: every merge can be undone.")
 
+    state = store.dedup_state(review.id)
+    if state in ("stale", "never"):
+        st.warning(("Duplicates have not been looked for since the last import"
+                    if state == "stale" else "Duplicates have not been looked for yet")
+                   + ", so the counts below leave those records out. Press **Find duplicates** "
+                   "to compare them.", icon=":material/join:")
     groups = store.duplicate_groups(review.id)
     waiting = store.duplicate_pairs(review.id, status="possible")
     a, b, c, d = st.columns(4)
