@@ -264,6 +264,8 @@ def test_a_solo_maybe_is_not_a_conflict_and_the_advice_waits_to_estimate():
     at = _page("screening_page")
     at.session_state["next_review"] = "Solo review"
     at.run()
+    total = len(store.kept_record_ids(review.id))
+    assert any(c.value.startswith(f"Record 1 of {total} ·") for c in at.caption)
     for label in ("Include", "Exclude", "Maybe", "Exclude"):
         next(b for b in at.button if b.label == label).click().run()
         assert not at.exception, at.exception
@@ -274,6 +276,8 @@ def test_a_solo_maybe_is_not_a_conflict_and_the_advice_waits_to_estimate():
     screened = int(line.split("You have screened ")[1].split(" of")[0])
     decided = int(advice.split(" of ")[0])
     assert screened == decided + 1  # the maybe is screened but not decided
+    # the caption gives the place in the screening, not the database id
+    assert any(c.value.startswith(f"Record 5 of {total} ·") for c in at.caption)
 
 
 def test_a_new_empty_review_does_not_become_the_default_and_publish_names_its_review():

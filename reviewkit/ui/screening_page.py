@@ -212,7 +212,8 @@ def render() -> None:
         st.info(md_escape(st.session_state.pop("screen_notice")))
     left, right = st.columns([3, 2], gap="large")
     with left:  # first, so that the next record is on screen before the advice is worked out
-        _record_and_buttons(store, review, stage, order, current, pending, prioritiser, me)
+        _record_and_buttons(store, review, stage, order, current, pending, prioritiser, me,
+                            stats=stats)
     # labels come in the order the decisions were made, which is what the stopping test reads
     advice = stopping_advice(list(labels.values()), state.kept_count,
                              recall_target=setting_value(review, "stop_recall"),
@@ -237,7 +238,7 @@ def _find_record(store, review, stage: str, ids: list[int]) -> None:
 
 
 def _record_and_buttons(store, review, stage: str, order: str, current, pending, prioritiser,
-                        me: str) -> None:
+                        me: str, *, stats=None) -> None:
     if current is None and pending and split_screening(review):
         st.info("Every record still to screen is with another reviewer just now. "
                 "Come back in a while: unanswered hand-outs lapse after "
@@ -252,7 +253,10 @@ def _record_and_buttons(store, review, stage: str, order: str, current, pending,
     rec = store.get_record(current).record
     include = setting_value(review, "keywords_include")
     exclude = setting_value(review, "keywords_exclude")
-    st.caption(f"Record {current} · {'chosen by you' if current not in pending else ORDERS[order].lower()}"
+    # the place in this person's screening, not the database's record id
+    place = (f"Record {stats.screened_by_me + 1:,} of {stats.total:,} · {ORDERS[order].lower()}"
+             if current in pending and stats is not None else "A record you chose")
+    st.caption(place
                + (" · the model is learning from your decisions" if prioritiser.learned else ""))
     st.subheader(md_escape(rec.title) or "(no title)")
     st.caption(md_escape(" · ".join(x for x in ["; ".join(rec.authors[:6]),
