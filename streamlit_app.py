@@ -3,66 +3,60 @@
 Run with ``streamlit run streamlit_app.py``.
 """
 
+from importlib import import_module
+
 import streamlit as st
 
-from reviewkit.ui import (
-    approach_page,
-    audit_page,
-    backup_page,
-    clusters_page,
-    coding_page,
-    common,
-    conflicts_page,
-    dedup_page,
-    evidence_map_page,
-    import_page,
-    library_page,
-    login_page,
-    overview,
-    prisma_page,
-    publish_page,
-    records_page,
-    screening_page,
-    team_page,
-)
+from reviewkit.ui import common, login_page
+
+
+def _page_of(module: str):
+    """The page's ``render``, its module imported only when the page is first opened: a fresh
+    server then loads only what the page asked for (not every page's libraries) before it
+    answers."""
+    def render() -> None:
+        import_module(f"reviewkit.ui.{module}").render()
+    render.__name__ = module
+    return render
+
 
 st.set_page_config(page_title="reviewkit", page_icon=":material/library_books:", layout="wide")
 
 # (section, page, the action a person must be allowed in the chosen review to see it)
 PAGES = [
-    ("Review", st.Page(overview.render, title="Overview", icon=":material/dashboard:",
+    ("Review", st.Page(_page_of("overview"), title="Overview", icon=":material/dashboard:",
                        url_path="overview"), "review.read"),
-    ("Review", st.Page(import_page.render, title="Import", icon=":material/upload_file:",
+    ("Review", st.Page(_page_of("import_page"), title="Import", icon=":material/upload_file:",
                        url_path="import"), "import"),
-    ("Review", st.Page(records_page.render, title="Records", icon=":material/table_rows:",
+    ("Review", st.Page(_page_of("records_page"), title="Records", icon=":material/table_rows:",
                        url_path="records"), "review.read"),
-    ("Review", st.Page(dedup_page.render, title="Deduplicate", icon=":material/join:",
+    ("Review", st.Page(_page_of("dedup_page"), title="Deduplicate", icon=":material/join:",
                        url_path="deduplicate"), "dedup"),
-    ("Screening", st.Page(screening_page.render, title="Screen", icon=":material/rule:",
+    ("Screening", st.Page(_page_of("screening_page"), title="Screen", icon=":material/rule:",
                           url_path="screen"), "screen"),
-    ("Screening", st.Page(conflicts_page.render, title="Conflicts", icon=":material/gavel:",
+    ("Screening", st.Page(_page_of("conflicts_page"), title="Conflicts", icon=":material/gavel:",
                           url_path="conflicts"), "screen"),
-    ("Screening", st.Page(prisma_page.render, title="PRISMA diagram",
+    ("Screening", st.Page(_page_of("prisma_page"), title="PRISMA diagram",
                           icon=":material/account_tree:", url_path="prisma"), "review.read"),
-    ("Evidence", st.Page(evidence_map_page.render, title="Evidence map",
+    ("Evidence", st.Page(_page_of("evidence_map_page"), title="Evidence map",
                          icon=":material/bubble_chart:", url_path="evidence-map"),
      "evidence.read"),
-    ("Evidence", st.Page(approach_page.render, title="Evidence by approach",
+    ("Evidence", st.Page(_page_of("approach_page"), title="Evidence by approach",
                          icon=":material/search:", url_path="evidence-by-approach"),
      "evidence.read"),
-    ("Evidence", st.Page(coding_page.render, title="Code studies", icon=":material/label:",
+    ("Evidence", st.Page(_page_of("coding_page"), title="Code studies", icon=":material/label:",
                          url_path="code"), "code"),
-    ("Evidence", st.Page(clusters_page.render, title="Clusters", icon=":material/scatter_plot:",
+    ("Evidence", st.Page(_page_of("clusters_page"), title="Clusters", icon=":material/scatter_plot:",
                          url_path="clusters"), "review.read"),
-    ("Evidence", st.Page(library_page.render, title="Local stories",
+    ("Evidence", st.Page(_page_of("library_page"), title="Local stories",
                          icon=":material/diversity_3:", url_path="library"), "library.read"),
-    ("Team", st.Page(team_page.render, title="Team", icon=":material/group:", url_path="team"),
+    ("Team", st.Page(_page_of("team_page"), title="Team", icon=":material/group:", url_path="team"),
      "signed_in"),
-    ("Team", st.Page(publish_page.render, title="Publish", icon=":material/public:",
+    ("Team", st.Page(_page_of("publish_page"), title="Publish", icon=":material/public:",
                      url_path="publish"), "site.publish"),
-    ("Team", st.Page(audit_page.render, title="Audit", icon=":material/history:",
+    ("Team", st.Page(_page_of("audit_page"), title="Audit", icon=":material/history:",
                      url_path="audit"), "audit.read"),
-    ("Team", st.Page(backup_page.render, title="Backup and move", icon=":material/archive:",
+    ("Team", st.Page(_page_of("backup_page"), title="Backup and move", icon=":material/archive:",
                      url_path="backup"), "archive.export"),
 ]
 
@@ -85,7 +79,7 @@ user = common.current_user()
 sections: dict[str, list] = {}
 hidden: list = []
 if common.accounts_on() and user is None:
-    sections["Account"] = [st.Page(login_page.render, title="Log in", icon=":material/login:",
+    sections["Account"] = [st.Page(_page_of("login_page"), title="Log in", icon=":material/login:",
                                    url_path="login")]
 for section, page, action in PAGES:
     if action == "signed_in":

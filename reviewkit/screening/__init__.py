@@ -1,7 +1,11 @@
-"""Screening: rank records for a reviewer, estimate what is left, and advise when to stop."""
+"""Screening: rank records for a reviewer, estimate what is left, and advise when to stop.
 
-from reviewkit.screening.model import Ranker, rank_by_criteria, retrain_due
-from reviewkit.screening.simulation import simulate, simulate_csv
+The model and simulation names load on first use, so that pages which only need the stopping
+advice or the queue do not wait for scikit-learn to import (seconds on a fresh server).
+"""
+
+from importlib import import_module
+
 from reviewkit.screening.stopping import (
     STOPPING_RULES,
     RemainingEstimate,
@@ -13,6 +17,16 @@ from reviewkit.screening.stopping import (
     stopping_methods_text,
     stopping_trace,
 )
+
+_LAZY = {"Ranker": "model", "rank_by_criteria": "model", "retrain_due": "model",
+         "simulate": "simulation", "simulate_csv": "simulation"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(f"reviewkit.screening.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'reviewkit.screening' has no attribute {name!r}")
+
 
 __all__ = [
     "STOPPING_RULES",

@@ -159,23 +159,30 @@ class Prioritiser:
 
     def __init__(self, ids: list[int], texts: list[str], criteria: str, *, random_state: int = 0,
                  exploration: float = 0.0, model: str = "tfidf_svm"):
-        from reviewkit.screening.model import Ranker, rank_by_criteria
-
         self.ids = list(ids)
         self._position = {rid: i for i, rid in enumerate(self.ids)}
         self._texts = list(texts)
-        # one ranker for the review: refits reuse its text features, so retraining is quick
-        self._ranker = Ranker(random_state=random_state, exploration=exploration,
-                              criteria=criteria, model=model)
+        # one ranker for the review, made by the first retraining (off-thread, so the page's
+        # first run does not wait for scikit-learn to load); refits reuse its text features
+        self._ranker_args = {"random_state": random_state, "exploration": exploration,
+                             "criteria": criteria, "model": model}
+        self._ranker = None
         self._lock = threading.Lock()
-        self._order = [self.ids[i] for i in rank_by_criteria(self._texts, criteria)]
+        if criteria.strip():
+            from reviewkit.screening.model import rank_by_criteria
+
+            self._order = [self.ids[i] for i in rank_by_criteria(self._texts, criteria)]
+        else:  # no criteria: the records keep their own order (what rank_by_criteria gives)
+            self._order = list(self.ids)
         self._trained_on: dict[int, int] | None = None
         self._worker: threading.Thread | None = None
         self._pending: dict[int, int] | None = None
 
     def _train(self, labels: dict[int, int]) -> None:
-        from reviewkit.screening.model import MODELS
+        from reviewkit.screening.model import MODELS, Ranker
 
+        if self._ranker is None:
+            self._ranker = Ranker(**self._ranker_args)
         indexed = {self._position[rid]: y for rid, y in labels.items() if rid in self._position}
         features = None
         if (self._trained_on is None and len(self._texts) >= FEATURES_IN_A_PROCESS_FROM

@@ -52,8 +52,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq, minimize_scalar
-from scipy.stats import chi2, hypergeom, poisson
+
+# scipy is imported where it is used: scipy.stats alone takes seconds to load on a fresh
+# server, and pages that only show counts should not wait for it.
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,8 @@ def estimate_remaining_by_rate(
     >>> estimate_remaining_by_rate([0] * 50, 2000) is None
     True
     """
+    from scipy.stats import poisson
+
     labels = _check(decisions, n_records, None)
     n_screened, n_found = len(labels), int(labels.sum())
     n_left = n_records - n_screened
@@ -294,6 +297,8 @@ def random_sample_needed(n_left: int, max_missed: int, *, confidence: float = 0.
         return 0
     alpha = 1.0 - confidence
 
+    from scipy.stats import hypergeom
+
     def passes(size: int) -> bool:
         return hypergeom.cdf(0, n_left, too_many, size) < alpha
 
@@ -334,6 +339,8 @@ def _enough_to_fit(labels: np.ndarray) -> bool:
 
 
 def _model_stops(labels: np.ndarray, n_records: int, confidence: float, max_missed: int) -> bool:
+    from scipy.stats import poisson
+
     _, most = _rate_left(labels, n_records, confidence)
     return int(poisson.ppf(confidence, most)) <= max_missed
 
@@ -369,6 +376,9 @@ def _rate_left(labels: np.ndarray, n_records: int, confidence: float) -> tuple[f
 
     def left(b: float) -> float:
         return k * np.exp(-b * u_left).sum() / np.exp(-b * u).sum()
+
+    from scipy.optimize import brentq, minimize_scalar
+    from scipy.stats import chi2
 
     fit = minimize_scalar(lambda b: -log_likelihood(b), bounds=(0.0, _MAX_DECAY),
                           method="bounded", options={"xatol": 1e-6})
@@ -414,6 +424,8 @@ def _runs(labels: np.ndarray, n_records: int, starts: np.ndarray) -> dict[str, n
 
 def _tail(runs: dict[str, np.ndarray], relevant_in_pool: np.ndarray) -> np.ndarray:
     """Chance that a run finds at most what it found, were ``relevant_in_pool`` in its pool."""
+    from scipy.stats import hypergeom
+
     relevant = np.minimum(relevant_in_pool, runs["pool"])
     tail = hypergeom.cdf(runs["found"], runs["pool"], relevant, runs["size"])
     # More relevant records than the pool can hold is impossible, so its chance is nil.

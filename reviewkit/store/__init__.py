@@ -675,6 +675,15 @@ class Store:
                 records.c.review_id == review_id, records.c.deleted_at.is_(None),
                 records.c.duplicate_of.is_(None)).order_by(records.c.id)).scalars())
 
+    def kept_titles_abstracts(self, review_id: int) -> list[tuple[int, str, str]]:
+        """(id, title, abstract) of the records left after deduplication, by id: what the
+        screening ranker reads, without building whole records (seconds at 10,000)."""
+        with self.read() as conn:
+            rows = conn.execute(select(records.c.id, records.c.title, records.c.abstract).where(
+                records.c.review_id == review_id, records.c.deleted_at.is_(None),
+                records.c.duplicate_of.is_(None)).order_by(records.c.id))
+            return [(rid, title or "", abstract or "") for rid, title, abstract in rows]
+
     def count_duplicates(self, review_id: int) -> int:
         """How many records were merged into another as duplicates."""
         with self.read() as conn:

@@ -41,9 +41,9 @@ def _prioritiser(review_id: int, record_count: int, exploration: float,
                  model: str = "tfidf_svm") -> Prioritiser:
     store = get_store()
     review = store.review_by_id(review_id)
-    kept = {s.id: s.record for s in store.list_records(review_id) if s.duplicate_of is None}
-    ids = sorted(kept)
-    texts = [record_text(kept[i].title, kept[i].abstract) for i in ids]
+    kept = store.kept_titles_abstracts(review_id)
+    ids = [rid for rid, _, _ in kept]
+    texts = [record_text(title, abstract) for _, title, abstract in kept]
     criteria = "\n".join([review.question, review.inclusion_criteria])
     return Prioritiser(ids, texts, criteria, exploration=exploration, model=model)
 
