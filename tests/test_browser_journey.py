@@ -42,8 +42,6 @@ def _create_review(page, url: str, name: str, *, settings: bool) -> None:
     page.goto(url)  # the main page is the Overview
     page.get_by_role("heading", name="Overview").wait_for(timeout=120_000)
     settled(page)
-    if page.get_by_role("dialog").is_visible():  # Streamlit's 'page not found' on a first run
-        page.keyboard.press("Escape")
     expander = page.get_by_test_id("stExpander").filter(has_text="Start a new review")
     expander.wait_for()
     settled(page)
