@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from reviewkit.errors import ReviewkitError
@@ -106,6 +105,8 @@ def _criteria_panel(review, advice, labels: list[int]) -> None:
         (st.success if advice.safe_to_stop else st.info)(advice.plain_words)
     # drawn only when asked for: a chart costs a second of every page run
     if len(labels) >= 2 and st.toggle("Show the recall curve", key="screen_curve"):
+        import pandas as pd  # only for this chart: not loaded on the page's first answer
+
         with st.container(border=True):
             curve = found_curve(labels)
             step = max(1, len(curve) // 200)  # 200 points draw the same line quickly
