@@ -129,18 +129,24 @@ def import_file(store: Store, review: Review, data: bytes, filename: str, *,
                 actor: str, format: str | None = None, column_map: dict[str, str] | None = None,
                 database_name: str = "", search_date: str = "", search_query: str = "",
                 max_mb: float | None = MAX_IMPORT_MB, decisions: bool = True,
-                notes: formats.ReadNotes | None = None) -> Batch:
+                notes: formats.ReadNotes | None = None,
+                search: dict[str, str] | None = None) -> Batch:
     """Read one file and store all its records in one transaction.
 
     With ``decisions``, screening decisions the file carries in its notes (a RIS or CSV
     exported by reviewkit, Rayyan or ASReview) come in too, as ``actor``'s votes, in the same
     transaction; ``batch.decisions_imported`` counts them.  What the reader skipped or repaired
-    is added to ``notes`` (give one to see it).
+    is added to ``notes`` (give one to see it).  ``search`` holds search record fields
+    (PRISMA-S: method, platform, limits, ...) stored with the import in the same transaction.
 
     Raises FormatError (bad file), DuplicateImportError (same bytes imported before) or
     another ReviewkitError; in every case the database is left exactly as it was.
     """
     check_size(data, filename, max_mb=max_mb)
+    if search:
+        from reviewkit.search_record import check_search_fields
+
+        search = check_search_fields(search)
     _check_batch_lengths(filename, database_name=database_name, search_date=search_date)
     digest = hashlib.sha256(data).hexdigest()
     earlier = store.find_batch(review.id, digest)
@@ -161,7 +167,7 @@ def import_file(store: Store, review: Review, data: bytes, filename: str, *,
     batch = store.add_import(
         review.id, preview.records, actor=actor, filename=filename, format=preview.format,
         sha256=digest, size_bytes=len(data), database_name=database_name or preview.database_name,
-        search_date=search_date, search_query=search_query, decisions=calls)
+        search_date=search_date, search_query=search_query, decisions=calls, search=search)
     if calls:
         batch = dataclasses.replace(batch, decisions_imported=sum(map(len, calls.values())))
     if preview.format == "pdf":

@@ -486,8 +486,13 @@ class Store:
     def add_import(self, review_id: int, parsed: list[Record], *, actor: str = DEFAULT_USER,
                    filename: str, format: str, sha256: str, size_bytes: int,
                    database_name: str = "", search_date: str = "", search_query: str = "",
-                   decisions: dict[int, list] | None = None) -> Batch:
+                   decisions: dict[int, list] | None = None,
+                   search: dict[str, str] | None = None) -> Batch:
         """Store one imported file and all its records in a single transaction.
+
+        ``search`` (checked fields of :mod:`reviewkit.search_record`) is stored as the
+        import's search record in the same transaction; its database, date and search string,
+        when given, win over ``database_name``, ``search_date`` and ``search_query``.
 
         ``decisions`` maps a record's 1-based place in the file to the calls the file carried
         for it (objects with stage, decision, reason and note, as
@@ -527,6 +532,15 @@ class Store:
                            entity_id=batch_id, review_id=review_id,
                            details={"filename": filename, "format": format, "records": len(parsed),
                                     "database": database_name, "sha256": sha256})
+                if search:
+                    from reviewkit.store.search_record import SEARCH_FIELDS, save_search_record
+
+                    given = {"method": "database", "database": database_name,
+                             "date_searched": search_date, "search_string": search_query}
+                    values = ({name: "" for name in SEARCH_FIELDS} | given
+                              | {k: v for k, v in search.items() if v or k not in given})
+                    save_search_record(conn, batch_id=batch_id, review_id=review_id,
+                                       values=values, actor_id=actor_id, now=now)
                 if decisions:
                     self._add_imported_decisions(conn, review_id, batch_id, actor_id, decisions,
                                                  filename=filename, now=now)

@@ -338,6 +338,31 @@ screening_assignments = Table(
 )
 
 
+# The search behind each import, as PRISMA-S asks it to be reported: how the records were
+# found (a database, a register, a website, citation searching or another method), where,
+# when, with which exact search string and limits, and by whom.  One row per import, written
+# when someone records or edits it; an import without a row is reported from the database
+# name, date and query stored with the import itself.
+search_records = Table(
+    "search_records",
+    metadata,
+    Column("batch_id", Integer, ForeignKey("import_batches.id"), primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False, index=True),
+    # database | register | website | citation searching | other
+    Column("method", String(32), nullable=False, default="database"),
+    Column("database", Text, nullable=False, default=""),
+    Column("platform", Text, nullable=False, default=""),  # interface or host: Ovid, EBSCOhost
+    Column("date_searched", Text, nullable=False, default=""),
+    Column("search_string", Text, nullable=False, default=""),
+    Column("limits", Text, nullable=False, default=""),  # limits and filters applied
+    Column("run_by", Text, nullable=False, default=""),
+    Column("notes", Text, nullable=False, default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", Integer, ForeignKey("users.id"), nullable=False),
+    info=_since(5),
+)
+
+
 def _table_since(table: Table) -> int:
     return table.info.get("since", 1)
 
