@@ -258,7 +258,25 @@ def _describe_other(e: AuditEntry, d: dict) -> str:
         "codebook.save": f"saved codebook version {d.get('version')}" + (
             f" ({'; '.join(d['changes'])})" if d.get("changes") else ""),
         "user.create": f"created the account '{d.get('username', e.entity_id)}'",
+        **_describe_synthesis(d),
     }.get(e.action, "")
+
+
+def _describe_synthesis(d: dict) -> dict[str, str]:
+    cell = f"{d.get('approach')} → {d.get('outcome')}"
+    return {
+        "synthesis.direction": _with_reason(f"recorded '{d.get('direction')}' as the direction "
+                                            f"of effect of record {d.get('record_id')} for {cell}",
+                                            d.get("note")),
+        "synthesis.direction_clear": (f"withdrew the direction of effect of record "
+                                      f"{d.get('record_id')} for {cell}"),
+        "synthesis.cell": f"wrote the synthesis of {cell} (resting on records "
+                          f"{', '.join(map(str, d.get('studies') or [])) or 'none'})",
+        "certainty.rate": (f"rated the certainty of {cell} as "
+                           f"{str(d.get('level', '')).replace('_', ' ')} "
+                           f"({str(d.get('framework', '')).upper()})"),
+        "certainty.verify": f"verified the certainty rating of {cell}",
+    }
 
 
 def describe(entry: AuditEntry) -> str:

@@ -124,6 +124,7 @@ def build_review(store: Store):
     embeddings_for_records(store, kept, texts, model=_HashingModel())
     add_contribution(store, front_matter=dict(ENTRY, visibility="team"), body=BODY,
                      consent=CONSENT, actor=second, review_id=review.id)
+    _synthesis_rows(store, review, included[0], second)
     accounts.add_member(store, review.id, first, role="researcher", actor="admin")
     accounts.set_password(store, first, "correct horse battery staple", actor="admin")
     with store.write() as conn:
@@ -309,6 +310,21 @@ def built_source(tmp_path_factory):
     return path, review, pdf, undone_record
 
 
+def _synthesis_rows(store: Store, review, record_id: int, who: str) -> None:
+    """A direction of effect, a written cell and a verified certainty rating."""
+    from reviewkit.certainty import certainty_ratings, rate_certainty, verify_rating
+    from reviewkit.synthesis import record_direction, write_cell
+
+    cell = ("community_governance", "empowerment_control")
+    record_direction(store, review, record_id, *cell, direction="positive", sample_size=120,
+                     actor=who)
+    write_cell(store, review, *cell, grouping="Primary studies", grouping_reason="Like with like",
+               summary="Most found more control.", record_ids=[record_id], actor=who)
+    rate_certainty(store, review, *cell, framework="grade", level="low",
+                   concerns={"risk_of_bias": ("serious", "No comparison group")}, actor=who)
+    verify_rating(store, review, certainty_ratings(store, review.id)[cell].id, actor=LEAD)
+
+
 @pytest.fixture
 def source(tmp_path, built_source):
     path, review, pdf, undone_record = built_source
@@ -485,7 +501,7 @@ _NOT_IDS = {("import.create", "records"), ("import.create", "duplicates_in_file"
             ("import.delete", "records"), ("import.restore", "records"),
             ("dedup.run", "merged"), ("dedup.run", "pairs"), ("coding.suggest", "replaced"),
             ("fulltext.attach", "characters"), ("dedup.run", "compared"),
-            ("codebook.save", "version")}
+            ("codebook.save", "version"), ("synthesis.direction", "sample_size")}
 
 
 def test_every_id_in_an_audit_detail_is_declared(source):

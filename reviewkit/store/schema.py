@@ -244,6 +244,9 @@ AUDIT_DETAIL_IDS: dict[str, dict[str, str]] = {
     "record.delete": {"batch_id": "import_batches", "repointed": "records"},
     "fulltext.delete": {"record_id": "records"},
     "fulltext.restore": {"record_id": "records", "set_aside": "fulltexts"},
+    "synthesis.direction": {"record_id": "records"},
+    "synthesis.direction_clear": {"record_id": "records"},
+    "synthesis.cell": {"studies": "records"},
 }
 
 duplicate_pairs = Table(
@@ -335,6 +338,76 @@ screening_assignments = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Index("ix_assignments_reviewer", "review_id", "stage", "reviewer_id"),
     info=_since(3),
+)
+
+# -- synthesis without meta-analysis (SWiM) and certainty, per approach x outcome ---------
+# Rows are never updated in place: a change supersedes the standing row and adds a new one,
+# so the history of every judgement stays, as for codes.  Approach and outcome are codebook
+# slugs (as in record_codes).
+
+effect_directions = Table(
+    "effect_directions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False, index=True),
+    Column("record_id", Integer, ForeignKey("records.id"), nullable=False, index=True),
+    Column("approach", String(120), nullable=False),
+    Column("outcome", String(120), nullable=False),
+    # positive | negative | no_clear | mixed  (reviewkit.synthesis.DIRECTIONS)
+    Column("direction", String(16), nullable=False),
+    Column("sample_size", Integer),
+    Column("design", String(120), nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+    Column("recorded_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("superseded_at", DateTime(timezone=True)),
+    info=_since(5),
+)
+
+synthesis_cells = Table(
+    "synthesis_cells",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False, index=True),
+    Column("approach", String(120), nullable=False),
+    Column("outcome", String(120), nullable=False),
+    Column("grouping", Text, nullable=False, default=""),
+    Column("grouping_reason", Text, nullable=False, default=""),
+    Column("summary", Text, nullable=False, default=""),
+    Column("written_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("written_at", DateTime(timezone=True), nullable=False),
+    Column("superseded_at", DateTime(timezone=True)),
+    info=_since(5),
+)
+
+# The studies a cell's narrative summary rests on (one row each, so archives re-point them).
+synthesis_cell_studies = Table(
+    "synthesis_cell_studies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("cell_id", Integer, ForeignKey("synthesis_cells.id"), nullable=False, index=True),
+    Column("record_id", Integer, ForeignKey("records.id"), nullable=False),
+    info=_since(5),
+)
+
+certainty_ratings = Table(
+    "certainty_ratings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False, index=True),
+    Column("approach", String(120), nullable=False),
+    Column("outcome", String(120), nullable=False),
+    Column("framework", String(16), nullable=False),  # grade | cerqual
+    Column("level", String(16), nullable=False),  # high | moderate | low | very_low
+    Column("finding", Text, nullable=False, default=""),  # the statement rated
+    # {domain: {"concern": "none|minor|serious|very_serious", "reason": text}}
+    Column("concerns", JSON, nullable=False, default=dict),
+    Column("rated_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("rated_at", DateTime(timezone=True), nullable=False),
+    Column("verified_by", Integer, ForeignKey("users.id")),
+    Column("verified_at", DateTime(timezone=True)),
+    Column("superseded_at", DateTime(timezone=True)),
+    info=_since(5),
 )
 
 
