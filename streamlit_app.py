@@ -74,7 +74,17 @@ def _behind_the_door(page: st.Page, action: str):
                    visibility="hidden")
 
 
-review = common.sidebar()
+def _door(url_path: str, first: st.Page) -> st.Page:
+    """An address that is no page of its own (the app's root; Log in once logged in): it sends
+    the person on to the first page of their menu, keeping the address's query string."""
+    def door() -> None:
+        st.switch_page(first, query_params=st.query_params.to_dict())
+    door.__name__ = f"door_{url_path or 'root'}"
+    return st.Page(door, title="reviewkit", url_path=url_path or "start", visibility="hidden",
+                   default=not url_path)
+
+
+review = common.pick_review()  # nothing drawn yet: a door sends the person on first
 user = common.current_user()
 sections: dict[str, list] = {}
 hidden: list = []
@@ -102,8 +112,16 @@ if "Review" not in sections and by_approach:
     sections["Evidence"] = by_approach + [p for p in sections["Evidence"] if p not in by_approach]
     sections = {"Evidence": sections["Evidence"], **sections}
 common.remember_pages([page for pages in sections.values() for page in pages])
-if hidden:
-    # reachable by their address, never listed in the menu
-    sections.setdefault(next(iter(sections), ""), []).extend(hidden)
+first_page = next(iter(sections.values()))[0]
+# Every page keeps its own address (the first menu page too, which Streamlit would otherwise
+# serve only at "/" and answer "Page not found" at its name); "/" and, once logged in,
+# "/login" lead on to the first page of this person's menu.
+doors = [_door("", first_page)] + ([] if "Account" in sections else [_door("login", first_page)])
+hidden.extend(doors)
+# reachable by their address, never listed in the menu
+sections.setdefault(next(iter(sections)), []).extend(hidden)
 navigation = st.navigation(sections, expanded=True)  # every page in view, never "View more"
+if navigation in doors:
+    navigation.run()  # switches page before the sidebar is drawn, so nothing races the switch
+common.draw_sidebar()
 navigation.run()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -195,3 +197,37 @@ def test_logging_out_takes_team_only_reading_with_it(tab, team_app):
     screenshot(tab, "logged-out-stories")
     text = tab.locator("body").inner_text()
     assert "zebrafinch" not in text and "Quokka" not in text
+
+
+def _registered_addresses() -> list[str]:
+    """Every page address streamlit_app.py registers, read from the file itself."""
+    source = (Path(__file__).resolve().parent.parent / "streamlit_app.py").read_text(encoding="utf-8")
+    return re.findall(r'url_path="([a-z-]+)"', source)
+
+
+def test_every_page_address_opens_and_a_link_survives_the_login(tab, team_app):
+    """No page address answers "Page not found" for a visitor: each shows its page or the login
+    in its place; a link to a view, followed by a visitor, opens that view once logged in."""
+    addresses = _registered_addresses()
+    assert {"overview", "screen", "evidence-map", "login", "library"} <= set(addresses)
+    for address in ["", *addresses]:
+        tab.goto(f"{team_app.url}/{address}")
+        settled(tab)
+        heading = "Local stories" if address == "library" else "Log in"
+        tab.get_by_role("heading", name=heading).wait_for()
+        assert tab.get_by_text("Page not found").count() == 0, address
+        assert urlparse(tab.url).path == f"/{address or 'login'}", address
+
+    review_id = Store(team_app.database).list_reviews()[0].id
+    link = f"/evidence-by-approach?review={review_id}&approach=financial_inclusion"
+    tab.goto(team_app.url + link)
+    tab.get_by_role("heading", name="Log in").wait_for()
+    tab.get_by_label("User name").fill("cara")
+    tab.get_by_label("Password", exact=True).fill(PASSWORDS["cara"])
+    tab.get_by_role("button", name="Log in").click()
+    tab.get_by_role("heading", name="Evidence by approach").wait_for()
+    tab.get_by_role("heading", name="Financial inclusion", exact=False).first.wait_for()
+    settled(tab)
+    opened = urlparse(tab.url)
+    assert opened.path == "/evidence-by-approach"
+    assert parse_qs(opened.query) == {"review": [str(review_id)], "approach": ["financial_inclusion"]}

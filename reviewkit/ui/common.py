@@ -106,12 +106,17 @@ def _who_box() -> None:
 
 def sidebar() -> Review | None:
     """Show who is logged in and the review picker; return the chosen review."""
-    _who_box()
+    review = pick_review()
+    draw_sidebar()
+    return review
+
+
+def pick_review() -> Review | None:
+    """Settle which review this run works on (the address, a page's request, the picker's last
+    choice, else a stable default) without drawing anything; return it."""
     reviews = accounts.visible_reviews(get_store(), current_user())
     names = [r.name for r in reviews]
     if not names:
-        if allowed("review.create"):
-            st.sidebar.info("No reviews yet: create one on the Overview page.")
         st.session_state.pop("review_name", None)
         _enter_scope(None)
         return None
@@ -131,13 +136,24 @@ def sidebar() -> Review | None:
         # new, empty review never takes over the public pages of someone who did not pick it
         st.session_state["review_name"] = default_review_name(names)
     _enter_scope(st.session_state["review_name"])
-    st.sidebar.selectbox("Review", names, key="review_name",
-                         help="Every page works on the review chosen here.")
+    st.session_state["_review_names"] = names
     review = current_review()
     if review is not None and st.query_params.get("review") != str(review.id):
         st.query_params["review"] = str(review.id)  # so this view can be linked and reloaded
         st.session_state["review_from_address"] = review.id
     return review
+
+
+def draw_sidebar() -> None:
+    """Draw who is logged in and the review picker settled by :func:`pick_review`."""
+    _who_box()
+    names = st.session_state.get("_review_names") if "review_name" in st.session_state else None
+    if not names:
+        if allowed("review.create"):
+            st.sidebar.info("No reviews yet: create one on the Overview page.")
+        return
+    st.sidebar.selectbox("Review", names, key="review_name",
+                         help="Every page works on the review chosen here.")
 
 
 def default_review_name(names: list[str]) -> str:
