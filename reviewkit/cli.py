@@ -81,7 +81,8 @@ def cmd_import(args) -> int:
             batch = import_file(store, review, data, name, actor=actor, format=args.format,
                                 database_name=args.database_name or "",
                                 search_date=args.search_date or "",
-                                search_query=args.query or "", notes=notes)
+                                search_query=args.query or "", notes=notes,
+                                decisions_from=args.decisions_from)
         except DuplicateImportError as exc:
             print(str(exc), file=sys.stderr)
             status = status or EXIT_ALREADY_IMPORTED
@@ -108,6 +109,19 @@ def cmd_export(args) -> int:
     actor = _allowed(args, store, "review.read", review)
     chosen = {name: getattr(args, name) for name in ("stage", "decision", "reason",
                                                      "reviewer", "label")}
+    if args.format in ("asreview", "zotero", "eppi"):
+        from reviewkit.decisions import DecisionFilter, review_decisions
+        from reviewkit.interchange import export_for_tool
+
+        items = review_decisions(store, review, actor,
+                                 DecisionFilter(search=args.search, **chosen))
+        Path(args.output).write_bytes(export_for_tool(store, review, items, args.format))
+        what = {"asreview": "as ASReview's labelled CSV",
+                "zotero": "as RIS with decisions and codes as tags (for Zotero)",
+                "eppi": "as EPPI-Reviewer/EPPI-Mapper JSON (coded studies only)"}[args.format]
+        print(f"{len(items)} records from '{review.name}' considered, written to {args.output} "
+              f"{what}.")
+        return 0
     if args.with_decisions or args.format == "xlsx" or any(chosen.values()):
         from reviewkit.decisions import DecisionFilter, export_decisions, review_decisions
 
@@ -607,11 +621,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the bibliographic database searched, e.g. Scopus (default: from the file)")
     p.add_argument("--search-date", metavar="DATE", help="when the search was run")
     p.add_argument("--query", metavar="TEXT", help="the search string used")
+    p.add_argument("--decisions-from", default="auto",
+                   choices=("auto", "reviewkit", "rayyan", "asreview", "zotero", "none"),
+                   help="whose screening decisions to read from the file: auto (default: "
+                        "reviewkit's, Rayyan's and ASReview's notes and reviewkit's Zotero "
+                        "tags), one tool's only ('asreview' also reads the label column of "
+                        "ASReview's CSV), or none")
 
     p = command("export", cmd_export, "Export a review's records as RIS, BibTeX or CSV "
                                       "(or Excel), optionally with their screening decisions.")
     p.add_argument("--review", required=True, metavar="NAME")
-    p.add_argument("--format", required=True, choices=("ris", "bibtex", "csv", "xlsx"))
+    p.add_argument("--format", required=True,
+                   choices=("ris", "bibtex", "csv", "xlsx", "asreview", "zotero", "eppi"),
+                   help="asreview: ASReview's labelled CSV; zotero: RIS with decisions and "
+                        "codes as tags; eppi: EPPI-Reviewer/EPPI-Mapper JSON of the coded "
+                        "studies and the codebook")
     p.add_argument("--output", required=True, metavar="FILE")
     p.add_argument("--search", metavar="WORDS", help="only records matching these words")
     p.add_argument("--with-decisions", action="store_true",

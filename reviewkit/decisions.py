@@ -193,16 +193,25 @@ def _row(item: RecordDecisions) -> list:
     return cells
 
 
+def asreview_label(item: RecordDecisions) -> int | None:
+    """The label ASReview reads for a record: 1 relevant, 0 irrelevant (excluded, or its
+    report not retrieved), None while undecided; the furthest stage decided counts, so a
+    record included at title and abstract and waiting for its full text is relevant."""
+    for stage in (FT, TA):
+        outcome = item.outcome(stage) if stage in item.statuses else ""
+        if outcome == "include":
+            return 1
+        if outcome in ("exclude", "not_retrieved"):
+            return 0
+    return None
+
+
 def decision_notes(item: RecordDecisions) -> list[str]:
     """The ``N1`` notes that carry a record's decisions in RIS (ASReview, Rayyan, reviewkit)."""
     notes = []
-    outcome = item.outcome()
-    final = "exclude" if outcome == "not_retrieved" else outcome
-    if item.stage == TA and outcome == "include":
-        final = "include"
-    for mark, call in _ASREVIEW.items():
-        if final == call:
-            notes.append(mark)
+    label = asreview_label(item)
+    if label is not None:
+        notes.append("ASReview_relevant" if label else "ASReview_irrelevant")
     stage_votes = [d for d in item.decisions if d.stage == item.stage and d.kind == "vote"]
     parts = []
     calls = {d.reviewer: _RAYYAN_WORDS[d.decision] for d in stage_votes
@@ -292,39 +301,79 @@ def _is_decision_note(line: str) -> bool:
     return text in _ASREVIEW or text.startswith((_OWN_NOTE, "RAYYAN-INCLUSION:"))
 
 
-def read_decision_notes(record: Record) -> list[ImportedCall]:
-    """Find decisions a RIS record carries in its notes, and take those notes off it.
+def _without_marks(line: str) -> str:
+    """A note line less the decision marks in it (Rayyan puts its marks after the file's own
+    notes on one line: 'Export Date: ... | RAYYAN-INCLUSION: ...')."""
+    if _is_decision_note(line):
+        return ""
+    if "RAYYAN-" not in line:
+        return line
+    parts = [part.strip() for part in line.split(" | ")]
+    return " | ".join(p for p in parts if not p.startswith(("RAYYAN-", "USER-NOTES:")))
 
-    reviewkit's own note is read first (every stage and vote); else Rayyan's inclusion note
-    and reasons; else ASReview's label; all three are title-and-abstract calls.
-    """
-    lines = _note_lines(record)
-    calls: list[ImportedCall] = []
+
+# The kinds of decision mark a file can carry, as ``read_decision_notes`` names them.
+NOTE_KINDS = ("reviewkit", "rayyan", "asreview")
+_RAYYAN_USER_NOTES = re.compile(r'USER-NOTES:\s*\{(.*?)\}\s*(?:\||$)')
+_RAYYAN_USER_NOTE = re.compile(r'"([^"]*)"\s*=>\s*\[(.*?)\]')
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _own_calls(lines: list[str]) -> list[ImportedCall]:
     for line in lines:
         if line.strip().startswith(_OWN_NOTE):
             try:
                 found = json.loads(line.strip()[len(_OWN_NOTE):])
-                calls = [ImportedCall(d["stage"], d["decision"], d.get("reason", ""),
-                                      d.get("reviewer", ""), d.get("note", ""),
-                                      d.get("kind", "vote")) for d in found]
+                return [ImportedCall(d["stage"], d["decision"], d.get("reason", ""),
+                                     d.get("reviewer", ""), d.get("note", ""),
+                                     d.get("kind", "vote")) for d in found]
             except (ValueError, KeyError, TypeError):
-                calls = []
+                return []
+    return []
+
+
+def _rayyan_calls(lines: list[str]) -> list[ImportedCall]:
+    for line in lines:
+        inclusion = _RAYYAN_INCLUSION.search(line)
+        if not inclusion:
+            continue
+        reasons = _RAYYAN_REASONS.search(line)
+        reason = reasons.group(1).strip().split(",")[0].strip() if reasons else ""
+        notes: dict[str, str] = {}
+        user_notes = _RAYYAN_USER_NOTES.search(line)
+        if user_notes:
+            for who, said in _RAYYAN_USER_NOTE.findall(user_notes.group(1)):
+                notes[who] = "; ".join(_QUOTED.findall(said))
+        return [ImportedCall(TA, _RAYYAN_WORD_CALLS[word], reason if word == "Excluded"
+                             else "", who, notes.get(who, ""))
+                for who, word in _RAYYAN_PAIR.findall(inclusion.group(1))]
+    return []
+
+
+def _asreview_calls(lines: list[str]) -> list[ImportedCall]:
+    return [ImportedCall(TA, _ASREVIEW[line.strip()]) for line in lines
+            if line.strip() in _ASREVIEW][:1]
+
+
+_READERS = {"reviewkit": _own_calls, "rayyan": _rayyan_calls, "asreview": _asreview_calls}
+
+
+def read_decision_notes(record: Record, *, kinds: tuple[str, ...] = NOTE_KINDS
+                        ) -> list[ImportedCall]:
+    """Find decisions a RIS record carries in its notes, and take those notes off it.
+
+    The first of ``kinds`` that finds any wins: reviewkit's own note (every stage and vote),
+    Rayyan's inclusion note with its reasons and user notes, ASReview's label; Rayyan's and
+    ASReview's are title-and-abstract calls.
+    """
+    lines = _note_lines(record)
+    calls: list[ImportedCall] = []
+    for kind in kinds:
+        calls = _READERS[kind](lines)
+        if calls:
             break
-    if not calls:
-        for line in lines:
-            inclusion = _RAYYAN_INCLUSION.search(line)
-            if inclusion:
-                reasons = _RAYYAN_REASONS.search(line)
-                reason = reasons.group(1).strip().split(",")[0].strip() if reasons else ""
-                calls = [ImportedCall(TA, _RAYYAN_WORD_CALLS[word], reason if word == "Excluded"
-                                      else "", who) for who, word in
-                         _RAYYAN_PAIR.findall(inclusion.group(1))]
-                break
-    if not calls:
-        calls = [ImportedCall(TA, _ASREVIEW[line.strip()]) for line in lines
-                 if line.strip() in _ASREVIEW][:1]
     if calls:
-        kept = [line for line in lines if not _is_decision_note(line)]
+        kept = [rest for rest in map(_without_marks, lines) if rest]
         record.notes = kept[0] if kept else ""
         if kept[1:]:
             record.extra["N1"] = kept[1:]

@@ -129,13 +129,16 @@ def import_file(store: Store, review: Review, data: bytes, filename: str, *,
                 actor: str, format: str | None = None, column_map: dict[str, str] | None = None,
                 database_name: str = "", search_date: str = "", search_query: str = "",
                 max_mb: float | None = MAX_IMPORT_MB, decisions: bool = True,
+                decisions_from: str = "auto",
                 notes: formats.ReadNotes | None = None,
                 search: dict[str, str] | None = None) -> Batch:
     """Read one file and store all its records in one transaction.
 
     With ``decisions``, screening decisions the file carries in its notes (a RIS or CSV
     exported by reviewkit, Rayyan or ASReview) come in too, as ``actor``'s votes, in the same
-    transaction; ``batch.decisions_imported`` counts them.  What the reader skipped or repaired
+    transaction; ``batch.decisions_imported`` counts them.  ``decisions_from`` picks whose marks
+    are read (see :data:`reviewkit.interchange.DECISION_SOURCES`; 'asreview' also reads the label
+    column of ASReview's CSV).  What the reader skipped or repaired
     is added to ``notes`` (give one to see it).  ``search`` holds search record fields
     (PRISMA-S: method, platform, limits, ...) stored with the import in the same transaction.
 
@@ -158,10 +161,15 @@ def import_file(store: Store, review: Review, data: bytes, filename: str, *,
         notes.groups.update(preview.notes.groups)
     calls = {}
     if decisions:
-        from reviewkit.decisions import read_decision_notes, settled_calls
+        from reviewkit.decisions import settled_calls
+        from reviewkit.interchange import DECISION_SOURCES, read_file_decisions
 
+        if decisions_from not in DECISION_SOURCES:
+            raise ReviewkitError(f"Decisions cannot be read from '{decisions_from}'; choose "
+                                 f"one of {', '.join(DECISION_SOURCES)}.")
         for position, record in enumerate(preview.records, start=1):
-            found = settled_calls(read_decision_notes(record), source=filename)
+            found = settled_calls(read_file_decisions(record, source=decisions_from),
+                                  source=filename)
             if found:
                 calls[position] = found
     batch = store.add_import(
