@@ -40,6 +40,7 @@ _ENTITY_KINDS = {
     "UK_POSTCODE": "postcode", "UK_PHONE": "phone", "PHONE_NUMBER": "phone",
     "STREET_ADDRESS": "address", "DATE_OF_BIRTH": "date_of_birth", "NICKNAME": "name",
     "LOCAL_PLACE": "workplace", "ORGANIZATION": "workplace", "PERSON_CUE": "name",
+    "WORKPLACE_CUE": "workplace",
 }
 # Presidio scores a bare postcode 0.1 (0.45 next to the word "postcode"); the pattern is strict
 # enough that a bare one is still worth flagging.
@@ -107,6 +108,7 @@ def _pattern_recognisers():
         ], flags=re.MULTILINE),
         recogniser("NICKNAME", [
             ("called", rf"(?i:\b(?:call(?:s|ed)?\s+(?:me|him|her|them)|known\s+as|nicknamed|"
+                       rf"knows?\s+(?:me|him|her|them)\s+as|"
                        rf"goes\s+by|our)\s+)(?:['‘\"“])?(?:{_FAMILY_WORDS}\s+)?{_CAP}", 0.6),
             ("family word", rf"\b(?:{_FAMILY_WORDS})\s+{_CAP}", 0.6),
         ], flags=re.MULTILINE),
@@ -124,6 +126,14 @@ def _pattern_recognisers():
              0.7),
             ("named site", rf"\b(?:{_CAP}\s+){{1,3}}(?-i:depot|kitchens?|factory|warehouse|yard|"
                            rf"site|branch|store|office|plant|workshop)\b", 0.6),
+        ], flags=re.MULTILINE),
+        recogniser("WORKPLACE_CUE", [
+            # where someone works, named after a work word: "I stack shelves at Morrisons",
+            # "a job at Tuebrook Motors", "my shift at the Mornflake mill"
+            ("works at", rf"(?i:\b(?:work(?:s|ed|ing)?|jobs?|shifts?|starts?|started|employed|"
+                         rf"placement|stack(?:s|ed|ing)?\s+shelves|tills)\s+(?:[a-z]+\s+){{0,2}}?"
+                         rf"(?:at|for|with)\s+(?:the\s+)?)"
+                         rf"(?:{_CAP}['’]?s?\s+){{0,3}}{_CAP}['’]?s?\b", 0.6),
         ], flags=re.MULTILINE),
     ]
 
@@ -215,7 +225,7 @@ class PersonalDetailFinder:
                 continue
             start, end = result.start, result.end
             found = text[start:end]
-            if result.entity_type in ("NICKNAME", "PERSON_CUE"):
+            if result.entity_type in ("NICKNAME", "PERSON_CUE", "WORKPLACE_CUE"):
                 start, found = _name_part(text, start, end, result.entity_type)
             elif result.entity_type == "DATE_OF_BIRTH":
                 date_start = re.search(_DATE, found)
@@ -228,6 +238,9 @@ class PersonalDetailFinder:
             found = text[start:end]
             if not found or self._kept(found) or self._ordinary(result.entity_type, found):
                 continue
+            if kind == "workplace":
+                start = self._with_place_in_name(text, start)
+                found = text[start:end]
             reason = _reason(result)
             candidates.append((_PRIORITY.get(result.entity_type, 9), -(end - start),
                                Flag(kind, found, start, end, reason)))
@@ -248,6 +261,17 @@ class PersonalDetailFinder:
                 chosen.append(flag)
         return sorted(chosen, key=lambda f: f.start)
 
+    def _with_place_in_name(self, text: str, start: int) -> int:
+        """Move a workplace's start back over a place name that is part of it.
+
+        "Crewe Alexandra Working Men's Club" names one club: leaving "Crewe" in front of
+        "[workplace]" would say which one.
+        """
+        before = re.search(r"([A-Z][\w'’]*(?:\s+[A-Z][\w'’]*)*)\s+$", text[:start])
+        if before and any(before.group(1).lower() == k.lower() for k in self.keep):
+            return before.start(1)
+        return start
+
     def _kept_spans(self, text: str) -> list[tuple[int, int]]:
         lowered = text.lower()
         spans = []
@@ -257,11 +281,11 @@ class PersonalDetailFinder:
         return spans
 
     def _ordinary(self, entity: str, found: str) -> bool:
-        if entity in ("PERSON", "ORGANIZATION", "PERSON_CUE", "NICKNAME"):
+        if entity in ("PERSON", "ORGANIZATION", "PERSON_CUE", "NICKNAME", "WORKPLACE_CUE"):
             words = _words(found)
             if not words or words <= _NOT_PEOPLE or found.isupper() or found.islower():
                 return True
-            if entity == "ORGANIZATION" and words & _PUBLIC_BODIES:
+            if entity in ("ORGANIZATION", "WORKPLACE_CUE") and words & _PUBLIC_BODIES:
                 return True
             if any(found.lower() == k.lower() or found.lower() in k.lower().split(", ")
                    for k in self.keep):
@@ -314,7 +338,7 @@ def _first_names_alone(text: str, keep: Iterable[str]) -> list[Flag]:
 # Earlier wins where two flags overlap: exact patterns before the language model's guesses.
 _PRIORITY = {"EMAIL_ADDRESS": 0, "UK_NHS": 1, "UK_PHONE": 2, "PHONE_NUMBER": 2,
              "UK_POSTCODE": 3, "DATE_OF_BIRTH": 4, "STREET_ADDRESS": 5, "NICKNAME": 6,
-             "LOCAL_PLACE": 5, "PERSON": 7, "PERSON_CUE": 7, "ORGANIZATION": 8}
+             "LOCAL_PLACE": 5, "WORKPLACE_CUE": 6, "PERSON": 7, "PERSON_CUE": 7, "ORGANIZATION": 8}
 
 # Words the model sometimes calls a person or organisation that are no one in particular.
 _NOT_PEOPLE = frozenset("""
