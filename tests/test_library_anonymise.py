@@ -148,3 +148,19 @@ def test_nhs_number_date_of_birth_and_school():
 
 def test_an_empty_story_has_nothing_to_find():
     assert find_personal_details("   ") == []
+
+
+def test_names_from_many_countries_titles_and_workplaces(places):
+    text = ("Grzegorz stacks shelves at Henderson's Foods, and the nurse, Blessing, says Pastor "
+            "Oyelaran runs the food bank in Old Swan.")
+    flags = find_personal_details(text, keep=places)
+    assert [(f.kind, f.text) for f in flags] == [
+        ("name", "Grzegorz"), ("workplace", "Henderson's Foods"), ("name", "Blessing"),
+        ("name", "Pastor Oyelaran")]
+    assert "Faker" in flags[0].reason
+
+
+def test_a_place_inside_a_workplace_name_goes_with_it():
+    text = "I've been at Halton Lea Working Men's Club since I was eighteen."
+    flags = find_personal_details(text, keep=["Halton Lea", "Halton"])
+    assert [(f.kind, f.text) for f in flags] == [("workplace", "Halton Lea Working Men's Club")]

@@ -49,13 +49,17 @@ _DEFAULT_MIN_SCORE = 0.35
 
 _STREET_WORDS = ("Road|Rd|Street|St|Lane|Avenue|Ave|Close|Drive|Way|Crescent|Court|Place|"
                  "Terrace|Grove|Gardens|Square|Walk|Row|Mews|Parade|Rise|Hill|View|Vale|Wharf|"
-                 "Approach|Brow|Fold|Croft|Green")
+                 "Approach|Brow|Fold|Croft|Green|Range|Bank|Gate|Meadows?|Fields|Heights|"
+                 "Mount|Quay|Chase|Dale|Side|Broadway|Parkway|Boulevard|Circus|Yard|Garth|"
+                 "Nook|Wynd")
 _CAP = r"[A-Z][a-z]+(?:['’][a-z]+)?(?:-[A-Z][a-z]+)?"
 # Named places that point at a few dozen people: a school, church, surgery, shop or club.
 _PLACE_WORDS = ("Primary School|Primary|High School|Academy|Infants|Juniors|Nursery|College|"
                 "Church|Chapel|Mosque|Surgery|Medical Centre|Health Centre|Pharmacy|"
                 "Community Centre|Youth Club|Social Club|Club|Cafe|Café|Hotel|Garage|Salon|"
-                "Bakery|Butchers|Care Home|Nursing Home|Mill|Works|Depot|Warehouse")
+                "Bakery|Butchers|Care Home|Nursing Home|Mill|Works|Depot|Warehouse|Co-op|"
+                "Hub|Practice|Garden Centre|Leisure Centre|Library|Hospital|Infirmary|"
+                "District General|Motors|Stores|Supermarket")
 _FAMILY_WORDS = "Big|Little|Auntie|Aunty|Auntie|Uncle|Nana|Nan|Nanna|Grandad|Grandma|Gran"
 _RELATIONS = ("neighbour|friend|mate|son|daughter|lad|girl|boy|husband|wife|partner|brother|"
               "sister|mum|dad|nan|grandson|granddaughter|cousin|niece|nephew|tutor|teacher|"
@@ -104,18 +108,26 @@ def _pattern_recognisers():
         ], flags=re.MULTILINE),
         recogniser("DATE_OF_BIRTH", [
             ("date after born", rf"(?i:\b(?:born|birthday|date\s+of\s+birth|d\.?o\.?b\.?)"
-                                rf":?(?:\s+(?:is|was|on))*\s+)(?:on\s+)?{_DATE}", 0.9),
+                                rf"[:,]?(?:\s+(?:is|was|on))*\s+)(?:on\s+)?{_DATE}", 0.9),
         ], flags=re.MULTILINE),
         recogniser("NICKNAME", [
             ("called", rf"(?i:\b(?:call(?:s|ed)?\s+(?:me|him|her|them)|known\s+as|nicknamed|"
                        rf"knows?\s+(?:me|him|her|them)\s+as|"
                        rf"goes\s+by|our)\s+)(?:['‘\"“])?(?:{_FAMILY_WORDS}\s+)?{_CAP}", 0.6),
             ("family word", rf"\b(?:{_FAMILY_WORDS})\s+{_CAP}", 0.6),
+            # the name before the cue: "Gaz the Hat, as everyone calls him"
+            ("as they call", rf"\b{_CAP}(?:\s+(?:the\s+)?{_CAP}){{0,2}}(?=,?\s+as\s+"
+                             rf"(?:everyone|everybody|people|they|we|the\s+\w+)\s+call)", 0.6),
         ], flags=re.MULTILINE),
         recogniser("PERSON_CUE", [
             # who someone is to the teller: "my neighbour Sheila", "ask for Vinny"
             ("relation", rf"(?i:\b(?:my|our|his|her|their)\s+(?:{_RELATIONS})\s+)"
                          rf"{_CAP}(?:\s+{_CAP})?", 0.6),
+            # a name set off by commas after who they are: "the nurse, Precious, came"
+            ("apposition", rf"(?i:\b(?:the|my|our|his|her|their)\s+[a-z]+,\s+){_CAP}(?=,)", 0.5),
+            # a title or role in front of a name: "Doctor Farooq", "Father Declan"
+            ("title", rf"\b(?:Doctor|Nurse|Father|Fr|Sister|Brother|Pastor|Imam|Rabbi|Reverend|"
+                      rf"Coach|Matron|Sergeant|Sgt|PC|Officer)\.?\s+{_CAP}(?:\s+{_CAP})?", 0.6),
             ("contact", rf"(?i:\b(?:ask\s+for|ring|text|message|write\s+to|e-?mail|contact|"
                         rf"speak\s+to|thanks\s+to)\s+){_CAP}(?:\s+{_CAP})?", 0.5),
             ("doing", rf"\b{_CAP}(?=\s+(?:who|from\s+the|will|said|says|told|runs|ran|leads|"
@@ -125,7 +137,7 @@ def _pattern_recognisers():
             ("named place", rf"\b(?:St\.?\s+)?(?:{_CAP}['’]?s?\s+){{1,3}}(?:{_PLACE_WORDS})\b",
              0.7),
             ("named site", rf"\b(?:{_CAP}\s+){{1,3}}(?-i:depot|kitchens?|factory|warehouse|yard|"
-                           rf"site|branch|store|office|plant|workshop)\b", 0.6),
+                           rf"site|branch|store|office|plant|workshop|mill|works|garage)\b", 0.6),
         ], flags=re.MULTILINE),
         recogniser("WORKPLACE_CUE", [
             # where someone works, named after a work word: "I stack shelves at Morrisons",
@@ -215,7 +227,9 @@ class PersonalDetailFinder:
         if not text.strip():
             return []
         analyzer = self.analyzer or default_analyzer()
-        results = analyzer.analyze(text=text, language="en")
+        # one spaCy pass serves Presidio and the first-name check
+        artifacts = analyzer.nlp_engine.process_text(text, "en")
+        results = analyzer.analyze(text=text, language="en", nlp_artifacts=artifacts)
         candidates = []
         for result in results:
             kind = _ENTITY_KINDS.get(result.entity_type)
@@ -244,7 +258,7 @@ class PersonalDetailFinder:
             reason = _reason(result)
             candidates.append((_PRIORITY.get(result.entity_type, 9), -(end - start),
                                Flag(kind, found, start, end, reason)))
-        for flag in _first_names_alone(text, self.keep):
+        for flag in _first_names_alone(text, self.keep, doc=getattr(artifacts, "tokens", None)):
             candidates.append((8, -(flag.end - flag.start), flag))
         # The older hand-written rules still know titles ("Mr Baptiste") and "my name is".
         for flag in flag_personal_details(text):
@@ -308,31 +322,89 @@ def _reason(result) -> str:
 def _name_part(text: str, start: int, end: int, entity: str) -> tuple[int, str]:
     """Trim a cue ("my neighbour", "known as") off a name match: keep the capitalised name."""
     found = text[start:end]
-    words = list(re.finditer(r"\S+", found))
-    # the name is the capitalised run at the end; a family word such as "Big" stays with it
-    first = len(words) - 1
-    while first > 0 and words[first - 1].group(0)[:1].isupper() and \
-            words[first - 1].group(0).lower() not in _CUE_WORDS:
-        first -= 1
+    words = list(re.finditer(r"[^\s'‘\"“]\S*", found))
+    # the name starts at the first capitalised word that is not part of the cue; a family
+    # word such as "Big" stays with it, and so does "the" inside "Gaz the Hat"
+    first = 0
+    while first < len(words) - 1 and (not words[first].group(0)[:1].isupper()
+                                      or words[first].group(0).lower() in _CUE_WORDS):
+        first += 1
     offset = words[first].start()
     return start + offset, found[offset:]
 
 
-_CUE_WORDS = frozenset("my our his her their ask for ring text message write to email e-mail "
+_CUE_WORDS = frozenset("the a my our his her their ask for ring text message write to email e-mail "
                        "contact speak thanks call calls called me him them known as nicknamed "
                        "goes by".split())
 
 
-def _first_names_alone(text: str, keep: Iterable[str]) -> list[Flag]:
-    # A common first name on its own ("my neighbour Sheila") that the model can miss.
+def _first_names_alone(text: str, keep: Iterable[str], *, doc=None) -> list[Flag]:
+    """Flag first names the model can miss ("my neighbour Sheila", "Siobhan from number 9").
+
+    A name on reviewkit's short list is always flagged.  A name only on Faker's lists (tens of
+    thousands, from many countries, so many are also ordinary words: "Hope", "Page") is
+    flagged where spaCy reads that word as a proper noun.  A capitalised word straight after
+    a flagged first name is taken as the surname.
+    """
     kept = {w.lower() for k in keep for w in k.split()}
+    proper = _proper_noun_starts(doc)
     flags = []
-    for match in re.finditer(r"\b[A-Z][a-z]+\b", text):
+    for match in re.finditer(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)*\b", text):
         word = match.group(0)
-        if word in FIRST_NAMES and word.lower() not in kept:
-            flags.append(Flag("name", word, match.start(), match.end(),
-                              "A common first name (reviewkit's list)."))
+        first = word.split("-")[0]
+        if word.lower() in kept or first.lower() in kept or first in _NOT_FIRST_NAMES:
+            continue
+        if first in FIRST_NAMES:
+            reason = "A common first name (reviewkit's list)."
+        elif first in given_names() and match.start() in proper:
+            reason = "A first name (Faker's lists) that the language model reads as a name."
+        else:
+            continue
+        end = match.end()
+        surname = re.match(r"\s+([A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)*)\b", text[end:])
+        if surname and surname.group(1).lower() not in kept and \
+                surname.group(1) not in _NOT_FIRST_NAMES and end + surname.start(1) in proper:
+            end += surname.end(1)
+        flags.append(Flag("name", text[match.start():end], match.start(), end, reason))
     return flags
+
+
+def _proper_noun_starts(doc) -> set[int]:
+    if doc is None:
+        return set()
+    return {token.idx for token in doc if token.pos_ == "PROPN"}
+
+
+# Capitalised words on some name list that are far more often something else here.
+_NOT_FIRST_NAMES = frozenset("""
+Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May
+June July August September October November December Christmas Easter Road Street Lane Park
+Hall Church Council Centre English British Polish Irish Welsh Scottish God Lord Mum Dad Nan
+Gran Grandad Grandma Nana Auntie Uncle Big Little Our My The Doctor Nurse Father Sister
+Royal General Saint Victoria Albert
+""".split())
+
+
+@lru_cache(maxsize=1)
+def given_names() -> frozenset[str]:
+    """Return first names from Faker's person lists (every locale written in Latin letters)."""
+    import importlib
+    import pkgutil
+
+    import faker.providers.person as people
+
+    names: set[str] = set()
+    for module in pkgutil.iter_modules(people.__path__):
+        try:
+            provider = importlib.import_module(f"{people.__name__}.{module.name}").Provider
+        except (ImportError, AttributeError):
+            continue
+        for attribute in ("first_names", "first_names_male", "first_names_female"):
+            found = getattr(provider, attribute, None)
+            if isinstance(found, (list, tuple, set, frozenset, dict)):
+                names.update(n for n in found if isinstance(n, str)
+                             and re.fullmatch(r"[A-Z][a-z]+", n))
+    return frozenset(names)
 
 
 # Earlier wins where two flags overlap: exact patterns before the language model's guesses.
