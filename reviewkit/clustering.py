@@ -32,6 +32,7 @@ from reviewkit.errors import ReviewkitError
 from reviewkit.export_cells import cell_writer
 from reviewkit.screening.agreement import record_statuses
 from reviewkit.screening.queue import FT, stage_records
+from reviewkit.screening.rapid import votes_needed
 from reviewkit.store import Review, Store
 from reviewkit.store.schema import records
 
@@ -282,9 +283,9 @@ def included_record_ids(store: Store, review: Review) -> list[int]:
     """Ids of the studies finally included: through both screening stages, as on the
     Overview and the PRISMA diagram."""
     passed = stage_records(store, review, FT)
-    required = int(review.settings.get("reviewers_required", 1))
-    statuses = record_statuses(store.current_decisions(review.id, stage=FT), passed,
-                               reviewers_required=required)
+    decisions = store.current_decisions(review.id, stage=FT)
+    statuses = record_statuses(decisions, passed, reviewers_required=votes_needed(
+        store, review, FT, passed, decisions))
     return [rid for rid in passed
             if statuses[rid].state == "decided" and statuses[rid].final == "include"]
 

@@ -463,10 +463,12 @@ def included_record_ids(store: Store, review: Review) -> list[int]:
     """
     from reviewkit.screening.agreement import record_statuses
     from reviewkit.screening.queue import FT, stage_records
+    from reviewkit.screening.rapid import votes_needed
 
-    required = int(review.settings.get("reviewers_required", 1))
-    statuses = record_statuses(store.current_decisions(review.id, stage=FT),
-                               stage_records(store, review, FT), reviewers_required=required)
+    passed = stage_records(store, review, FT)
+    decisions = store.current_decisions(review.id, stage=FT)
+    statuses = record_statuses(decisions, passed, reviewers_required=votes_needed(
+        store, review, FT, passed, decisions))
     return [rid for rid, s in statuses.items() if s.state == "decided" and s.final == "include"]
 
 

@@ -20,6 +20,7 @@ from reviewkit.errors import ReviewkitError
 from reviewkit.export_cells import csv_bytes, xlsx_bytes
 from reviewkit.records import Record
 from reviewkit.screening.agreement import RecordStatus, record_statuses, visible_decisions
+from reviewkit.screening.rapid import votes_needed
 from reviewkit.store import Decision, Review, Store, StoredRecord
 
 TA, FT = "title_abstract", "full_text"
@@ -122,7 +123,6 @@ def review_decisions(store: Store, review: Review, viewer: str,
     the one their votes give.
     """
     where = where or DecisionFilter()
-    required = int(review.settings.get("reviewers_required", 1))
     if records is None:
         kept = [s for s in store.list_records(review.id, search=where.search)
                 if s.duplicate_of is None]
@@ -132,9 +132,11 @@ def review_decisions(store: Store, review: Review, viewer: str,
     seen = {stage: visible_decisions(store, review, store.current_decisions(review.id,
                                                                             stage=stage), viewer)
             for stage in (TA, FT)}
-    first = record_statuses(seen[TA], ids, reviewers_required=required)
+    first = record_statuses(seen[TA], ids, reviewers_required=votes_needed(
+        store, review, TA, ids, seen[TA]))
     through = [rid for rid, s in first.items() if s.state == "decided" and s.final == "include"]
-    second = record_statuses(seen[FT], through, reviewers_required=required)
+    second = record_statuses(seen[FT], through, reviewers_required=votes_needed(
+        store, review, FT, through, seen[FT]))
     by_record: dict[int, list[Decision]] = {}
     for stage in (TA, FT):
         for d in seen[stage]:

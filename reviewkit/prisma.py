@@ -9,6 +9,7 @@ from xml.sax.saxutils import escape
 
 from reviewkit.review_settings import setting_value
 from reviewkit.screening.agreement import record_statuses
+from reviewkit.screening.rapid import RapidSummary, rapid_prisma_lines, rapid_summary, votes_needed
 from reviewkit.screening.stopping import StoppingAdvice, stopping_advice
 from reviewkit.store import Review, Store
 
@@ -29,6 +30,7 @@ class PrismaCounts:
     awaiting_full_text: int = 0
     included: int = 0
     stopping: StoppingAdvice | None = None  # the stopping advice on the screening decisions
+    rapid: RapidSummary | None = None  # calibration and checks, in rapid-review mode
 
     @property
     def identified(self) -> int:
@@ -37,14 +39,15 @@ class PrismaCounts:
 
 def prisma_counts(store: Store, review: Review) -> PrismaCounts:
     """Count every PRISMA box from the stored imports, merges and final decisions."""
-    required = int(review.settings.get("reviewers_required", 1))
     kept = store.kept_record_ids(review.id)
-    first = record_statuses(store.current_decisions(review.id, stage="title_abstract"), kept,
-                            reviewers_required=required)
+    votes = store.current_decisions(review.id, stage="title_abstract")
+    first = record_statuses(votes, kept, reviewers_required=votes_needed(
+        store, review, "title_abstract", kept, votes))
     screened = [s for s in first.values() if s.state == "decided"]
     passed = [s.record_id for s in screened if s.final == "include"]
-    second = record_statuses(store.current_decisions(review.id, stage="full_text"), passed,
-                             reviewers_required=required)
+    votes = store.current_decisions(review.id, stage="full_text")
+    second = record_statuses(votes, passed, reviewers_required=votes_needed(
+        store, review, "full_text", passed, votes))
     full = [s for s in second.values() if s.state == "decided"]
     reasons = Counter((s.reason or "No reason given") for s in full if s.final == "exclude")
     return PrismaCounts(
@@ -60,6 +63,7 @@ def prisma_counts(store: Store, review: Review) -> PrismaCounts:
         awaiting_full_text=len(passed) - len(full),
         included=sum(s.final == "include" for s in full),
         stopping=review_stopping_advice(store, review),
+        rapid=rapid_summary(store, review),
     )
 
 
@@ -105,6 +109,7 @@ def _layout(c: PrismaCounts) -> tuple[list[Box], list[tuple[int, int, int, int]]
         if c.stopping is not None and c.stopping.safe_to_stop:
             screened.append(f"  stopped by the {c.stopping.rule} rule, "
                             f"{c.stopping.recall_target:.0%} recall target")
+    rapid_screened, rapid_excluded = rapid_prisma_lines(c.rapid)
     assessed = [f"Reports assessed for eligibility (n = {c.assessed})"]
     if c.awaiting_full_text:
         assessed.append(f"Still to assess (n = {c.awaiting_full_text})")
@@ -116,8 +121,9 @@ def _layout(c: PrismaCounts) -> tuple[list[Box], list[tuple[int, int, int, int]]
         Box(left, 20, w, 150, [f"Records identified (n = {c.identified})", "from databases:", *sources]),
         Box(right, 20, w, 150, ["Records removed before screening:",
                                 f"  Duplicate records removed (n = {c.duplicates_removed})"]),
-        Box(left, 200, w, 80, screened),
-        Box(right, 200, w, 80, [f"Records excluded (n = {c.excluded_screening})"]),
+        Box(left, 200, w, 80, screened + rapid_screened),
+        Box(right, 200, w, 80, [f"Records excluded (n = {c.excluded_screening})",
+                                *rapid_excluded]),
         Box(left, 310, w, 80, [f"Reports sought for retrieval (n = {c.sought})"]),
         Box(right, 310, w, 80, [f"Reports not retrieved (n = {c.not_retrieved})"]),
         Box(left, 420, w, 180, assessed),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from reviewkit.coding import record_codes_for_review
 from reviewkit.screening.agreement import record_statuses
+from reviewkit.screening.rapid import votes_needed
 from reviewkit.store import Review, Store
 
 STAGE_NAMES = {"title_abstract": "Title and abstract", "full_text": "Full text"}
@@ -33,12 +34,12 @@ class ReviewProgress:
 
 def review_progress(store: Store, review: Review) -> ReviewProgress:
     """Gather every stage's counts, per-reviewer work, conflicts and coding still to do."""
-    required = int(review.settings.get("reviewers_required", 1))
     ids = store.kept_record_ids(review.id)
     stages, included = [], []
     for stage in STAGE_NAMES:
         decisions = store.current_decisions(review.id, stage=stage)
-        statuses = record_statuses(decisions, ids, reviewers_required=required)
+        statuses = record_statuses(decisions, ids, reviewers_required=votes_needed(
+            store, review, stage, ids, decisions))
         states = Counter(s.state for s in statuses.values())
         stages.append(StageProgress(
             stage=stage, records=len(ids), decided=states["decided"],

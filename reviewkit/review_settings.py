@@ -64,10 +64,35 @@ SETTINGS: tuple[Setting, ...] = (
             "Conflicts page.", choices=(1, 2)),
     Setting("blind", "Blind reviewers to each other's votes", "switch", None,
             "Reviewers see only their own votes, and conflicts only the lead, until the lead "
-            "unblinds the review. Automatic: on when two reviewers see each record."),
+            "unblinds the review. Automatic: on when two reviewers see each record, or in "
+            "rapid screening mode."),
     Setting("split_screening", "Split the records between reviewers", "switch", False,
             "Each record is handed to one reviewer at a time, so nobody screens a record "
             "someone else is already looking at."),
+    # Rapid-review screening (reviewkit.screening.rapid), after Cochrane Rapid Reviews guidance.
+    Setting("screening_mode", "Screening mode", "choice", "standard",
+            "standard: every record gets the number of votes set in 'Reviewers per record'. "
+            "rapid: two reviewers first screen the same random calibration sample (another "
+            "sample follows until their agreement passes the thresholds below); then each "
+            "record is screened by one reviewer, and a random share of each reviewer's "
+            "exclusions goes to another reviewer to check. Disagreements go to Conflicts.",
+            choices=("standard", "rapid")),
+    Setting("calibration_size", "Calibration sample size (rapid mode)", "number", 30,
+            "How many randomly drawn records both reviewers screen in each calibration round.",
+            choices=(3, 10, 20, 30, 50, 100, 200)),
+    Setting("calibration_kappa", "Kappa needed to end calibration (rapid mode)", "choice", 0.6,
+            "Cohen's kappa the two reviewers must reach on a calibration sample before single "
+            "screening starts (0.6 is 'substantial' agreement).",
+            choices=(0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
+    Setting("calibration_agreement", "Raw agreement needed to end calibration (rapid mode)",
+            "choice", 0.9,
+            "The share of calibration records the two reviewers must have decided alike.",
+            choices=(0.8, 0.85, 0.9, 0.95, 1.0)),
+    Setting("verification_percent", "Share of exclusions checked by a second reviewer (%)",
+            "number", 20,
+            "In single screening, this percentage of each reviewer's exclusions (drawn at "
+            "random) is handed to another reviewer to check.",
+            choices=(10, 20, 25, 50, 100)),
     # The names of reviewkit.screening.model.MODELS (a test keeps them in step).
     Setting("screening_model", "Model that ranks the records", "choice", "tfidf_svm",
             "tfidf_svm: word TF-IDF and a linear SVM (ASReview's default kind; the best on "
@@ -116,7 +141,8 @@ def setting_value(review, name: str) -> Any:
         raw = getattr(review, name)
         return _lines(raw) if setting.kind == "lines" else raw
     if name == "blind" and review.settings.get("blind") is None:
-        return int(review.settings.get("reviewers_required", 1)) >= 2
+        return (int(review.settings.get("reviewers_required", 1)) >= 2
+                or review.settings.get("screening_mode") == "rapid")
     value = review.settings.get(name, setting.default)
     return list(value) if setting.kind == "lines" else value
 

@@ -42,6 +42,7 @@ from reviewkit.library import Consent, add_contribution
 from reviewkit.records import Record
 from reviewkit.search_record import record_search
 from reviewkit.store import Store
+from reviewkit.store import calibration as calibration_rows
 from reviewkit.store.schema import (
     AUDIT_DETAIL_IDS,
     SCHEMA_VERSION,
@@ -133,6 +134,8 @@ def build_review(store: Store):
             review_id=review.id, stage="title_abstract", record_id=kept[-1],
             reviewer_id=store.get_user(second).id, assigned_at=now,
             expires_at=now + timedelta(hours=2)))
+        # a rapid-review calibration round with its sample
+        calibration_rows.add_round(conn, review.id, "title_abstract", 1, kept[:5])
     # neighbours that must not travel with the review
     other = store.create_review("Another team's review", actor="someone-else")
     scopus = Path(__file__).parent / "data" / "formats" / "scopus.ris"

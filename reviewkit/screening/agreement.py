@@ -7,7 +7,7 @@ conflicts view, the PRISMA counts and the CLI all read one set of rules.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -40,12 +40,15 @@ class RecordStatus:
 
 
 def record_statuses(decisions: Iterable[Decision], record_ids: Iterable[int], *,
-                    reviewers_required: int = 1) -> dict[int, RecordStatus]:
+                    reviewers_required: int | Callable[[int], int] = 1
+                    ) -> dict[int, RecordStatus]:
     """Return each record's standing given the current decisions at one stage.
 
     A record is decided when ``reviewers_required`` reviewers agree (all include, all exclude,
     or all 'report not retrieved'), or when someone resolved it.  Disagreement is a conflict;
-    a 'maybe' keeps the record open for discussion.
+    a 'maybe' keeps the record open for discussion.  ``reviewers_required`` may also be a
+    function of the record id, for reviews where some records need two votes and others one
+    (rapid-review screening, :mod:`reviewkit.screening.rapid`).
 
     >>> from datetime import datetime
     >>> votes = [Decision(1, 7, "title_abstract", "ana", "include", "", "", datetime.now()),
@@ -75,7 +78,8 @@ def record_statuses(decisions: Iterable[Decision], record_ids: Iterable[int], *,
             out[rid] = RecordStatus(rid, state, votes=calls)
         elif len(set(calls.values())) > 1:
             out[rid] = RecordStatus(rid, "conflict", votes=calls)
-        elif len(mine) < reviewers_required:
+        elif len(mine) < (reviewers_required(rid) if callable(reviewers_required)
+                          else reviewers_required):
             out[rid] = RecordStatus(rid, "waiting", votes=calls)
         else:
             decision = next(iter(calls.values()))
@@ -119,8 +123,10 @@ def gwets_ac1(pairs: list[tuple[str, str]]) -> float | None:
     if n == 0:
         return None
     observed = sum(a == b for a, b in pairs) / n
-    # At least include and exclude are possible, even when only one was used.
-    labels = {x for pair in pairs for x in pair} | {"include", "exclude"}
+    # The categories are those used; when only one was, its opposite was possible too.
+    labels = {x for pair in pairs for x in pair}
+    if len(labels) == 1:
+        labels |= {"include", "exclude"} if labels <= {"include", "exclude"} else {None}
     shares = [(sum(a == lab for a, _ in pairs) + sum(b == lab for _, b in pairs)) / (2 * n)
               for lab in labels]
     chance = sum(q * (1 - q) for q in shares) / (len(labels) - 1)

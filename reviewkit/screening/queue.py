@@ -14,6 +14,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from reviewkit.screening.agreement import record_statuses
+from reviewkit.screening.rapid import (
+    CALIBRATION,
+    RapidPlan,
+    rapid_mode,
+    rapid_order,
+    rapid_pending,
+    rapid_plan,
+    votes_needed,
+)
 from reviewkit.store import Decision, Review, Store
 from reviewkit.store.schema import review_members, users
 
@@ -30,9 +39,9 @@ def stage_records(store: Store, review: Review, stage: str) -> list[int]:
     kept = store.kept_record_ids(review.id)
     if stage == TA:
         return kept
-    required = int(review.settings.get("reviewers_required", 1))
-    first = record_statuses(store.current_decisions(review.id, stage=TA), kept,
-                            reviewers_required=required)
+    decisions = store.current_decisions(review.id, stage=TA)
+    first = record_statuses(decisions, kept,
+                            reviewers_required=votes_needed(store, review, TA, kept, decisions))
     return [rid for rid, s in first.items() if s.state == "decided" and s.final == "include"]
 
 
@@ -79,8 +88,9 @@ class Progress:
 def progress(store: Store, review: Review, stage: str, reviewer: str) -> Progress:
     ids = stage_records(store, review, stage)
     decisions = store.current_decisions(review.id, stage=stage)
-    required = int(review.settings.get("reviewers_required", 1))
-    statuses = record_statuses(decisions, ids, reviewers_required=required)
+    statuses = record_statuses(decisions, ids,
+                               reviewers_required=votes_needed(store, review, stage, ids,
+                                                               decisions))
     mine = {d.record_id for d in decisions if d.reviewer == reviewer and d.kind == "vote"}
     return Progress(
         total=len(ids), screened_by_me=len(mine & set(ids)),
@@ -99,6 +109,7 @@ class ScreeningState:
     labels: dict[int, int]  # training labels, in the order they were decided
     pending: set[int]  # what this reviewer should still screen here
     progress: Progress
+    rapid: RapidPlan | None = None  # where rapid-review screening stands, in that mode
 
 
 def screening_state(store: Store, review: Review, stage: str, reviewer: str) -> ScreeningState:
@@ -106,16 +117,17 @@ def screening_state(store: Store, review: Review, stage: str, reviewer: str) -> 
     giving the same answers as :func:`stage_records`, :func:`labels_from`, :func:`progress`
     and :func:`to_screen` together."""
     kept = store.kept_record_ids(review.id)
-    required = int(review.settings.get("reviewers_required", 1))
     first = store.current_decisions(review.id, stage=TA)
     if stage == TA:
         ids, decisions = kept, first
     else:
         voted = {d.record_id for d in first}
         passed = record_statuses(first, [rid for rid in kept if rid in voted],
-                                 reviewers_required=required)
+                                 reviewers_required=votes_needed(store, review, TA, kept, first))
         ids = [rid for rid, s in passed.items() if s.state == "decided" and s.final == "include"]
         decisions = store.current_decisions(review.id, stage=stage)
+    plan = rapid_plan(store, review, stage, ids, decisions) if rapid_mode(review) else None
+    required = plan.votes_needed if plan else int(review.settings.get("reviewers_required", 1))
     # only records someone voted on need weighing; every other one is simply unscreened
     here = set(ids)
     voted = {d.record_id for d in decisions} & here
@@ -130,7 +142,9 @@ def screening_state(store: Store, review: Review, stage: str, reviewer: str) -> 
         maybes=sum(s.state == "maybe" for s in statuses.values()))
     pending = (here - voted) | {rid for rid, s in statuses.items()
                                 if s.state in ("unscreened", "waiting") and reviewer not in s.votes}
-    return ScreeningState(ids, len(kept), _labels(first), pending, stats)
+    if plan is not None:
+        pending = rapid_pending(plan, pending)
+    return ScreeningState(ids, len(kept), _labels(first), pending, stats, plan)
 
 
 # From this many records the text features (seconds of pure Python at 10,000 records) are
@@ -248,10 +262,12 @@ def to_screen(store: Store, review: Review, stage: str, reviewer: str) -> set[in
     """
     ids = stage_records(store, review, stage)
     decisions = store.current_decisions(review.id, stage=stage)
-    required = int(review.settings.get("reviewers_required", 1))
+    plan = rapid_plan(store, review, stage, ids, decisions) if rapid_mode(review) else None
+    required = plan.votes_needed if plan else int(review.settings.get("reviewers_required", 1))
     statuses = record_statuses(decisions, ids, reviewers_required=required)
-    return {rid for rid, s in statuses.items()
-            if s.state in ("unscreened", "waiting") and reviewer not in s.votes}
+    pending = {rid for rid, s in statuses.items()
+               if s.state in ("unscreened", "waiting") and reviewer not in s.votes}
+    return rapid_pending(plan, pending) if plan else pending
 
 
 # How long a record handed out under split screening stays with its reviewer unanswered.
@@ -275,12 +291,21 @@ def screening_order(pending: set[int], *, ranked: list[int], mode: str = "ranked
 
 
 def next_for(store: Store, review: Review, stage: str, reviewer: str, pending: set[int], *,
-             ranked: list[int], mode: str = "ranked", seed: int = 0) -> int | None:
+             ranked: list[int], mode: str = "ranked", seed: int = 0,
+             rapid: RapidPlan | None = None) -> int | None:
     """The record to show this reviewer next.
 
     With split screening it comes through a hand-out, so no two reviewers get the same record
-    at the same time; otherwise it is simply the best of ``pending``.
+    at the same time; otherwise it is simply the best of ``pending``.  In rapid mode
+    (``rapid``, from :func:`screening_state`) the calibration sample goes to everyone, while
+    single screening is always split, with checks of exclusions first.
     """
+    if rapid is not None:
+        if rapid.phase == CALIBRATION:
+            return next_record(pending, ranked=ranked, mode=mode, seed=seed)
+        order = rapid_order(rapid, screening_order(pending, ranked=ranked, mode=mode, seed=seed))
+        return store.claim_next(review.id, stage, reviewer, order,
+                                lease_minutes=HAND_OUT_MINUTES, votes_needed=2)
     if not split_screening(review):
         return next_record(pending, ranked=ranked, mode=mode, seed=seed)
     required = int(review.settings.get("reviewers_required", 1))
@@ -297,7 +322,8 @@ def undo_for(store: Store, review: Review, stage: str, reviewer: str, record_id:
     undo, so nobody else is handed it meanwhile; if another reviewer holds it just now (their
     hand-out came after this decision), it stays with them and this returns False.
     """
-    split = split_screening(store.review_by_id(review.id))  # the setting as it stands now
+    now = store.review_by_id(review.id)  # the settings as they stand now
+    split = split_screening(now) or rapid_mode(now)
     restored = store.undo_decision(record_id, stage=stage, reviewer=reviewer,
                                    hold_minutes=HAND_OUT_MINUTES if split else None)
     if not split or restored is not None:

@@ -436,6 +436,37 @@ search_records = Table(
 )
 
 
+# Rapid-review screening: two reviewers screen the same random sample of records (a
+# calibration round) until they agree well enough; the round's figures are kept as they stood
+# when it closed, for the methods text and PRISMA.
+calibration_rounds = Table(
+    "calibration_rounds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("number", Integer, nullable=False),  # 1, 2, ... within the review and stage
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("records", Integer),  # records both reviewers screened, when it closed
+    Column("agreed", Integer),
+    Column("kappa", Float),
+    Column("ac1", Float),
+    Column("passed", Boolean),  # met the lead's kappa and agreement thresholds
+    Column("thresholds", JSON),  # {"kappa": .., "agreement": ..} the round was judged by
+    UniqueConstraint("review_id", "stage", "number", name="uq_calibration_round"),
+    info=_since(5),
+)
+
+calibration_samples = Table(
+    "calibration_samples",
+    metadata,
+    Column("round_id", Integer, ForeignKey("calibration_rounds.id"), primary_key=True),
+    Column("record_id", Integer, ForeignKey("records.id"), primary_key=True),
+    info=_since(5),
+)
+
+
 def _table_since(table: Table) -> int:
     return table.info.get("since", 1)
 

@@ -12,6 +12,7 @@ from reviewkit.screening.agreement import (
     record_statuses,
     set_blinded,
 )
+from reviewkit.screening.rapid import rapid_methods_text, rapid_summary, votes_needed
 from reviewkit.ui.common import allowed, current_user, get_store, md_escape, require_review
 
 STAGE_NAMES = {"title_abstract": "Title and abstract", "full_text": "Full text"}
@@ -37,16 +38,26 @@ def render() -> None:
     stage = st.segmented_control("Stage", list(STAGE_NAMES), format_func=STAGE_NAMES.get,
                                  default="title_abstract") or "title_abstract"
     decisions = store.current_decisions(review.id, stage=stage)
-    required = int(review.settings.get("reviewers_required", 1))
-    statuses = record_statuses(decisions, store.kept_record_ids(review.id),
-                               reviewers_required=required)
+    kept = store.kept_record_ids(review.id)
+    statuses = record_statuses(decisions, kept,
+                               reviewers_required=votes_needed(store, review, stage, kept,
+                                                               decisions))
 
     st.subheader("Agreement between reviewers")
     pairs = agreement(decisions)
     if not pairs:
         st.caption("Agreement appears once two reviewers have screened the same records.")
     for pair in pairs:
-        st.write(pair.plain_words())
+        st.text(pair.plain_words())
+    if pairs:
+        st.caption("Kappa needs both reviewers to have screened the same records, and falls "
+                   "when nearly every record is excluded; Gwet's AC1 stays close to the raw "
+                   "agreement then, and is the fairer figure when each reviewer saw different "
+                   "records besides the shared ones.")
+    summary = rapid_summary(store, review, stage)
+    if summary is not None:
+        st.subheader("Rapid review: calibration and checks")
+        st.text(rapid_methods_text(summary))
 
     open_items = [s for s in statuses.values() if s.state in ("conflict", "maybe")]
     st.subheader(f"Waiting for a decision ({len(open_items)})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from reviewkit.prisma import prisma_counts, prisma_png, prisma_svg
-from reviewkit.screening.stopping import stopping_methods_text
+from reviewkit.screening.rapid import screening_methods_text
 from reviewkit.ui.common import get_store, require_review
 
 
@@ -25,9 +25,9 @@ def render() -> None:
     if counts.awaiting_screening or counts.awaiting_full_text:
         st.info(f"Screening is not finished: {counts.awaiting_screening} records still to screen "
                 f"by title and abstract, {counts.awaiting_full_text} reports still to assess.")
-    if counts.stopping is not None:
-        st.subheader("Stopping rule, for the methods section")
-        methods = stopping_methods_text(counts.stopping)
+    if counts.stopping is not None or counts.rapid is not None:
+        st.subheader("Screening methods, for the methods section")
+        methods = screening_methods_text(counts)
         st.text(methods)
         st.download_button("Download methods text", methods.encode("utf-8"),
                            file_name="screening-methods.txt", mime="text/plain",

@@ -174,7 +174,8 @@ def render() -> None:
     with top[2].popover("Settings", icon=":material/tune:"):
         leads = allowed("review.manage", review)
         team_rules = ["reviewers_required", "blind", "split_screening", "screening_model",
-                      "stop_recall", "stop_rule"]
+                      "stop_recall", "stop_rule", "screening_mode", "calibration_size",
+                      "calibration_kappa", "calibration_agreement", "verification_percent"]
         chosen = settings_widgets(review, team_rules, prefix=f"screen_{review.id}",
                                   disabled=not leads)
         if leads and any(chosen[n] != stored_value(review, n) if n == "blind"
@@ -201,11 +202,13 @@ def render() -> None:
     current = st.session_state.get(f"screen_current_{stage}")
     if current not in ids:
         current = next_for(store, review, stage, me, pending, ranked=prioritiser.order(),
-                           mode=order, seed=len(labels))
+                           mode=order, seed=len(labels), rapid=state.rapid)
         st.session_state[f"screen_current_{stage}"] = current
     _progress_line(stats, conflicts_visible(store, review, me),
                    team=setting_value(review, "reviewers_required") >= 2)
-    if split_screening(review):
+    if state.rapid is not None:
+        st.info(state.rapid.plain_words(), icon=":material/groups:")
+    elif split_screening(review):
         st.caption(f"Screening is split between {len(screening_team(store, review))} reviewers: "
                    "each record is handed to one of you at a time.")
 
@@ -214,7 +217,7 @@ def render() -> None:
     left, right = st.columns([3, 2], gap="large")
     with left:  # first, so that the next record is on screen before the advice is worked out
         _record_and_buttons(store, review, stage, order, current, pending, prioritiser, me,
-                            stats=stats)
+                            stats=stats, rapid=state.rapid)
     # labels come in the order the decisions were made, which is what the stopping test reads
     advice = stopping_advice(list(labels.values()), state.kept_count,
                              recall_target=setting_value(review, "stop_recall"),
@@ -239,8 +242,12 @@ def _find_record(store, review, stage: str, ids: list[int]) -> None:
 
 
 def _record_and_buttons(store, review, stage: str, order: str, current, pending, prioritiser,
-                        me: str, *, stats=None) -> None:
-    if current is None and pending and split_screening(review):
+                        me: str, *, stats=None, rapid=None) -> None:
+    if current is None and rapid is not None and rapid.phase == "calibration":
+        st.success("You have screened the whole calibration sample. Single screening starts "
+                   "once the other reviewer has screened it too and your agreement reaches "
+                   "the lead's thresholds; if it does not, a new sample comes here.")
+    elif current is None and pending and (split_screening(review) or rapid is not None):
         st.info("Every record still to screen is with another reviewer just now. "
                 "Come back in a while: unanswered hand-outs lapse after "
                 f"{HAND_OUT_MINUTES} minutes.")
