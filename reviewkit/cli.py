@@ -140,6 +140,37 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_chase_citations(args) -> int:
+    """Read the reference lists of a review's full texts; list (or add) the works it lacks."""
+    from reviewkit.citations import CANDIDATE_COLUMNS, add_candidates, candidate_rows, chase_review
+    from reviewkit.export_cells import csv_bytes
+
+    store = _open_store(args)
+    review = store.get_review(args.review)
+    actor = _allowed(args, store, "review.read", review)
+    result = chase_review(store, review)
+    print(f"{result.references} references read from {result.full_texts} full texts: "
+          f"{result.matched} are records of the review, {len(result.candidates)} cited works "
+          "are not.")
+    if args.output:
+        Path(args.output).write_bytes(csv_bytes(CANDIDATE_COLUMNS, candidate_rows(result),
+                                                bom=True))
+        print(f"Candidates written to {args.output}.")
+    if args.add:
+        actor = _allowed(args, store, "import", review)
+        wanted = (range(1, len(result.candidates) + 1) if args.add.strip() == "all"
+                  else [int(x) for x in _id_list(args.add) if x.isdigit()])
+        bad = [n for n in wanted if not 1 <= n <= len(result.candidates)]
+        if bad or not wanted:
+            raise ReviewkitError(f"--add takes candidate numbers from 1 to "
+                                 f"{len(result.candidates)} (or 'all'); got '{args.add}'.")
+        batch = add_candidates(store, review, [result.candidates[n - 1] for n in wanted],
+                               actor=actor)
+        print(f"{batch.record_count} cited works added to '{review.name}' as import "
+              f"{batch.id} (search method: citation searching).")
+    return 0
+
+
 def cmd_settings(args) -> int:
     """Show a review's settings, or change them (--set NAME=VALUE, repeatable)."""
     from reviewkit.review_settings import SETTINGS, change_settings, show_value
@@ -649,6 +680,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", metavar="TEXT", help="only records excluded for this reason")
     p.add_argument("--reviewer", metavar="NAME", help="only records this reviewer decided")
     p.add_argument("--label", metavar="CODE", help="only records coded with this code")
+
+    p = command("chase-citations", cmd_chase_citations,
+                "Backward citation chasing offline: read the reference lists of the full texts "
+                "attached to a review, match them to its records by DOI and title, and list the "
+                "cited works it lacks (--output) or add the chosen ones (--add).")
+    p.add_argument("--review", required=True, metavar="NAME")
+    p.add_argument("--output", metavar="FILE.csv",
+                   help="write the candidates: candidate,title,authors,year,doi,journal,"
+                        "cited_by,reference")
+    p.add_argument("--add", metavar="N,...|all",
+                   help="add these candidates (numbers from the list) as one import whose "
+                        "search record's method is 'citation searching'")
 
     p = command("settings", cmd_settings,
                 "Show or change a review's question, criteria, exclusion reasons, highlight "

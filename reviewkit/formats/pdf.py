@@ -79,6 +79,16 @@ def read_pdf(data: bytes, *, filename: str = "") -> list[Record]:
     return [record]
 
 
+def read_pdf_lines(data: bytes, *, filename: str = "") -> str:
+    """Return a PDF's text with its line breaks kept (for reading a reference list)."""
+    reader = _open(data, filename)
+    try:
+        return "\n".join(page.extract_text() or "" for page in reader.pages)
+    except Exception as exc:  # pypdf raises many kinds of error on damaged files
+        raise FormatError(f"the PDF is damaged and its text cannot be read ({exc})",
+                          file=filename) from None
+
+
 def _open(data: bytes, filename: str) -> pypdf.PdfReader:
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
