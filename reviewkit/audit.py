@@ -259,6 +259,11 @@ def _describe_other(e: AuditEntry, d: dict) -> str:
             f" ({'; '.join(d['changes'])})" if d.get("changes") else ""),
         "user.create": f"created the account '{d.get('username', e.entity_id)}'",
         **_describe_synthesis(d),
+        "search_record.update": (f"recorded the search behind {d.get('filename')}" + (
+            f" ({', '.join(sorted(d['changes'])).replace('_', ' ')})"
+            if d.get("changes") else "")),
+        "round.start": f"started {d.get('round', 'an update round')}" + (
+            f" ({d['label']})" if d.get("label") else ""),
     }.get(e.action, "")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
@@ -13,10 +14,18 @@ from reviewkit.screening.rapid import RapidSummary, rapid_prisma_lines, rapid_su
 from reviewkit.screening.stopping import StoppingAdvice, stopping_advice
 from reviewkit.store import Review, Store
 
+# Search methods that PRISMA 2020 reports as "other methods" (the rest are databases and
+# registers); the method is each import's search record (reviewkit.search_record).
+OTHER_METHODS = ("website", "citation searching", "other")
+
 
 @dataclass
 class PrismaCounts:
-    """The numbers in each box of the PRISMA 2020 flow diagram (databases and registers)."""
+    """The numbers in each box of the PRISMA 2020 flow diagram.
+
+    For an updated review (``round_number`` above 0) the flow counts only the records new in
+    that round, and ``previous_included`` holds the studies included from earlier rounds.
+    """
 
     identified_by_source: list[tuple[str, int]]
     duplicates_removed: int
@@ -31,28 +40,49 @@ class PrismaCounts:
     included: int = 0
     stopping: StoppingAdvice | None = None  # the stopping advice on the screening decisions
     rapid: RapidSummary | None = None  # calibration and checks, in rapid-review mode
+    # sources found by other methods (citation searching, websites), as (label, records)
+    identified_other: list[tuple[str, int]] = field(default_factory=list)
+    round_number: int = 0
+    previous_included: int | None = None  # studies included in the previous version
 
     @property
     def identified(self) -> int:
-        return sum(n for _, n in self.identified_by_source)
+        return sum(n for _, n in self.identified_by_source) + sum(
+            n for _, n in self.identified_other)
+
+    @property
+    def total_included(self) -> int:
+        """Studies included in the review as it now stands (previous version and new)."""
+        return self.included + (self.previous_included or 0)
 
 
-def prisma_counts(store: Store, review: Review) -> PrismaCounts:
-    """Count every PRISMA box from the stored imports, merges and final decisions."""
-    kept = store.kept_record_ids(review.id)
-    votes = store.current_decisions(review.id, stage="title_abstract")
-    first = record_statuses(votes, kept, reviewers_required=votes_needed(
-        store, review, "title_abstract", kept, votes))
+@dataclass
+class _Flow:
+    screened: int
+    excluded_screening: int
+    awaiting_screening: int
+    sought: int
+    not_retrieved: int
+    assessed: int
+    excluded_full_text: dict[str, int]
+    awaiting_full_text: int
+    included: int
+
+
+def _flow(kept: list[int], title_abstract: list, full_text: list, need_title_abstract,
+          need_full_text: Callable[[list[int]], object]) -> tuple[_Flow, list[int]]:
+    """Follow ``kept`` records through both screening stages by their final decisions.
+
+    ``need_*`` is what ``record_statuses`` takes as ``reviewers_required`` (for full text,
+    made from the records that passed); returns the flow and the records that passed.
+    """
+    first = record_statuses(title_abstract, kept, reviewers_required=need_title_abstract)
     screened = [s for s in first.values() if s.state == "decided"]
     passed = [s.record_id for s in screened if s.final == "include"]
-    votes = store.current_decisions(review.id, stage="full_text")
-    second = record_statuses(votes, passed, reviewers_required=votes_needed(
-        store, review, "full_text", passed, votes))
+    second = record_statuses(full_text, passed, reviewers_required=need_full_text(passed))
     full = [s for s in second.values() if s.state == "decided"]
     reasons = Counter((s.reason or "No reason given") for s in full if s.final == "exclude")
-    return PrismaCounts(
-        identified_by_source=store.counts_by_source(review.id),
-        duplicates_removed=store.count_duplicates(review.id),
+    return _Flow(
         screened=len(screened),
         excluded_screening=sum(s.final == "exclude" for s in screened),
         awaiting_screening=len(kept) - len(screened),
@@ -61,10 +91,57 @@ def prisma_counts(store: Store, review: Review) -> PrismaCounts:
         assessed=sum(s.final in ("include", "exclude") for s in full),
         excluded_full_text=dict(reasons.most_common()),
         awaiting_full_text=len(passed) - len(full),
-        included=sum(s.final == "include" for s in full),
-        stopping=review_stopping_advice(store, review),
-        rapid=rapid_summary(store, review),
-    )
+        included=sum(s.final == "include" for s in full)), passed
+
+
+def _by_source(origins: list, *, other: bool) -> list[tuple[str, int]]:
+    found: Counter = Counter()
+    for o in origins:
+        if (o.method in OTHER_METHODS) == other:
+            found[f"{o.source} ({o.method})" if other else o.source] += 1
+    return sorted(found.items())
+
+
+def prisma_counts(store: Store, review: Review, *, round_number: int | None = None
+                  ) -> PrismaCounts:
+    """Count every PRISMA box from the stored imports, merges and final decisions.
+
+    With ``round_number`` (1 or more), count the flow diagram for an updated review: the
+    records imported in that round go through the boxes, and the studies included from the
+    earlier rounds (as decided now) are the previous version's.
+    """
+    from reviewkit.store.rounds import record_origins
+
+    with store.read() as conn:
+        origins = record_origins(conn, review.id)
+    title_abstract = store.current_decisions(review.id, stage="title_abstract")
+    full_text = store.current_decisions(review.id, stage="full_text")
+    kept = [o.id for o in origins if o.duplicate_of is None]
+    need_title_abstract = votes_needed(store, review, "title_abstract", kept, title_abstract)
+
+    def need_full_text(passed: list[int]):
+        return votes_needed(store, review, "full_text", passed, full_text)
+
+    flow, passed = _flow(kept, title_abstract, full_text, need_title_abstract, need_full_text)
+    previous = None
+    if round_number:
+        # the votes each record needs are the whole review's, whichever part is counted
+        need_full_text_here = need_full_text(passed)
+
+        def part(ids: list[int]) -> _Flow:
+            return _flow(ids, title_abstract, full_text, need_title_abstract,
+                         lambda _passed: need_full_text_here)[0]
+
+        previous = part([o.id for o in origins
+                         if o.round < round_number and o.duplicate_of is None]).included
+        origins = [o for o in origins if o.round == round_number]
+        flow = part([o.id for o in origins if o.duplicate_of is None])
+    return PrismaCounts(
+        identified_by_source=_by_source(origins, other=False),
+        identified_other=_by_source(origins, other=True),
+        duplicates_removed=sum(o.duplicate_of is not None for o in origins),
+        stopping=review_stopping_advice(store, review), rapid=rapid_summary(store, review),
+        round_number=round_number or 0, previous_included=previous, **vars(flow))
 
 
 def review_stopping_advice(store: Store, review: Review) -> StoppingAdvice | None:
@@ -94,14 +171,37 @@ class Box:
 
 
 WIDTH, HEIGHT = 900, 760
+# An updated review's diagram adds a column on the left for the previous version, and a row
+# at the bottom for the total.
+PREVIOUS_COLUMN, TOTAL_ROW = 250, 120
 _LINE = 18
 
 
+def diagram_size(c: PrismaCounts) -> tuple[int, int]:
+    """Return the diagram's width and height in pixels (larger for an updated review)."""
+    if c.previous_included is None:
+        return WIDTH, HEIGHT
+    return WIDTH + PREVIOUS_COLUMN, HEIGHT + TOTAL_ROW
+
+
+def _capped(pairs: list[tuple[str, int]], room: int, rest: str) -> list[str]:
+    """One line per source, the last line summing whatever does not fit in ``room``."""
+    shown = [f"  {name} (n = {n})" for name, n in pairs[:room]]
+    if len(pairs) > room:
+        shown[-1] = f"  {rest} (n = {sum(n for _, n in pairs[room - 1:])})"
+    return shown
+
+
+def _source_lines(c: PrismaCounts) -> list[str]:
+    if not c.identified_other:
+        return ["from databases:", *_capped(c.identified_by_source, 5, "other sources")]
+    return ["from databases and registers:",
+            *_capped(c.identified_by_source, 3, "other sources"),
+            "via other methods:", *_capped(c.identified_other, 1, "other methods")]
+
+
 def _layout(c: PrismaCounts) -> tuple[list[Box], list[tuple[int, int, int, int]]]:
-    sources = [f"  {name} (n = {n})" for name, n in c.identified_by_source[:6]]
-    if len(c.identified_by_source) > 6:
-        rest = sum(n for _, n in c.identified_by_source[6:])
-        sources.append(f"  other sources (n = {rest})")
+    updated = c.previous_included is not None
     reasons = [f"  {reason} (n = {n})" for reason, n in list(c.excluded_full_text.items())[:6]]
     screened = [f"Records screened (n = {c.screened})"]
     if c.awaiting_screening:
@@ -113,12 +213,15 @@ def _layout(c: PrismaCounts) -> tuple[list[Box], list[tuple[int, int, int, int]]
     assessed = [f"Reports assessed for eligibility (n = {c.assessed})"]
     if c.awaiting_full_text:
         assessed.append(f"Still to assess (n = {c.awaiting_full_text})")
-    left, right, w = 130, 520, 340
+    shift = PREVIOUS_COLUMN if updated else 0
+    left, right, w = 130 + shift, 520 + shift, 340
+    identified = "New records identified" if updated else "Records identified"
+    included = "New studies included in review" if updated else "Studies included in review"
     boxes = [
         Box(0, 20, 110, 150, ["Identification"], heading=True),
         Box(0, 200, 110, 400, ["Screening"], heading=True),
-        Box(0, 630, 110, 100, ["Included"], heading=True),
-        Box(left, 20, w, 150, [f"Records identified (n = {c.identified})", "from databases:", *sources]),
+        Box(0, 630, 110, 100 + (TOTAL_ROW if updated else 0), ["Included"], heading=True),
+        Box(left, 20, w, 150, [f"{identified} (n = {c.identified})", *_source_lines(c)]),
         Box(right, 20, w, 150, ["Records removed before screening:",
                                 f"  Duplicate records removed (n = {c.duplicates_removed})"]),
         Box(left, 200, w, 80, screened + rapid_screened),
@@ -128,7 +231,7 @@ def _layout(c: PrismaCounts) -> tuple[list[Box], list[tuple[int, int, int, int]]
         Box(right, 310, w, 80, [f"Reports not retrieved (n = {c.not_retrieved})"]),
         Box(left, 420, w, 180, assessed),
         Box(right, 420, w, 180, [f"Reports excluded (n = {sum(c.excluded_full_text.values())})", *reasons]),
-        Box(left, 630, w, 100, [f"Studies included in review (n = {c.included})"]),
+        Box(left, 630, w, 100, [f"{included} (n = {c.included})"]),
     ]
     mid = left + w // 2
     arrows = [
@@ -136,18 +239,32 @@ def _layout(c: PrismaCounts) -> tuple[list[Box], list[tuple[int, int, int, int]]
         (mid, 280, mid, 310), (left + w, 350, right, 350), (mid, 390, mid, 420),
         (left + w, 510, right, 510), (mid, 600, mid, 630),
     ]
+    if updated:
+        earlier = 130 + PREVIOUS_COLUMN // 2 - 10
+        boxes += [
+            Box(130, 20, PREVIOUS_COLUMN - 20, 150, [
+                "Previous version", "Studies included in the", "previous version of the",
+                f"review (n = {c.previous_included})"]),
+            Box(130, 630 + TOTAL_ROW - 10, left + w - 130, 90, [
+                f"Total studies included in review (n = {c.total_included})",
+                f"  previous version (n = {c.previous_included}), new in update "
+                f"{c.round_number} (n = {c.included})"]),
+        ]
+        arrows += [(earlier, 170, earlier, 630 + TOTAL_ROW - 10),
+                   (mid, 730, mid, 630 + TOTAL_ROW - 10)]
     return boxes, arrows
 
 
 def prisma_svg(counts: PrismaCounts) -> str:
     """Draw the flow diagram as a standalone SVG document."""
     boxes, arrows = _layout(counts)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-             f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="DejaVu Sans, Arial, sans-serif" '
+    width, height = diagram_size(counts)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Arial, sans-serif" '
              'font-size="13" role="img" aria-label="PRISMA 2020 flow diagram">',
              '<defs><marker id="arrow" markerWidth="10" markerHeight="8" refX="9" refY="4" '
              'orient="auto"><path d="M0,0 L10,4 L0,8 z" fill="#333"/></marker></defs>',
-             f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>']
+             f'<rect width="{width}" height="{height}" fill="white"/>']
     for b in boxes:
         fill = "#cfe3f5" if b.heading else "white"
         parts.append(f'<rect x="{b.x}" y="{b.y}" width="{b.w}" height="{b.h}" rx="6" '
@@ -179,7 +296,8 @@ def prisma_png(counts: PrismaCounts, *, scale: int = 2) -> bytes:
             return ImageFont.load_default()
 
     boxes, arrows = _layout(counts)
-    image = Image.new("RGB", (WIDTH * scale, HEIGHT * scale), "white")
+    width, height = diagram_size(counts)
+    image = Image.new("RGB", (width * scale, height * scale), "white")
     draw = ImageDraw.Draw(image)
     regular, bold = font(13), font(13, bold=True)
     for b in boxes:

@@ -40,6 +40,7 @@ from reviewkit.fulltext import attach_pdf
 from reviewkit.importing import import_file
 from reviewkit.library import Consent, add_contribution
 from reviewkit.records import Record
+from reviewkit.rounds import start_update_round
 from reviewkit.search_record import record_search
 from reviewkit.store import Store
 from reviewkit.store import calibration as calibration_rows
@@ -119,6 +120,7 @@ def build_review(store: Store):
     save_codebook(store, review.id, load_codebook(), LEAD)
     first_import = store.list_batches(review.id)[0]
     record_search(store, first_import.id, actor=LEAD, platform="Ovid", limits="English")
+    start_update_round(store, review, actor=LEAD, label="next spring")
     _lines_that_name_rows(store, review.id, included[1])
     kept = store.kept_record_ids(review.id)[:25]
     texts = [store.get_record(rid).record.title for rid in kept]

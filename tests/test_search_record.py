@@ -105,3 +105,13 @@ def test_search_records_travel_in_a_review_archive(store, imported, tmp_path):
     assert (copy.platform, copy.limits, copy.database, copy.recorded) == ("Ovid", "Humans",
                                                                           "MEDLINE", True)
     other.close()
+
+
+def test_the_audit_says_what_was_recorded(store, imported):
+    from reviewkit.audit import describe
+
+    review, batch = imported
+    record_search(store, batch.id, actor="ana", platform="Ovid", run_by="A. Librarian")
+    entry = next(e for e in store.audit_entries(review.id) if e.action == "search_record.update")
+    assert describe(entry) == ("ana recorded the search behind medline-export.ris "
+                               "(platform, run by)")

@@ -135,6 +135,7 @@ class Batch:
     imported_at: datetime
     imported_by: str
     decisions_imported: int = 0  # calls the file carried, stored with it (set by importing)
+    round_number: int = 0  # the update round it belongs to (0: the review's first searches)
 
 
 @dataclass(frozen=True)
@@ -463,7 +464,7 @@ class Store:
                      database_name=row.database_name, search_date=row.search_date,
                      search_query=row.search_query, sha256=row.sha256, size_bytes=row.size_bytes,
                      record_count=row.record_count, imported_at=row.imported_at,
-                     imported_by=row.username)
+                     imported_by=row.username, round_number=row.round_number or 0)
 
     def _batch_query(self):
         return (select(import_batches, users.c.username)
@@ -510,8 +511,11 @@ class Store:
                     import_batches.c.review_id == review_id, import_batches.c.sha256 == sha256)).first()
                 if earlier is not None:
                     raise duplicate_import_error(filename, self._batch(earlier))
+                from reviewkit.store.rounds import current_round_number
+
                 batch_id = conn.execute(import_batches.insert().values(
-                    review_id=review_id, filename=filename, format=format,
+                    review_id=review_id, round_number=current_round_number(conn, review_id),
+                    filename=filename, format=format,
                     database_name=database_name, search_date=search_date, search_query=search_query,
                     sha256=sha256, size_bytes=size_bytes, record_count=len(parsed),
                     imported_at=now, imported_by=actor_id,

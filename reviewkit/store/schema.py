@@ -103,6 +103,9 @@ import_batches = Table(
     Column("imported_at", DateTime(timezone=True), nullable=False),
     Column("imported_by", Integer, ForeignKey("users.id"), nullable=False),
     Column("deleted_at", DateTime(timezone=True)),
+    # the update round the import belongs to: 0 (or NULL, before version 5) for the review's
+    # first searches, then 1, 2, ... as rounds are started (review_rounds)
+    Column("round_number", Integer, info=_since(5)),
     Index("ix_import_batches_review_sha", "review_id", "sha256"),
 )
 
@@ -407,6 +410,23 @@ certainty_ratings = Table(
     Column("verified_by", Integer, ForeignKey("users.id")),
     Column("verified_at", DateTime(timezone=True)),
     Column("superseded_at", DateTime(timezone=True)),
+    info=_since(5),
+)
+
+
+# A review kept up to date runs update rounds: re-run searches imported after a round starts
+# belong to it (import_batches.round_number).  Round 0, the first version, has no row.
+review_rounds = Table(
+    "review_rounds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False),
+    Column("number", Integer, nullable=False),  # 1, 2, ...
+    Column("label", Text, nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("started_by", Integer, ForeignKey("users.id"), nullable=False),
+    UniqueConstraint("review_id", "number"),
     info=_since(5),
 )
 
