@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from reviewkit.codebook import review_codebook
+from reviewkit.decisions import review_decisions
 from reviewkit.errors import ReviewkitError
 from reviewkit.evidence_map import (
     build_evidence_map,
@@ -15,7 +16,8 @@ from reviewkit.evidence_map import (
     map_image,
     map_table_csv,
 )
-from reviewkit.ui.common import get_store, md_escape, require_review
+from reviewkit.interchange import export_for_tool
+from reviewkit.ui.common import current_user, get_store, md_escape, require_review
 from reviewkit.ui.library_page import local_entries_panel
 
 
@@ -112,3 +114,12 @@ def render() -> None:
                          mime="text/html", icon=":material/download:")
     right.download_button("Download the table (CSV)", map_table_csv(evidence_map),
                           file_name="evidence-map.csv", mime="text/csv", icon=":material/download:")
+    if right.button("Prepare EPPI-Mapper file (JSON)", icon=":material/hub:",
+                    help="The coded studies and the codebook as EPPI-Reviewer JSON, to rebuild "
+                         "the map in EPPI-Mapper"):
+        items = review_decisions(store, review, current_user())
+        st.session_state["map_eppi"] = (review.id, export_for_tool(store, review, items, "eppi"))
+    eppi = st.session_state.get("map_eppi")
+    if eppi and eppi[0] == review.id:
+        right.download_button("Download EPPI JSON", eppi[1], file_name="evidence-map-eppi.json",
+                              mime="application/json", icon=":material/download:")

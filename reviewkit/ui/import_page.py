@@ -11,6 +11,7 @@ import streamlit as st
 from reviewkit.errors import DuplicateImportError, ReviewkitError
 from reviewkit.importing import MAX_IMPORT_MB, import_file, preview_file
 from reviewkit.records import BIBLIOGRAPHIC_FIELDS
+from reviewkit.ui import citations_panel
 from reviewkit.ui.common import current_user, get_store, link_to, md_escape, require_review
 
 FORMAT_NAMES = {"ris": "RIS", "bibtex": "BibTeX", "medline": "PubMed MEDLINE (.nbib)",
@@ -18,6 +19,13 @@ FORMAT_NAMES = {"ris": "RIS", "bibtex": "BibTeX", "medline": "PubMed MEDLINE (.n
                 "pdf": "PDF", "wos": "Web of Science plain text", "proquest": "ProQuest text",
                 "refer": "EndNote tagged (.enw)", "xlsx": "Excel (.xlsx)", "xls": "Excel (.xls)"}
 MAPPABLE = ("",) + BIBLIOGRAPHIC_FIELDS + ("source_id",)
+
+
+# What the page offers for reading a file's decisions, and the source each names.
+DECISION_CHOICES = {"Read any (reviewkit, Rayyan, ASReview notes, Zotero tags)": "auto",
+                    "ASReview (labelled CSV or RIS notes)": "asreview",
+                    "Rayyan (notes)": "rayyan", "Zotero tags from reviewkit": "zotero",
+                    "None: import the records only": "none"}
 
 
 @st.cache_data(show_spinner="Reading the file…", max_entries=32)
@@ -44,6 +52,8 @@ def render() -> None:
              "Science and ProQuest plain text, CSV/TSV, Excel and PDF files, and works out the "
              "format from the content. Lines it had to skip or repair are listed before you "
              "import.")
+    with st.expander("Citation chasing: works cited by the attached full texts"):
+        citations_panel.render(store, review)
     uploads = st.file_uploader(
         f"Choose files (up to {MAX_IMPORT_MB:g} MB each)", accept_multiple_files=True,
         type=["ris", "txt", "bib", "nbib", "medline", "xml", "csv", "tsv", "pdf", "ciw", "isi",
@@ -82,13 +92,19 @@ def render() -> None:
             query = c.text_input("Search string", key=f"q-{key}")
             plans.append((upload.name, data, preview, database, date, query))
 
+    source = DECISION_CHOICES[st.selectbox(
+        "Screening decisions in the files", list(DECISION_CHOICES), key="decisions_from",
+        help="Files exported by reviewkit, Rayyan (notes) or ASReview (RIS notes) bring their "
+             "decisions by default; pick ASReview for its labelled CSV (label_included or "
+             "included column).")] if plans else "auto"
     if plans and st.button(f"Import {len(plans)} file(s)", type="primary"):
         progress = st.progress(0.0, text="Importing…")
         for i, (name, data, preview, database, date, query) in enumerate(plans, start=1):
             try:
                 batch = import_file(store, review, data, name, actor=current_user(),
                                     format=preview.format, column_map=preview.column_map or None,
-                                    database_name=database, search_date=date, search_query=query)
+                                    database_name=database, search_date=date, search_query=query,
+                                    decisions_from=source)
             except DuplicateImportError as exc:
                 st.warning(md_escape(str(exc)))
             except ReviewkitError as exc:

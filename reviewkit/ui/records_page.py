@@ -17,6 +17,7 @@ from reviewkit.decisions import (
 )
 from reviewkit.errors import ReviewkitError
 from reviewkit.importing import export_records
+from reviewkit.interchange import export_for_tool
 from reviewkit.review_settings import exclusion_reasons
 from reviewkit.screening.agreement import is_review_lead
 from reviewkit.ui.common import allowed, current_user, get_store, md_escape, require_review
@@ -33,7 +34,10 @@ EXPORTS = {"CSV with decisions": ("csv", True, "csv", "text/csv"),
            "RIS with decisions": ("ris", True, "ris", "application/x-research-info-systems"),
            "RIS": ("ris", False, "ris", "application/x-research-info-systems"),
            "BibTeX": ("bibtex", False, "bib", "application/x-bibtex"),
-           "CSV": ("csv", False, "csv", "text/csv")}
+           "CSV": ("csv", False, "csv", "text/csv"),
+           "ASReview (labelled CSV)": ("asreview", True, "csv", "text/csv"),
+           "Zotero (RIS, decisions and codes as tags)": ("zotero", True, "ris",
+                                                         "application/x-research-info-systems")}
 CALLS = {"include": "Include", "exclude": "Exclude", "maybe": "Maybe",
          "not_retrieved": "Report not retrieved"}
 
@@ -172,7 +176,12 @@ def render() -> None:
         if with_decisions or filtered:
             items = review_decisions(store, review, me,
                                      DecisionFilter(**{**where.__dict__, "search": search}))
-            data = export_decisions(items, fmt) if with_decisions else export_plain(items, fmt)
+            if fmt in ("asreview", "zotero"):
+                data = export_for_tool(store, review, items, fmt)
+            elif with_decisions:
+                data = export_decisions(items, fmt)
+            else:
+                data = export_plain(items, fmt)
         else:
             data = export_records(store, review, fmt, search=search)
         st.session_state["export"] = (made_for, data)
