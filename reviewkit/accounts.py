@@ -68,6 +68,7 @@ ACTIONS: dict[str, tuple[str, frozenset]] = {
     "screen": ("screen records", frozenset({"admin", "researcher"})),
     "conflicts.resolve": ("settle conflicts", frozenset({"admin", "lead"})),
     "code": ("code studies", frozenset({"admin", "researcher"})),
+    "extract": ("extract data from studies and appraise them", frozenset({"admin", "researcher"})),
     "evidence.read": ("read the evidence",
                       frozenset({"admin", "researcher", "commissioner"})),
     "brief": ("write evidence briefs", frozenset({"admin", "researcher", "commissioner"})),
@@ -86,7 +87,7 @@ ACTIONS: dict[str, tuple[str, frozenset]] = {
 # Actions about one review: a non-admin must be a member of that review to do them.
 REVIEW_ACTIONS = frozenset({
     "review.read", "review.manage", "import", "dedup", "screen", "conflicts.resolve", "code",
-    "evidence.read", "audit.read", "trash.restore", "archive.export",
+    "evidence.read", "audit.read", "trash.restore", "archive.export", "extract",
 })
 
 _ACCOUNTS_KEY = "accounts"

@@ -131,6 +131,18 @@ def demo(store):
 
 
 @pytest.fixture
+def demo_on_sqlite(tmp_path):
+    """(store, demo review, its included record ids) on a SQLite file only, for quick tests of
+    review work that the storage tests already run on PostgreSQL."""
+    from reviewkit.coding import included_record_ids
+
+    opened = Store(f"sqlite:///{tmp_path / 'demo.sqlite'}")
+    review = demo_review(opened)
+    yield opened, review, included_record_ids(opened, review)
+    opened.close()
+
+
+@pytest.fixture
 def demo_database_url(tmp_path):
     """A SQLite file holding the demo review, for pages and the app that open it themselves."""
     return copy_demo_database(tmp_path / "demo.sqlite")

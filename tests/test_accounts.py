@@ -96,7 +96,7 @@ def test_each_role_may_do_exactly_its_own_work(store, team):
                       if accounts.can(store, None, a, review_id=team.id)}
     assert may["boss"] == set(accounts.ACTIONS)
     assert may["maria"] == {"review.read", "review.create", "import", "dedup", "screen", "code",
-                            "evidence.read", "brief", "library.read", "library.contribute"}
+                            "extract", "evidence.read", "brief", "library.read", "library.contribute"}
     assert may["pete"] == {"library.read", "library.contribute"}
     assert may["cara"] == {"evidence.read", "brief", "library.read"}
     # rob is a researcher but not on this review's team: nothing in the review itself

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import zipfile
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import numpy as np
 import pytest
 from sqlalchemy import JSON, Integer, select
 
-from reviewkit import accounts, trash
+from reviewkit import accounts, appraisal, extraction, trash
 from reviewkit.archive import (
     EXPORT_ACTION,
     IMPORT_ACTION,
@@ -121,6 +122,7 @@ def build_review(store: Store):
     first_import = store.list_batches(review.id)[0]
     record_search(store, first_import.id, actor=LEAD, platform="Ovid", limits="English")
     start_update_round(store, review, actor=LEAD, label="next spring")
+    _extraction_and_appraisal(store, review, included[0])
     _lines_that_name_rows(store, review.id, included[1])
     kept = store.kept_record_ids(review.id)[:25]
     texts = [store.get_record(rid).record.title for rid in kept]
@@ -145,6 +147,25 @@ def build_review(store: Store):
     add_contribution(store, front_matter=dict(ENTRY, visibility="public", title="Public one"),
                      body=BODY, consent=CONSENT, actor="someone-else")
     return store.get_review(review.name), pdf, record_id
+
+
+def _extraction_and_appraisal(store: Store, review, record_id: int) -> None:
+    """A saved form, values extracted and verified with a correction, a lead's own tool and an
+    appraisal with it (whatever the demo itself already holds)."""
+    first, second = REVIEWERS
+    form = extraction.review_form(store, review.id)
+    extraction.save_form(store, review, replace(form, workflow="verify"), actor="admin")
+    extraction.enter_value(store, review, record_id, "setting", "Halton", actor=first)
+    extraction.enter_value(store, review, record_id, "sample_size", "41", actor=first)
+    extraction.mark_done(store, review, record_id, actor=first)
+    extraction.verify_study(store, review, record_id, actor=second,
+                            corrections={"sample_size": "40"})
+    appraisal.save_custom_tool(store, review, appraisal.simple_tool(
+        "local_check", "Local checklist", ["Were residents involved?", "Is the place named?"]),
+        actor="admin")
+    appraisal.appraise(store, review, record_id, actor=first, tool="local_check", design="any",
+                       answers={"Q1": "yes", "Q2": "cant_tell"})
+    appraisal.verify_appraisal(store, review, record_id, actor=second, tool="local_check")
 
 
 def _lines_that_name_rows(store: Store, review_id: int, replaced_record: int) -> None:
@@ -506,7 +527,9 @@ _NOT_IDS = {("import.create", "records"), ("import.create", "duplicates_in_file"
             ("import.delete", "records"), ("import.restore", "records"),
             ("dedup.run", "merged"), ("dedup.run", "pairs"), ("coding.suggest", "replaced"),
             ("fulltext.attach", "characters"), ("dedup.run", "compared"),
-            ("codebook.save", "version"), ("synthesis.direction", "sample_size")}
+            ("codebook.save", "version"), ("synthesis.direction", "sample_size"),
+            ("extraction.form", "version"),
+            *((f"extraction.{status}", "values") for status in ("draft", "done", "verified"))}
 
 
 def test_every_id_in_an_audit_detail_is_declared(source):

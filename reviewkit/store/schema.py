@@ -487,6 +487,93 @@ calibration_samples = Table(
 )
 
 
+# -- extraction and quality appraisal (version 5) --------------------------------------------
+
+# A review's data-extraction form: its fields (key, label, kind text | number | choice |
+# multi_choice, per study | per outcome, options, help) and how extraction is checked
+# ("verify": one extracts, a second verifies; "reconcile": two extract, then agree one value).
+# One row per review, changed in place; every change is in the audit log.
+extraction_forms = Table(
+    "extraction_forms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False, unique=True),
+    Column("fields", JSON, nullable=False, default=list),
+    Column("workflow", String(16), nullable=False, default="verify"),
+    Column("version", Integer, nullable=False, default=1),
+    Column("updated_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    info=_since(5),
+)
+
+# One extracted value: a study's (record's) field, for one outcome where the field is per
+# outcome ("" otherwise), as typed by one person.  'extraction' rows are each extractor's own;
+# a 'consensus' row is the agreed value (a verifier's correction, or two extractors
+# reconciled).  A change never overwrites: the old row is marked superseded.
+extraction_values = Table(
+    "extraction_values",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False),
+    Column("record_id", Integer, ForeignKey("records.id"), nullable=False),
+    Column("field", String(120), nullable=False),
+    Column("outcome", String(120), nullable=False, default=""),
+    Column("kind", String(16), nullable=False, default="extraction"),  # extraction | consensus
+    Column("value", JSON),  # text, a number, or a list of chosen options
+    Column("status", String(16), nullable=False, default="draft"),  # draft | done | verified
+    Column("entered_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("entered_at", DateTime(timezone=True), nullable=False),
+    Column("verified_by", Integer, ForeignKey("users.id")),
+    Column("verified_at", DateTime(timezone=True)),
+    Column("superseded_at", DateTime(timezone=True)),
+    Index("ix_extraction_values_record", "review_id", "record_id"),
+    info=_since(5),
+)
+
+# Appraisal tools a review's lead wrote for the review (the built-in ones live in code):
+# the definition is the tool as plain data (key, name, designs, criteria with help).
+appraisal_tools = Table(
+    "appraisal_tools",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("superseded_at", DateTime(timezone=True)),
+    Index("ix_appraisal_tools_review", "review_id", "key"),
+    info=_since(5),
+)
+
+# One person's appraisal of one study (for one outcome where it matters, "" otherwise) with
+# one tool: the design category it was appraised as, an answer per criterion (yes | no |
+# cant_tell, plus notes), and an overall judgement in words.  'consensus' rows are what two
+# appraisers agreed; a verifier's check sets verified_by.  Changes supersede, never overwrite.
+appraisals = Table(
+    "appraisals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("review_id", Integer, ForeignKey("reviews.id"), nullable=False),
+    Column("record_id", Integer, ForeignKey("records.id"), nullable=False),
+    Column("tool", String(64), nullable=False),
+    Column("design", String(64), nullable=False, default=""),
+    Column("outcome", String(120), nullable=False, default=""),
+    Column("kind", String(16), nullable=False, default="appraisal"),  # appraisal | consensus
+    Column("answers", JSON, nullable=False, default=dict),
+    Column("notes", JSON, nullable=False, default=dict),
+    Column("overall", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False, default="draft"),  # draft | done | verified
+    Column("appraiser_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("appraised_at", DateTime(timezone=True), nullable=False),
+    Column("verified_by", Integer, ForeignKey("users.id")),
+    Column("verified_at", DateTime(timezone=True)),
+    Column("superseded_at", DateTime(timezone=True)),
+    Index("ix_appraisals_record", "review_id", "record_id"),
+    info=_since(5),
+)
+
+
 def _table_since(table: Table) -> int:
     return table.info.get("since", 1)
 
