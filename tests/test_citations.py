@@ -180,6 +180,11 @@ def test_cli_lists_and_adds_candidates(store, chased, database_url, tmp_path, ca
     assert lines[0].startswith("candidate,title,authors,year,doi")
     assert len(lines) == 6
     assert main(["--database", database_url, "chase-citations", "--review", "Chasing",
+                 "--add", "2,9"]) == 1
+    assert "--add takes candidate numbers from 1 to 5 (or 'all'); got '2,9'" in \
+        capsys.readouterr().err
+    assert len(store.list_batches(store.get_review("Chasing").id)) == 1  # nothing was added
+    assert main(["--database", database_url, "chase-citations", "--review", "Chasing",
                  "--add", "1,3"]) == 0
     assert "2 cited works added" in capsys.readouterr().out
 

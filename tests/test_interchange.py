@@ -287,3 +287,22 @@ def test_eppi_export_of_a_review_and_the_cli(store, screened, database_url, tmp_
     assert main(["--database", database_url, "import", str(tmp_path / "labels.csv"),
                  "--review", "Relabelled", "--decisions-from", "asreview"]) == 0
     assert "with 4 screening decisions" in capsys.readouterr().out
+
+
+def test_asreview_unlabelled_values_and_an_unknown_source(store):
+    from reviewkit.errors import ReviewkitError
+
+    # ASReview LAB's export: 'included' 1/0, -1 or empty for records it never asked about
+    data = ("record_id,title,abstract,included,asreview_ranking\n"
+            "1,Link workers,About link workers,1,1\n2,Crop yields,About crops,0,2\n"
+            "3,Power grids,About grids,-1,3\n4,Time banks,About time banks,,4\n").encode()
+    review = store.create_review("LAB export")
+    batch = import_file(store, review, data, "asreview_result.csv", actor="ana",
+                        decisions_from="asreview")
+    assert batch.decisions_imported == 2
+    assert [i.outcome(TA) for i in review_decisions(store, review, "ana")] == [
+        "include", "exclude", "unscreened", "unscreened"]
+    with pytest.raises(ReviewkitError, match="cannot be read from 'endnote'; choose one of auto"):
+        import_file(store, store.create_review("Other"), data, "x.csv", actor="ana",
+                    decisions_from="endnote")
+    assert store.list_batches(store.get_review("Other").id) == []
