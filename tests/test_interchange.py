@@ -293,9 +293,9 @@ def test_asreview_unlabelled_values_and_an_unknown_source(store):
     from reviewkit.errors import ReviewkitError
 
     # ASReview LAB's export: 'included' 1/0, -1 or empty for records it never asked about
-    data = ("record_id,title,abstract,included,asreview_ranking\n"
-            "1,Link workers,About link workers,1,1\n2,Crop yields,About crops,0,2\n"
-            "3,Power grids,About grids,-1,3\n4,Time banks,About time banks,,4\n").encode()
+    data = (b"record_id,title,abstract,included,asreview_ranking\n"
+            b"1,Link workers,About link workers,1,1\n2,Crop yields,About crops,0,2\n"
+            b"3,Power grids,About grids,-1,3\n4,Time banks,About time banks,,4\n")
     review = store.create_review("LAB export")
     batch = import_file(store, review, data, "asreview_result.csv", actor="ana",
                         decisions_from="asreview")
