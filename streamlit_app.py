@@ -46,6 +46,8 @@ PAGES = [
      "evidence.read"),
     ("Evidence", st.Page(_page_of("coding_page"), title="Code studies", icon=":material/label:",
                          url_path="code"), "code"),
+    ("Evidence", st.Page(_page_of("synthesis_page"), title="Synthesis and certainty",
+                         icon=":material/balance:", url_path="synthesis"), "evidence.read"),
     ("Evidence", st.Page(_page_of("clusters_page"), title="Clusters", icon=":material/scatter_plot:",
                          url_path="clusters"), "review.read"),
     ("Evidence", st.Page(_page_of("library_page"), title="Local stories",

@@ -123,6 +123,7 @@ def seed_screening(store: Store, review: Review, folder: Path = DEMO_DIR) -> Non
         for rid in sorted(set(works.get(row["work"], [])) & kept):
             _screen(store, rid, row)
     _code_included(store, review, rows, works, kept)
+    _synthesise_demo(store, review, works, kept)
     store.update_review(review.id, actor=LEAD,
                         settings_update={"reviewers_required": 2, "demo_screened": True})
 
@@ -143,6 +144,99 @@ def _code_included(store: Store, review: Review, rows: list[dict], works: dict[s
             for code in filter(None, row["outcomes"].split(";")):
                 set_finding(store, review.id, rid, "outcome", code.strip(),
                             direction=row["direction"], finding=row["finding"], actor=LEAD)
+
+
+# The demo team's synthesis of three cells, in its own words from the two source documents:
+# (approach, outcome) -> directions per work (direction, sample size, note), the grouping and
+# its reason, the narrative summary with the works it rests on, and a certainty rating.
+_GOVERNANCE = "community_governance"
+DEMO_SYNTHESIS = {
+    (_GOVERNANCE, "empowerment_control"): {
+        "directions": {
+            "N37": ("positive", 3000, "Household survey, about 3,000 homes a round: the share "
+                    "who felt able to influence local decisions rose 7.5 points against "
+                    "comparison areas (95% CI 1.6 to 13.5)."),
+            "N13": ("mixed", None, "How much control passed to residents varied from place "
+                    "to place."),
+            "N14": ("negative", None, "Argues that handing responsibility to poorer places "
+                    "can add to their load."),
+            "C11": ("no_clear", None, "Early local work; no change measured yet."),
+            "C41": ("no_clear", None, "Describes the set-up of a poverty truth commission; "
+                    "no outcome measured."),
+        },
+        "grouping": "Primary studies of resident-led governance in English neighbourhoods; "
+                    "the two reviews are shown but not counted",
+        "reason": "The reviews summarise studies that may include these ones, so counting "
+                  "them as well would count the same evidence twice.",
+        "summary": "Only one study compared places with and without the approach: in the "
+                   "Neighbourhood Resilience Programme more residents came to feel they could "
+                   "influence local decisions than in comparison areas. The other studies are "
+                   "surveys, case studies and commentaries. Some describe residents gaining a "
+                   "say; others warn that shifting responsibility onto disadvantaged places "
+                   "can weigh on them, and early local examples had not yet shown a change.",
+        "rests_on": ("N37", "N13", "N14", "C11", "C41"),
+        "rating": ("grade", "low", "More say for residents over local decisions", {
+            "risk_of_bias": ("serious", "One study compared areas with and without the "
+                             "programme; the rest are case studies, a survey and commentary."),
+            "inconsistency": ("serious", "One study found worsening and two found no clear "
+                              "change, against one clear gain."),
+        }, True),
+    },
+    (_GOVERNANCE, "mental_health"): {
+        "directions": {
+            "N37": ("mixed", 3000, "A small, uncertain drop in anxiety (95% CI 0.08 to 10.1 "
+                    "points); no change in depression."),
+        },
+        "grouping": "", "reason": "",
+        "summary": "Signs of better mental health are weak: the one comparative study found a "
+                   "small drop in anxiety with a very wide margin of error and no change in "
+                   "depression.",
+        "rests_on": ("N37",),
+        "rating": ("grade", "very_low", "Better mental health for residents", {
+            "risk_of_bias": ("serious", "Most studies did not compare with areas without "
+                             "the approach."),
+            "imprecision": ("very_serious", "The anxiety estimate's interval runs from almost "
+                            "nothing to ten points."),
+        }, False),
+    },
+    (_GOVERNANCE, "social_cohesion"): {
+        "directions": {},
+        "grouping": "", "reason": "",
+        "summary": "Residents who took part in resident-led programmes describe new and wider "
+                   "social ties as one of the main gains, often valuing doing things together "
+                   "above the money spent.",
+        "rests_on": ("N45", "N37"),
+        "rating": ("cerqual", "moderate", "Taking part builds wider social ties between "
+                   "residents", {
+                       "methodological_limitations": ("minor", "Interviews were with people "
+                                                      "who took part, not those who did not."),
+                       "adequacy": ("moderate", "Two studies, from programmes in England."),
+                   }, True),
+    },
+}
+
+
+def _synthesise_demo(store: Store, review: Review, works: dict[str, list[int]],
+                     kept: set[int]) -> None:
+    """Record the demo team's directions, summaries and certainty for a few cells."""
+    from reviewkit.certainty import certainty_ratings, rate_certainty, verify_rating
+    from reviewkit.synthesis import record_direction, write_cell
+
+    first = {work: sorted(set(ids) & kept)[0] for work, ids in works.items() if set(ids) & kept}
+    for (approach, outcome), cell in DEMO_SYNTHESIS.items():
+        for work, (direction, size, note) in cell["directions"].items():
+            if work in first:
+                record_direction(store, review, first[work], approach, outcome,
+                                 direction=direction, sample_size=size, note=note, actor=LEAD)
+        write_cell(store, review, approach, outcome, grouping=cell["grouping"],
+                   grouping_reason=cell["reason"], summary=cell["summary"],
+                   record_ids=[first[w] for w in cell["rests_on"] if w in first], actor=LEAD)
+        framework, level, finding, concerns, verified = cell["rating"]
+        rate_certainty(store, review, approach, outcome, framework=framework, level=level,
+                       finding=finding, concerns=concerns, actor=REVIEWERS[0])
+        if verified:
+            rating = certainty_ratings(store, review.id)[(approach, outcome)]
+            verify_rating(store, review, rating.id, actor=LEAD)
 
 
 def _screen(store: Store, rid: int, row: dict) -> None:

@@ -1,9 +1,11 @@
 """Evidence and gap maps: which approaches have been studied for which outcomes.
 
 Rows are the codebook's approaches, columns its outcomes; each cell lists the studies coded
-with both.  An empty cell is a gap.  The map can be filtered by study design, year and
-direction of effect, drawn as an interactive bubble chart (plotly), saved as one HTML file that
-opens offline, a CSV table, or a PNG/SVG picture.
+with both.  An empty cell is a gap.  The map can be filtered by study design, year,
+direction of effect, a cell's certainty and a study's appraised quality, drawn as an interactive
+bubble chart (plotly), saved as one HTML file that opens offline, a CSV table, or a PNG/SVG
+picture.  Certainty and quality come in from ``reviewkit.certainty.outcome_verdicts`` and
+``reviewkit.synthesis.study_quality_labels`` (see :func:`certainty_and_quality`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,17 @@ from reviewkit.export_cells import cell_writer
 from reviewkit.store import Store
 from reviewkit.store.schema import records
 
-COLOUR_BY = ("design", "direction")
+COLOUR_BY = ("design", "direction", "certainty", "quality")
+CERTAINTY_KEYS = ("high", "moderate", "low", "very_low", "")
+CERTAINTY_NAMES = {"high": "High certainty", "moderate": "Moderate certainty",
+                   "low": "Low certainty", "very_low": "Very low certainty",
+                   "": "Certainty not yet rated"}
+CERTAINTY_COLOURS = {"high": "#084594", "moderate": "#4292c6", "low": "#9ecae1",
+                     "very_low": "#deebf7", "": "#bdbdbd"}
+QUALITY_KEYS = ("0", "1", "2", "")
+QUALITY_NAMES = {"0": "Higher quality", "1": "Middling quality", "2": "Lower quality",
+                 "": "Quality not appraised"}
+QUALITY_COLOURS = {"0": "#1b7837", "1": "#a6dba0", "2": "#c2a5cf", "": "#d9d9d9"}
 DIRECTION_COLOURS = {"positive": "#1a9850", "mixed": "#f4a500", "none": "#8c8c8c",
                      "negative": "#d73027", "": "#9ecae1"}
 DIRECTION_NAMES = {"positive": "Positive", "mixed": "Mixed", "none": "No effect",
@@ -60,6 +72,16 @@ class EvidenceMap:
     studies: list[CodedStudy]  # the studies left after filtering
     design_labels: dict[str, str] = field(default_factory=dict)
     filters: dict = field(default_factory=dict)
+    # (approach, outcome) -> certainty level ('' = not yet rated), and its plain-words statement
+    certainty: dict[tuple[str, str], str] = field(default_factory=dict)
+    statements: dict[tuple[str, str], str] = field(default_factory=dict)
+    quality: dict = field(default_factory=dict)  # record id -> quality key ('0'..'2', '')
+
+    def certainty_of(self, approach: str, outcome: str) -> str:
+        return self.certainty.get((approach, outcome), "")
+
+    def quality_of(self, study: CodedStudy) -> str:
+        return self.quality.get(study.record_id, "")
 
     def count(self, approach: str, outcome: str) -> int:
         return len(self.cells.get((approach, outcome), []))
@@ -74,14 +96,24 @@ class EvidenceMap:
 def build_evidence_map(studies: Iterable, codebook: Codebook | None = None, *,
                        designs: Iterable[str] | None = None,
                        years: tuple[int | None, int | None] | None = None,
-                       directions: Iterable[str] | None = None) -> EvidenceMap:
+                       directions: Iterable[str] | None = None,
+                       verdicts: dict | None = None, quality: dict | None = None,
+                       certainty_levels: Iterable[str] | None = None,
+                       qualities: Iterable[str] | None = None) -> EvidenceMap:
     """Place studies in approach × outcome cells, keeping those that pass the filters.
 
     ``studies`` are :class:`CodedStudy`, dicts, or any objects with the same attributes.
     ``designs`` and ``directions`` keep studies with one of the listed values; ``years`` is an
     inclusive (first, last) range where either end may be None (studies without a year are
-    dropped when a range is given).
+    dropped when a range is given).  ``verdicts`` ((approach, outcome) -> OutcomeVerdict, from
+    reviewkit.certainty.outcome_verdicts) and ``quality`` (record id -> StudyQualityLabel)
+    let the map colour by certainty and quality; ``certainty_levels`` keeps the cells rated at
+    one of those levels ('' for not yet rated), ``qualities`` the studies of those quality keys.
     """
+    verdicts = verdicts or {}
+    quality_keys = {rid: "" if q.shade is None else str(q.shade)
+                    for rid, q in (quality or {}).items()}
+    wanted_qualities = set(qualities) if qualities is not None else None
     codebook = codebook or load_codebook()
     wanted_designs = set(designs) if designs is not None else None
     wanted_directions = set(directions) if directions is not None else None
@@ -98,12 +130,21 @@ def build_evidence_map(studies: Iterable, codebook: Codebook | None = None, *,
                 {study.direction_for(o) for o in study.outcomes} | {study.direction}
         ) & wanted_directions:
             continue
+        if wanted_qualities is not None and quality_keys.get(study.record_id, "") \
+                not in wanted_qualities:
+            continue
         kept.append(study)
     cells: dict[tuple[str, str], list[CodedStudy]] = {}
     for study in kept:
         for approach in dict.fromkeys(study.approaches):
             for outcome in dict.fromkeys(study.outcomes):
                 cells.setdefault((approach, outcome), []).append(study)
+    levels = {key: (v.level or "") for key, v in verdicts.items()}
+    if certainty_levels is not None:
+        wanted_levels = set(certainty_levels)
+        cells = {key: found for key, found in cells.items()
+                 if levels.get(key, "") in wanted_levels}
+        kept = [s for s in kept if any(s in found for found in cells.values())]
     return EvidenceMap(
         approaches=_axis(codebook, "approach", [a for s in kept for a in s.approaches]),
         outcomes=_axis(codebook, "outcome", [o for s in kept for o in s.outcomes]),
@@ -113,7 +154,21 @@ def build_evidence_map(studies: Iterable, codebook: Codebook | None = None, *,
         filters={"designs": sorted(wanted_designs) if wanted_designs is not None else None,
                  "years": [first, last] if years is not None else None,
                  "directions": sorted(wanted_directions) if wanted_directions is not None
-                 else None})
+                 else None,
+                 "certainty": sorted(set(certainty_levels)) if certainty_levels is not None
+                 else None,
+                 "quality": sorted(wanted_qualities) if wanted_qualities is not None else None},
+        certainty=levels, statements={key: v.statement() for key, v in verdicts.items()},
+        quality=quality_keys)
+
+
+def certainty_and_quality(store: Store, review) -> tuple[dict, dict]:
+    """The review's direction-and-certainty verdicts per cell and its studies' quality labels,
+    ready for :func:`build_evidence_map` (the same verdicts the brief states)."""
+    from reviewkit.certainty import outcome_verdicts
+    from reviewkit.synthesis import study_quality_labels
+
+    return outcome_verdicts(store, review), study_quality_labels(store, review.id)
 
 
 def as_coded_study(study) -> CodedStudy:
@@ -189,12 +244,18 @@ def map_figure(evidence_map: EvidenceMap, colour_by: str = "design", *,
     return fig
 
 
-def _categories(evidence_map: EvidenceMap, colour_by: str, study: CodedStudy, outcome: str
-                ) -> tuple[str, str]:
+def _categories(evidence_map: EvidenceMap, colour_by: str, study: CodedStudy, approach: str,
+                outcome: str) -> tuple[str, str]:
     """Return (category key, legend name) of a study in a cell."""
     if colour_by == "direction":
         key = study.direction_for(outcome)
         return key, DIRECTION_NAMES.get(key, key)
+    if colour_by == "certainty":
+        key = evidence_map.certainty_of(approach, outcome)
+        return key, CERTAINTY_NAMES.get(key, key)
+    if colour_by == "quality":
+        key = evidence_map.quality_of(study)
+        return key, QUALITY_NAMES.get(key, key)
     key = study.design
     return key, evidence_map.design_labels.get(key, key) if key else _UNKNOWN_DESIGN
 
@@ -202,6 +263,10 @@ def _categories(evidence_map: EvidenceMap, colour_by: str, study: CodedStudy, ou
 def _colour(colour_by: str, key: str, order: list[str]) -> str:
     if colour_by == "direction":
         return DIRECTION_COLOURS.get(key, "#7f7f7f")
+    if colour_by == "certainty":
+        return CERTAINTY_COLOURS.get(key, "#7f7f7f")
+    if colour_by == "quality":
+        return QUALITY_COLOURS.get(key, "#7f7f7f")
     if not key:
         return "#c7c7c7"
     return _PALETTE[order.index(key) % len(_PALETTE)]
@@ -220,11 +285,13 @@ def _bubble_traces(evidence_map: EvidenceMap, colour_by: str) -> list[go.Scatter
     for (approach, outcome), studies in evidence_map.cells.items():
         split = per_cell.setdefault((approach, outcome), {})
         for study in studies:
-            key, name = _categories(evidence_map, colour_by, study, outcome)
+            key, name = _categories(evidence_map, colour_by, study, approach, outcome)
             split.setdefault(key, []).append(study)
             names[key] = name
-    if colour_by == "direction":
-        order = [k for k in DIRECTION_COLOURS if k in names]
+    if colour_by in ("direction", "certainty", "quality"):
+        fixed = {"direction": DIRECTION_COLOURS, "certainty": CERTAINTY_KEYS,
+                 "quality": QUALITY_KEYS}[colour_by]
+        order = [k for k in fixed if k in names]
     else:
         known = [k for k in evidence_map.design_labels if k in names]
         order = known + sorted(k for k in names if k not in known and k) + \
@@ -243,7 +310,8 @@ def _bubble_traces(evidence_map: EvidenceMap, colour_by: str) -> list[go.Scatter
             xs.append(col[outcome] + offset)
             ys.append(row[approach])
             sizes.append(len(studies))
-            texts.append(_hover(labels[approach], labels[f"o:{outcome}"], names[key], studies))
+            texts.append(_hover(labels[approach], labels[f"o:{outcome}"], names[key], studies,
+                                evidence_map.statements.get((approach, outcome), "")))
         traces.append(go.Scatter(
             x=xs, y=ys, mode="markers", name=html.escape(names[key]), text=texts,
             hovertemplate="%{text}<extra></extra>", legendgroup=key,
@@ -253,10 +321,13 @@ def _bubble_traces(evidence_map: EvidenceMap, colour_by: str) -> list[go.Scatter
     return traces
 
 
-def _hover(approach: str, outcome: str, category: str, studies: list[CodedStudy]) -> str:
+def _hover(approach: str, outcome: str, category: str, studies: list[CodedStudy],
+           statement: str = "") -> str:
     shown = studies[:12]
     lines = [f"<b>{html.escape(approach)}</b> → <b>{html.escape(outcome)}</b>",
              f"{html.escape(category)}: {len(studies)} stud{'y' if len(studies) == 1 else 'ies'}"]
+    if statement:
+        lines.append(html.escape(_shorten(statement, 160)))
     for s in shown:
         year = f" ({s.year})" if s.year else ""
         lines.append(f"• {html.escape(_shorten(s.title, 80))}{year}")
@@ -306,27 +377,27 @@ def map_html(evidence_map: EvidenceMap, *, title: str = "Evidence map",
              colour_by: str = "design") -> str:
     """Return one self-contained HTML page (plotly.js inlined; opens offline).
 
-    Buttons switch the colours between study design and direction of effect; under the chart
+    Buttons switch the colours between study design, direction of effect and certainty; under the chart
     a table lists the studies in each cell and the number of gaps.
     """
-    design = _bubble_traces(evidence_map, "design")
-    direction = _bubble_traces(evidence_map, "direction")
-    fig = go.Figure(design + direction + [_gap_trace(evidence_map)])
-    first = colour_by == "design"
-    for trace in design:
-        trace.visible = first
-    for trace in direction:
-        trace.visible = not first
-    on_design = [True] * len(design) + [False] * len(direction) + [True]
-    on_direction = [False] * len(design) + [True] * len(direction) + [True]
+    schemes = {"design": "study design", "direction": "direction of effect",
+               "certainty": "certainty"}
+    if colour_by not in schemes:
+        colour_by = "design"
+    groups = {name: _bubble_traces(evidence_map, name) for name in schemes}
+    traces = [t for name in schemes for t in groups[name]]
+    fig = go.Figure(traces + [_gap_trace(evidence_map)])
+    for name, group in groups.items():
+        for trace in group:
+            trace.visible = name == colour_by
+    buttons = [{"label": f"Colour by {words}", "method": "restyle",
+                "args": [{"visible": [n == name for n in schemes for _ in groups[n]] + [True]}]}
+               for name, words in schemes.items()]
     _layout(fig, evidence_map, title)
     fig.update_layout(updatemenus=[{
         "type": "buttons", "direction": "right", "x": 0, "y": 1.0, "xanchor": "left",
-        "yanchor": "bottom", "pad": {"b": 150}, "active": 0 if first else 1,
-        "buttons": [{"label": "Colour by study design", "method": "restyle",
-                     "args": [{"visible": on_design}]},
-                    {"label": "Colour by direction of effect", "method": "restyle",
-                     "args": [{"visible": on_direction}]}]}])
+        "yanchor": "bottom", "pad": {"b": 150}, "active": list(schemes).index(colour_by),
+        "buttons": buttons}])
     page = fig.to_html(full_html=True, include_plotlyjs=True, include_mathjax=False,
                        config={"displaylogo": False, "responsive": True})
     page = page.replace("<head>", f"<head><title>{html.escape(title)}</title>", 1)
@@ -358,7 +429,7 @@ def _table_html(evidence_map: EvidenceMap) -> str:
 
 
 MAP_CSV_COLUMNS = ("approach", "approach_label", "outcome", "outcome_label", "studies",
-                   "record_ids", "designs", "directions")
+                   "record_ids", "designs", "directions", "certainty", "certainty_statement")
 
 
 def map_table_csv(evidence_map: EvidenceMap, *, include_gaps: bool = True) -> bytes:
@@ -377,7 +448,9 @@ def map_table_csv(evidence_map: EvidenceMap, *, include_gaps: bool = True) -> by
                 approach, approach_label, outcome, outcome_label, len(studies),
                 ";".join(str(s.record_id) for s in studies),
                 "; ".join(f"{k}: {v}" for k, v in sorted(designs.items())),
-                "; ".join(f"{k}: {v}" for k, v in sorted(directions.items()))])
+                "; ".join(f"{k}: {v}" for k, v in sorted(directions.items())),
+                evidence_map.certainty_of(approach, outcome) or "not rated",
+                evidence_map.statements.get((approach, outcome), "")])
     return buffer.getvalue().encode("utf-8")
 
 

@@ -61,6 +61,7 @@ SITE_WORDS = {
     "kind": "Type",
     "source": "Where it came from",
     "studies": "studies",
+    "how_sure": "How sure we are:",
     "no_review": "There is no review on this site yet, so there are no study results.",
 }
 
@@ -219,8 +220,10 @@ def _approach_html(summary: ApproachSummary, entry_pages: dict[str, str],
             parts.append(f"<p><strong>{escape(brief.status)}</strong></p>")
         parts += [f"<p>{escape(m)}</p>" for m in brief.key_messages]
         for block in brief.findings:
+            sure = (f'<p class="certainty"><strong>{escape(w["how_sure"])}</strong> '
+                    f"{escape(block.certainty)}</p>" if block.certainty else "")
             parts.append(f'<section class="verdict"><h3>{escape(block.outcome)}</h3>'
-                         f"<p>{escape(block.verdict)}</p></section>")
+                         f"<p>{escape(block.verdict)}</p>{sure}</section>")
         if brief.gaps:
             parts.append(f"<h2>{escape(w['gaps'])}</h2><ul>"
                          + "".join(f"<li>{escape(g)}</li>" for g in brief.gaps) + "</ul>")

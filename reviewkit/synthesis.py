@@ -457,8 +457,10 @@ def effect_direction_plot(cells: list[SynthesisCell], format: str = "png", *,
     for j, cell in enumerate(cells):
         for s in cell.studies:
             _draw_arrow(ax, j, row[s.record_id], s)
-        ax.text(j, len(order) + 0.1, _short(cell.count.in_words(), 60), ha="center",
-                va="top", fontsize=7, wrap=True)
+        count = cell.count
+        ax.text(j, len(order), f"{count.positive} of {count.total} improved\n"
+                f"{count.positive}▲ {count.negative}▼ {count.no_clear + count.mixed}◄►",
+                ha="center", va="center", fontsize=7)
     ax.set_xticks(range(len(cells)))
     ax.set_xticklabels([_short(f"{approach_label(c.approach)} → {outcome_label(c.outcome)}"
                                if len({x.approach for x in cells}) > 1
@@ -492,29 +494,36 @@ def harvest_plot(cells: list[SynthesisCell], format: str = "png", *,
     plot; each bar carries the study's record id.
     """
     cells = [c for c in cells if c.studies]
-    fig = _figure(7.5, max(2.2, 0.4 + 1.25 * len(cells)))
-    axes = fig.subplots(max(len(cells), 1), len(HARVEST_COLUMNS), sharey=True, squeeze=False)
+    fig = _figure(8.0, max(2.2, 0.8 + 1.0 * len(cells)))
+    ax = fig.add_subplot()
+    # one axes: a block of columns per direction, a band of 4 units per outcome (top down)
+    width = max([sum(1 for s in c.studies if s.direction == d) for c in cells
+                 for d in HARVEST_COLUMNS] + [3]) + 1
     for i, cell in enumerate(cells):
+        base = (len(cells) - 1 - i) * 4.0
         for j, direction in enumerate(HARVEST_COLUMNS):
-            ax = axes[i][j]
             found = [s for s in cell.studies if s.direction == direction]
             for k, s in enumerate(found):
                 height = 1.0 if s.review else 3.0 if s.design in COMPARATIVE else 2.0
-                ax.bar(k, height, width=0.7, color=_QUALITY_FILL[s.quality.shade],
+                x = j * width + k
+                ax.bar(x, height, bottom=base, width=0.7, color=_QUALITY_FILL[s.quality.shade],
                        edgecolor="black", hatch=_QUALITY_HATCH.get(s.quality.shade))
-                ax.text(k, height + 0.1, str(s.record_id), ha="center", va="bottom", fontsize=6)
-            ax.set_xlim(-0.6, max(4, len(found)) - 0.4)
-            ax.set_ylim(0, 3.8)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for side in ("top", "right", "left"):
-                ax.spines[side].set_visible(False)
-            if i == 0:
-                ax.set_title(DIRECTION_NAMES[direction], fontsize=8)
-            if j == 0:
-                ax.set_ylabel(_short(outcome_label(cell.outcome), 22), fontsize=8, rotation=0,
-                              ha="right", va="center")
-    fig.suptitle(title, fontsize=10, x=0.02, ha="left")
+                ax.text(x, base + height + 0.1, str(s.record_id), ha="center", va="bottom",
+                        fontsize=6)
+        ax.axhline(base - 0.2, color="#cccccc", linewidth=0.6)
+    for j in range(1, len(HARVEST_COLUMNS)):
+        ax.axvline(j * width - 0.8, color="#999999", linewidth=0.8)
+    ax.set_xticks([j * width + (width - 2) / 2 for j in range(len(HARVEST_COLUMNS))])
+    ax.set_xticklabels([DIRECTION_NAMES[d] for d in HARVEST_COLUMNS], fontsize=8)
+    ax.xaxis.tick_top()
+    ax.set_yticks([(len(cells) - 1 - i) * 4.0 + 1.5 for i in range(len(cells))])
+    ax.set_yticklabels([_short(outcome_label(c.outcome), 30) for c in cells], fontsize=8)
+    ax.set_xlim(-0.8, len(HARVEST_COLUMNS) * width - 0.8)
+    ax.set_ylim(-0.4, max(len(cells), 1) * 4.0)
+    ax.tick_params(length=0)
+    for side in ("right", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(title, fontsize=10, loc="left", pad=20)
     fig.text(0.01, -0.02, "Bar height: tall = compared with and without the approach, middle = "
              "other primary study, short = review · fill: quality high (black), moderate "
              "(grey), low (white), not appraised (hatched) · number: record id", fontsize=7,

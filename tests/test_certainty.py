@@ -17,7 +17,8 @@ from reviewkit.certainty import (
 )
 from reviewkit.errors import ReviewkitError
 
-CELL = ("community_governance", "empowerment_control")
+CELL = ("social_prescribing", "health_wellbeing")  # not rated in the demo
+DEMO_CELL = ("community_governance", "empowerment_control")
 
 
 @pytest.mark.parametrize("level, words", [
@@ -67,6 +68,14 @@ def test_concerns_are_stored_for_every_domain():
     stored = check_concerns("cerqual", {"coherence": {"concern": "minor", "reason": "two  sites"}})
     assert set(stored) == {"methodological_limitations", "coherence", "adequacy", "relevance"}
     assert stored["coherence"] == {"concern": "minor", "reason": "two sites"}
+
+
+def test_the_demo_rates_a_cell_and_verifies_it(store, demo):
+    rating = certainty_ratings(store, demo.id)[DEMO_CELL]
+    assert (rating.framework, rating.level, rating.rated_by, rating.verified_by) == (
+        "grade", "low", "demo-reviewer-1", "demo-lead")
+    assert all(reason.split(": ", 1)[1].startswith("serious concerns — ")
+               for reason in rating.reasons())
 
 
 def test_rate_then_verify_by_a_second_person(store, demo):

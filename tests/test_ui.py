@@ -113,6 +113,7 @@ def _page(module_name: str):
     ("approach_page", "Evidence by approach"),
     ("library_page", "Local stories"),
     ("coding_page", "Code studies"),
+    ("synthesis_page", "Synthesis and certainty"),
     ("clusters_page", "Clusters"),
     ("team_page", "Team"),
     ("audit_page", "Audit trail"),

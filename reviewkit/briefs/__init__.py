@@ -22,6 +22,7 @@ from reviewkit.briefs.content import (
 )
 from reviewkit.briefs.render import to_docx, to_markdown, to_pdf
 from reviewkit.briefs.strength import COMPARATIVE, REVIEW_DESIGNS, Strength, evidence_strength
+from reviewkit.certainty import NOT_RATED
 from reviewkit.codebook import Codebook, find_code_words, resolve, review_codebook
 from reviewkit.errors import ReviewkitError
 from reviewkit.evidence_map import CodedStudy, coded_studies_for_review
@@ -29,7 +30,7 @@ from reviewkit.prisma import PrismaCounts, prisma_counts
 from reviewkit.store import Review, Store
 
 __all__ = ["ApproachEvidence", "Brief", "Strength", "approach_evidence", "build_brief",
-           "build_gaps", "evidence_strength", "expected_outcomes", "find_approach", "render_brief", "review_state", "to_docx",
+           "build_gaps", "certainty_lines", "evidence_strength", "expected_outcomes", "find_approach", "render_brief", "review_state", "to_docx",
            "to_markdown", "to_pdf", "verdict_line"]
 
 FORMATS = {"md": to_markdown, "docx": to_docx, "pdf": to_pdf}
@@ -139,11 +140,26 @@ def review_state(store: Store, review: Review) -> str:
             "finished.")
 
 
-def verdict_line(strength: Strength, codebook: Codebook) -> str:
+def verdict_line(strength: Strength, codebook: Codebook, *,
+                 quality: str = "quality not appraised") -> str:
     """One line: what the primary studies found, and how strong the evidence is."""
     effect = strength.effect()
     return (f"{effect[0].upper()}{effect[1:]}. Strength of evidence: {strength.word} "
-            f"{strength.dots()} — {strength.rests_on(lambda c: codebook.label('design', c))}.")
+            f"{strength.dots()} — "
+            f"{strength.rests_on(lambda c: codebook.label('design', c), quality)}.")
+
+
+def certainty_lines(store: Store, review: Review, approach: str | None
+                    ) -> dict[str, tuple[str, str]]:
+    """Per outcome of an approach: (the verdict's quality words, the plain-words statement of
+    direction and certainty), both from reviewkit.certainty.outcome_verdicts.  For the whole
+    review (no approach) certainty is rated per approach, so nothing is stated here."""
+    from reviewkit.certainty import outcome_verdicts
+
+    if approach is None:
+        return {}
+    return {outcome: (verdict.quality, verdict.statement()) for (_, outcome), verdict
+            in outcome_verdicts(store, review, approach=approach).items()}
 
 
 def expected_outcomes(codebook: Codebook, approach: str, studies: list[CodedStudy]) -> list[str]:
@@ -196,6 +212,8 @@ def build_brief(store: Store, review: Review, *, approach: str | None = None, vi
     # the whole review spans many approaches: fewer outcomes keep their study lists
     for outcome in order[OUTCOMES_WITH_STUDIES if approach else OUTCOMES_WITH_STUDIES - 2:]:
         listed[outcome] = []  # the verdict line only: the studies are in the app and above
+    sure = certainty_lines(store, review, approach)
+    unrated = ("quality not appraised", f"{NOT_RATED}." if approach else "")
     cited = {int(s.record_id) for found in listed.values() for s in found}
     records = {rid: store.get_record(rid).record for rid in sorted(cited)}
     findings = [OutcomeBlock(codebook.label("outcome", outcome), [
@@ -203,7 +221,8 @@ def build_brief(store: Store, review: Review, *, approach: str | None = None, vi
                      s.direction_for(outcome), s.finding, review=s.design in REVIEW_DESIGNS)
         for s in listed[outcome]],
         more=len(evidence.by_outcome[outcome]) - len(listed[outcome]),
-        verdict=verdict_line(strengths[outcome], codebook))
+        verdict=verdict_line(strengths[outcome], codebook, quality=sure.get(outcome, unrated)[0]),
+        certainty=sure.get(outcome, unrated)[1])
         for outcome in order]
     overall = evidence_strength(evidence.studies)
     topic = evidence.approach_label

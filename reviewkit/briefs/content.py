@@ -23,6 +23,8 @@ class OutcomeBlock:
     studies: list[StudyFinding]
     more: int = 0  # further studies of this outcome not listed, to keep the brief short
     verdict: str = ""  # one line: what was found and how strong the evidence is
+    # direction of effect and certainty in plain words (reviewkit.certainty.outcome_verdicts)
+    certainty: str = ""
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,8 @@ def to_markdown(brief: Brief) -> str:
         out += [f"### {e(block.outcome)}", ""]
         if block.verdict:
             out += [f"*{e(block.verdict)}*", ""]
+        if block.certainty:
+            out += [f"**How sure we are:** {e(block.certainty)}", ""]
         for f in block.studies:
             out.append(f"- **{e(f.citation)}** ({e(study_note(f))}): "
                        f"{e(f.finding) or 'key finding not yet written'}")
@@ -108,6 +110,10 @@ def to_docx(brief: Brief) -> bytes:
         doc.add_heading(block.outcome, level=2)
         if block.verdict:
             doc.add_paragraph().add_run(block.verdict).italic = True
+        if block.certainty:
+            sure = doc.add_paragraph()
+            sure.add_run("How sure we are: ").bold = True
+            sure.add_run(block.certainty)
         for f in block.studies:
             para = doc.add_paragraph(style="List Bullet")
             para.add_run(f.citation).bold = True
@@ -242,6 +248,8 @@ def to_pdf(brief: Brief) -> bytes:
         heading(block.outcome, size=11)
         if block.verdict:
             para(block.verdict, size=9.5, style="I")
+        if block.certainty:
+            para(f"How sure we are: {block.certainty}", size=9.5)
         for f in block.studies:
             bullet(f"{f.citation} ({study_note(f)}): "
                    f"{f.finding or 'key finding not yet written'}")

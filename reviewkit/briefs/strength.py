@@ -3,8 +3,9 @@
 In the spirit of the evidence toolkits commissioners already read (the Education Endowment
 Foundation's padlocks): one word and a row of dots, then the count behind it.  Reviews and
 primary studies are counted apart: a review summarises other studies and is not itself a test
-of the approach, so reviews alone never make the evidence more than very weak.  The review
-holds no quality appraisal, so no rating claims one; the line says so.
+of the approach, so reviews alone never make the evidence more than very weak.  The line says
+how many of the studies had their quality appraised (none, until the team appraises them);
+certainty in GRADE's or CERQual's terms is rated apart, in reviewkit.certainty.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class Strength:
         """The level at a glance: '●●○○' is weak."""
         return "●" * self.level + "○" * (len(SCALE) - 1 - self.level)
 
-    def rests_on(self, design_label=lambda code: code) -> str:
+    def rests_on(self, design_label=lambda code: code, quality: str = "quality not appraised"
+                 ) -> str:
         """Say what the rating rests on, e.g. '2 primary studies (1 cohort, 1 case study) and
         3 reviews; quality not appraised'."""
         n = self.n_primary
@@ -50,7 +52,7 @@ class Strength:
         else:
             primary = "no primary study"
         reviews = f"{self.reviews} review{'' if self.reviews == 1 else 's'}" if self.reviews else "no review"
-        return f"{primary} and {reviews}; quality not appraised"
+        return f"{primary} and {reviews}; {quality}"
 
     def effect(self) -> str:
         """What the primary studies reported, in a few words."""

@@ -14,12 +14,14 @@ from reviewkit.briefs import (
     approach_evidence,
     build_brief,
     build_gaps,
+    certainty_lines,
     evidence_strength,
     render_brief,
     review_state,
     verdict_line,
 )
 from reviewkit.briefs.render import DIRECTION_WORDS
+from reviewkit.certainty import NOT_RATED
 from reviewkit.codebook import review_codebook
 from reviewkit.library import viewer_for
 from reviewkit.ui.common import current_user, get_store, md_escape, require_review, view_link
@@ -134,10 +136,15 @@ def render() -> None:
                             for d, count in evidence.designs.most_common())
         st.write(f"Designs: {designs or 'not coded'}.")
         st.subheader("What the studies found")
+        sure = certainty_lines(store, review, approach)
+        unrated = ("quality not appraised", f"{NOT_RATED}.")
         for outcome, studies in evidence.by_outcome.items():
             with st.expander(f"{md_escape(codebook.label('outcome', outcome))} — {len(studies)} "
                              f"stud{'y' if len(studies) == 1 else 'ies'}", expanded=True):
-                st.caption(md_escape(verdict_line(evidence_strength(studies, outcome), codebook)))
+                quality, statement = sure.get(outcome, unrated)
+                st.caption(md_escape(verdict_line(evidence_strength(studies, outcome), codebook,
+                                                  quality=quality)))
+                st.markdown("**How sure we are:** " + md_escape(statement))
                 for s in studies:
                     st.markdown(f"- **{md_escape(s.title)}** ({s.year or 'n.d.'}; "
                                 f"{DIRECTION_WORDS.get(s.direction_for(outcome), '')}): "

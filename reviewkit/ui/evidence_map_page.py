@@ -9,7 +9,13 @@ from reviewkit.codebook import review_codebook
 from reviewkit.decisions import review_decisions
 from reviewkit.errors import ReviewkitError
 from reviewkit.evidence_map import (
+    CERTAINTY_KEYS,
+    CERTAINTY_NAMES,
+    COLOUR_BY,
+    QUALITY_KEYS,
+    QUALITY_NAMES,
     build_evidence_map,
+    certainty_and_quality,
     coded_studies_for_review,
     map_figure,
     map_html,
@@ -52,12 +58,25 @@ def render() -> None:
                 "after full-text screening, and the map fills itself.")
         return
     designs = sorted({s.design for s in studies if s.design})
-    a, b = st.columns([3, 1])
+    verdicts, quality = certainty_and_quality(store, review)
+    a, b = st.columns([3, 2])
     chosen = a.multiselect("Study designs", designs, default=designs,
                            format_func=lambda c: codebook.label("design", c))
-    colour = b.radio("Colour by", ["design", "direction"], horizontal=True,
-                     format_func={"design": "Design", "direction": "Direction of effect"}.get)
-    evidence_map = build_evidence_map(studies, codebook, designs=chosen)
+    colour = b.radio("Colour by", list(COLOUR_BY), horizontal=True, key="map_colour",
+                     format_func={"design": "Design", "direction": "Direction of effect",
+                                  "certainty": "Certainty", "quality": "Quality"}.get)
+    c, d = st.columns(2)
+    levels = c.multiselect("Certainty of the cell", list(CERTAINTY_KEYS),
+                           default=list(CERTAINTY_KEYS), format_func=CERTAINTY_NAMES.get,
+                           key="map_certainty")
+    qualities = d.multiselect("Quality of the study", list(QUALITY_KEYS),
+                              default=list(QUALITY_KEYS), format_func=QUALITY_NAMES.get,
+                              key="map_quality")
+    if not quality:
+        d.caption("No study has been appraised yet: every study is 'quality not appraised'.")
+    evidence_map = build_evidence_map(studies, codebook, designs=chosen, verdicts=verdicts,
+                                      quality=quality, certainty_levels=levels,
+                                      qualities=qualities)
     figure = map_figure(evidence_map, colour)
     event = st.plotly_chart(figure, on_select="rerun", selection_mode="points", key="map",
                             config={"toImageButtonOptions": {"format": "png", "scale": 2,
@@ -82,6 +101,8 @@ def render() -> None:
         found = evidence_map.cells.get(cell, [])
         st.subheader(f"{md_escape(codebook.label('approach', approach))} → "
                      f"{md_escape(codebook.label('outcome', outcome))}")
+        st.markdown("**How sure we are:** " + md_escape(
+            evidence_map.statements.get(cell) or f"{CERTAINTY_NAMES['']}."))
         if not found:
             st.warning("No included study looked at this: an evidence gap.")
         else:
@@ -110,7 +131,7 @@ def render() -> None:
         middle.download_button("Download SVG", pictures["svg"], file_name="evidence-map.svg",
                                mime="image/svg+xml", icon=":material/download:")
     left.download_button("Download interactive map (HTML, works offline)",
-                         map_html(evidence_map).encode("utf-8"), file_name="evidence-map.html",
+                         map_html(evidence_map, colour_by=colour).encode("utf-8"), file_name="evidence-map.html",
                          mime="text/html", icon=":material/download:")
     right.download_button("Download the table (CSV)", map_table_csv(evidence_map),
                           file_name="evidence-map.csv", mime="text/csv", icon=":material/download:")
