@@ -176,13 +176,13 @@ def study_quality_labels(store: Store, review_id: int) -> dict[int, StudyQuality
 
 
 def _shade(quality) -> int | None:
-    """0 for the best appraisals, 1 middling, 2 weakest, from the share of criteria met."""
-    met, total = getattr(quality, "criteria_met", None), getattr(quality, "criteria_total", None)
-    if isinstance(met, (list, tuple, set)):
-        met = len(met)
-    if not isinstance(met, int):
+    """0 for the best appraisals, 1 middling, 2 weakest, from the share of criteria met
+    (reviewkit.appraisal.StudyQuality: ``met`` of ``total``; failing the screening is 2)."""
+    if getattr(quality, "screening_passed", None) is False:
+        return 2
+    met, total = getattr(quality, "met", None), getattr(quality, "total", None)
+    if not isinstance(met, int) or not isinstance(total, int) or total <= 0:
         return None
-    total = total if isinstance(total, int) and total else 5
     share = met / total
     return 0 if share >= 0.8 else 1 if share >= 0.4 else 2
 

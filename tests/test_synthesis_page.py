@@ -195,3 +195,25 @@ def test_map_colours_and_filters_by_certainty(outputs):
                                      qualities=[""])
     assert len(unappraised.studies) == len(evidence_map.studies) - len(
         [s for s in evidence_map.studies if s.record_id in quality])
+
+
+def test_an_appraised_study_carries_its_quality_everywhere(store, demo):
+    from reviewkit import appraisal
+
+    review = demo
+    verdict = outcome_verdicts(store, review, approach=APPROACH)[RATED]
+    study = next(rid for rid in verdict.record_ids)
+    answers = {"S1": "yes", "S2": "yes", "3.1": "yes", "3.2": "yes", "3.3": "yes",
+               "3.4": "yes", "3.5": "no"}
+    appraisal.appraise(store, review, study, actor="demo-reviewer-1", design="non_randomised",
+                       answers=answers)
+    verdict = outcome_verdicts(store, review, approach=APPROACH)[RATED]
+    assert verdict.quality == f"quality appraised for 1 of {verdict.n_studies} studies"
+    from reviewkit.synthesis import synthesis_cell
+
+    found = next(s for s in synthesis_cell(store, review, *RATED).studies if s.record_id == study)
+    assert (found.quality.label, found.quality.shade) == ("met 4 of 5 MMAT criteria", 0)
+    brief = build_brief(store, review, approach=APPROACH)
+    block = next(b for b in brief.findings
+                 if b.outcome == review_codebook(store, review.id).label("outcome", RATED[1]))
+    assert verdict.quality in block.verdict
