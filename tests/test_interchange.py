@@ -306,3 +306,19 @@ def test_asreview_unlabelled_values_and_an_unknown_source(store):
         import_file(store, store.create_review("Other"), data, "x.csv", actor="ana",
                     decisions_from="endnote")
     assert store.list_batches(store.get_review("Other").id) == []
+
+
+@pytest.mark.parametrize("name", ["asreview_3.0.8_export.csv", "asreview_3.0.8_export.ris"])
+def test_files_asreview_itself_wrote_come_in_with_their_labels(store, name):
+    data = (Path(__file__).parent / "data" / "interchange" / name).read_bytes()
+    review = store.create_review("Written by ASReview")
+    batch = import_file(store, review, data, name, actor="ana", decisions_from="asreview")
+    assert batch.record_count == 8 and batch.decisions_imported == 6
+    items = review_decisions(store, review, "ana")
+    assert [i.outcome(TA) for i in items] == ["include"] * 3 + ["exclude"] * 3 + \
+        ["unscreened"] * 2
+    assert items[0].stored.record.title.startswith("Is empowerment a route")
+    # and out again as ASReview reads it: the same labels, in the same order
+    out = export_for_tool(store, review, items, "asreview").decode("utf-8")
+    assert [row["label_included"] for row in csv.DictReader(io.StringIO(out))] == \
+        ["1", "1", "1", "0", "0", "0", "", ""]
