@@ -168,6 +168,12 @@ def test_confirmed_candidates_become_a_citation_searching_import(store, chased):
     # chasing again offers the rest only: the added works are now the review's records
     again = chase_review(store, review)
     assert len(again.candidates) == len(result.candidates) - 2
+    # PRISMA counts them as identified by other methods, apart from the database search
+    from reviewkit.prisma import prisma_counts
+
+    counts = prisma_counts(store, review)
+    assert sum(n for _, n in counts.identified_other) == 2
+    assert sum(n for _, n in counts.identified_by_source) == len(IN_REVIEW) + 2
 
 
 def test_cli_lists_and_adds_candidates(store, chased, database_url, tmp_path, capsys):
