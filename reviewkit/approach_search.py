@@ -39,6 +39,13 @@ AGREEMENT_TOP = 5
 # A phrase that is a label or synonym (or holds one) is trusted over the model.
 LEXICAL_SURE = 0.9
 _STUDY_CHARS = 600
+# Words as well as meaning: each approach's own words (labels, synonyms, everyday words,
+# description) are also ranked by BM25, and the two rankings are fused by reciprocal rank
+# (1 / (RRF_K + rank)), the word ranking counting LEXICAL times as much.  Chosen on the tuning
+# parts of tests/data/approach_phrasings.csv (every part but held_out_2).
+LEXICAL = 0.5
+RRF_K = 3
+_LEXICAL_FIELDS = {"name": 2.0, "everyday": 1.0, "description": 0.5}
 EVERYDAY_WORDS = Path(str(resources.files("reviewkit") / "data" / "everyday_words.yaml"))
 
 
@@ -77,6 +84,8 @@ class ApproachIndex:
     strengths: np.ndarray  # weight of each text (kind weight × link strength for outcome words)
     vectors: np.ndarray
     model: object = field(default=None, repr=False)
+    lexical: object = field(default=None, repr=False)  # BM25 over each approach's own words
+    lexical_codes: list[str] = field(default_factory=list)  # approach code per BM25 document
 
 
 # Vectors of texts already embedded, by model name: an index rebuilt after a new study is coded
@@ -193,10 +202,27 @@ def build_approach_index(codebook: Codebook, *, studies: list[tuple[str, str, li
                 for word in outcome.words():
                     rows.append((word, word.lower(), code, "outcome", strength))
     texts = [r[0] for r in rows]
+    lexical_codes, lexical = _lexical_index(rows)
     return ApproachIndex(codebook=codebook, texts=texts, shown=[r[1] for r in rows],
                          owners=[r[2] for r in rows], kinds=[r[3] for r in rows],
                          strengths=np.array([r[4] for r in rows], dtype=np.float32),
-                         vectors=_embed_cached(texts, model), model=model)
+                         vectors=_embed_cached(texts, model), model=model,
+                         lexical=lexical, lexical_codes=lexical_codes)
+
+
+def _lexical_index(rows) -> tuple[list[str], object]:
+    """BM25 with one document per approach, made of its own words (not its studies)."""
+    from reviewkit.library.bm25 import BM25
+    from reviewkit.library.tokens import terms
+
+    documents: dict[str, dict[str, list[str]]] = {}
+    for text, _, owner, kind, _ in rows:
+        if kind in _LEXICAL_FIELDS:
+            documents.setdefault(owner, {}).setdefault(kind, []).extend(terms(text))
+    codes = sorted(documents)
+    if not codes:
+        return [], None
+    return codes, BM25(field_weights=_LEXICAL_FIELDS).fit([documents[c] for c in codes])
 
 
 def approach_index_for_review(store, review, *, model=None) -> ApproachIndex:
@@ -240,7 +266,7 @@ def find_approaches(index: ApproachIndex, phrase: str, *, top: int = 3) -> list[
     for code, sure in resolve(index.codebook, phrase, "approach", limit=3):
         if sure >= LEXICAL_SURE:
             final[code.code] = max(final.get(code.code, 0.0), sure)
-    ranked = sorted(final, key=lambda c: -final[c])[:top]
+    ranked = _fused(index, phrase, final)[:top]
     typed = _words(phrase)
     out = []
     for code in ranked:
@@ -263,6 +289,23 @@ def find_approaches(index: ApproachIndex, phrase: str, *, top: int = 3) -> list[
                                  score=round(final[code], 3), matched=matched,
                                  close=final[code] >= CLOSE))
     return out
+
+
+def _fused(index: ApproachIndex, phrase: str, meaning: dict[str, float]) -> list[str]:
+    """Order approaches by reciprocal-rank fusion of meaning and word rankings."""
+    from reviewkit.library.tokens import terms
+
+    by_meaning = sorted(meaning, key=lambda c: -meaning[c])
+    fused = {code: 1.0 / (RRF_K + rank) for rank, code in enumerate(by_meaning, 1)}
+    if index.lexical is not None and LEXICAL > 0:
+        query = Counter(terms(phrase))
+        lexical = index.lexical.scores({t: float(n) for t, n in query.items()})
+        hits = [(float(score), code) for score, code in zip(lexical, index.lexical_codes,
+                                                            strict=True) if score > 0]
+        for rank, (_, code) in enumerate(sorted(hits, key=lambda h: -h[0]), 1):
+            if code in fused:
+                fused[code] += LEXICAL / (RRF_K + rank)
+    return sorted(fused, key=lambda c: (-fused[c], -meaning[c]))
 
 
 def resolve_approach(store, review, phrase: str, *, model=None) -> ApproachMatch | None:
