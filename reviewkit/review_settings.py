@@ -112,6 +112,18 @@ SETTINGS: tuple[Setting, ...] = (
             "records); heuristic: ASReview SAFE-style rule of thumb, no confidence (it missed "
             "the target in 15% of those runs).",
             choices=("hypergeometric", "counting", "heuristic")),
+    # Reporting items of the rapid-review reporting guideline (Stevens et al. 2024): they go
+    # into the methods text and the search appendix (reviewkit.search_appendix).
+    Setting("rapid_streamlined", "What was streamlined, and why (rapid reviews)", "text", "",
+            "For a rapid review: which steps were shortened or left out (one database, one "
+            "screener with checks, no appraisal...) and the reason for each. Reported in the "
+            "methods text and the search appendix."),
+    Setting("knowledge_users", "Knowledge users", "text", "",
+            "Who will use the review's findings (commissioners, practitioners, residents) and "
+            "who among them took part."),
+    Setting("knowledge_user_involvement", "How the knowledge users took part", "text", "",
+            "At which steps the knowledge users were involved (setting the question, agreeing "
+            "the criteria, reading the draft) and how."),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -51,6 +51,7 @@ class SearchRecord:
     filename: str
     record_count: int
     imported_at: datetime
+    round_number: int = 0  # the update round its import belongs to
     method: str = "database"
     database: str = ""
     platform: str = ""
@@ -98,7 +99,8 @@ def check_search_fields(fields: dict) -> dict[str, str]:
 
 def _from_rows(batch, stored: dict | None) -> SearchRecord:
     common = dict(import_id=batch.id, review_id=batch.review_id, filename=batch.filename,
-                  record_count=batch.record_count, imported_at=batch.imported_at)
+                  record_count=batch.record_count, imported_at=batch.imported_at,
+                  round_number=batch.round_number or 0)
     if stored is None:
         return SearchRecord(**common, database=batch.database_name,
                             date_searched=batch.search_date, search_string=batch.search_query)
