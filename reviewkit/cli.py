@@ -82,7 +82,7 @@ def cmd_import(args) -> int:
                                 database_name=args.database_name or "",
                                 search_date=args.search_date or "",
                                 search_query=args.query or "", notes=notes,
-                                decisions_from=args.decisions_from)
+                                decisions_from=args.decisions_from, search=_search_options(args))
         except DuplicateImportError as exc:
             print(str(exc), file=sys.stderr)
             status = status or EXIT_ALREADY_IMPORTED
@@ -615,6 +615,107 @@ def cmd_accounts(args) -> int:
     return 0
 
 
+# import's optional search record options -> search record fields
+_SEARCH_OPTIONS = {"method": "method", "platform": "platform", "limits": "limits",
+                   "run_by": "run_by", "search_notes": "notes"}
+
+
+def _search_options(args) -> dict[str, str] | None:
+    given = {field: getattr(args, option) for option, field in _SEARCH_OPTIONS.items()
+             if getattr(args, option, None) is not None}
+    return given or None
+
+
+def cmd_search_record(args) -> int:
+    """Show a review's search records (PRISMA-S), or edit one import's (--import-id, --set)."""
+    from reviewkit.search_record import FIELD_LABELS, record_search, search_records
+
+    store = _open_store(args)
+    review = store.get_review(args.review)
+    if args.set:
+        if args.import_id is None:
+            raise ReviewkitError("Say which import to describe with --import-id N (the ids "
+                                 "are listed by 'search-record --review NAME').")
+        fields = {}
+        for item in args.set:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise ReviewkitError(f"'--set {item}' needs the form FIELD=VALUE, e.g. "
+                                     "--set platform=Ovid.")
+            fields[name.strip().replace("-", "_")] = value
+        found = record_search(store, args.import_id,
+                              actor=_allowed(args, store, "import", review), **fields)
+        print(f"Search record of import {found.import_id} ({found.filename}) saved.")
+        return 0
+    _allowed(args, store, "review.read", review)
+    for found in search_records(store, review.id):
+        if args.import_id is not None and found.import_id != args.import_id:
+            continue
+        state = "" if found.recorded else " (from the import; not yet described)"
+        print(f"import {found.import_id}: {found.filename}, {found.record_count} records, "
+              f"round {found.round_number}{state}")
+        for name, value in found.fields().items():
+            if value:
+                print(f"  {FIELD_LABELS[name]}: {value}")
+    return 0
+
+
+def cmd_search_appendix(args) -> int:
+    """Write a review's search appendix (Markdown or Word) with its methods text."""
+    from reviewkit.search_appendix import (
+        build_search_appendix,
+        write_appendix_docx,
+        write_appendix_markdown,
+    )
+
+    store = _open_store(args)
+    review = store.get_review(args.review)
+    _allowed(args, store, "review.read", review)
+    appendix = build_search_appendix(store, review)
+    fmt = args.format or ("docx" if args.output.lower().endswith(".docx") else "md")
+    data = (write_appendix_docx(appendix) if fmt == "docx"
+            else write_appendix_markdown(appendix).encode("utf-8"))
+    Path(args.output).write_bytes(data)
+    print(f"Search appendix of '{review.name}' ({len(appendix.searches)} searches) written to "
+          f"{args.output}.")
+    return 0
+
+
+def cmd_round(args) -> int:
+    """Start an update round of a review, or list its rounds."""
+    from reviewkit.rounds import list_rounds, new_record_ids, start_update_round
+
+    store = _open_store(args)
+    review = store.get_review(args.review)
+    if args.action == "start":
+        started = start_update_round(store, review, label=args.label or "", note=args.note or "",
+                                     actor=_allowed(args, store, "review.manage", review))
+        print(f"{started.name} started: imports into '{review.name}' now belong to it.")
+        return 0
+    _allowed(args, store, "review.read", review)
+    for r in list_rounds(store, review):
+        new = len(new_record_ids(store, review, r.number))
+        print(f"{r.number}\t{r.name}\t{r.started_at:%Y-%m-%d}\t{new} records after "
+              "deduplication")
+    return 0
+
+
+def cmd_prisma(args) -> int:
+    """Draw a review's PRISMA 2020 flow diagram as SVG or PNG (for an update round: --round)."""
+    from reviewkit.prisma import prisma_counts, prisma_png, prisma_svg
+
+    store = _open_store(args)
+    review = store.get_review(args.review)
+    _allowed(args, store, "review.read", review)
+    counts = prisma_counts(store, review, round_number=args.round)
+    png = args.output.lower().endswith(".png")
+    Path(args.output).write_bytes(prisma_png(counts) if png else prisma_svg(counts).encode())
+    what = f"update {args.round}" if args.round else "the whole review"
+    print(f"PRISMA 2020 flow diagram of '{review.name}' ({what}: {counts.identified} records "
+          f"identified, {counts.total_included} studies included) written to {args.output}.")
+    return 0
+
+
 def _add_common(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
     # Accepted before or after the subcommand; after it, it only counts when given.
     default = None if top_level else argparse.SUPPRESS
@@ -658,6 +759,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "reviewkit's, Rayyan's and ASReview's notes and reviewkit's Zotero "
                         "tags), one tool's only ('asreview' also reads the label column of "
                         "ASReview's CSV), or none")
+    p.add_argument("--method", metavar="METHOD",
+                   help="search record (PRISMA-S): how the records were found: database "
+                        "(default), register, website, citation searching or other")
+    p.add_argument("--platform", metavar="NAME", help="search record: the platform or "
+                                                      "interface, e.g. Ovid, EBSCOhost")
+    p.add_argument("--limits", metavar="TEXT", help="search record: limits and filters applied")
+    p.add_argument("--run-by", metavar="NAME", help="search record: who ran the search")
+    p.add_argument("--search-notes", metavar="TEXT",
+                   help="search record: notes, e.g. what was done for citation searching")
 
     p = command("export", cmd_export, "Export a review's records as RIS, BibTeX or CSV "
                                       "(or Excel), optionally with their screening decisions.")
@@ -824,6 +934,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("archive", metavar="FILE.zip")
     p.add_argument("--name", metavar="NEW_NAME",
                    help="import under this name (needed when the archive's name is taken)")
+
+    p = command("search-record", cmd_search_record,
+                "Show a review's search records (PRISMA-S: method, database, platform, date, "
+                "search string, limits, who ran it, notes), or edit one import's with --set.")
+    p.add_argument("--review", required=True, metavar="NAME")
+    p.add_argument("--import-id", type=int, metavar="N", help="one import (batch) only")
+    p.add_argument("--set", action="append", metavar="FIELD=VALUE",
+                   help="change a field of --import-id's record: method, database, platform, "
+                        "date_searched, search_string, limits, run_by, notes (repeatable)")
+
+    p = command("search-appendix", cmd_search_appendix,
+                "Write a review's search appendix (every search in full, update rounds, "
+                "rapid-review reporting items and the methods text) as Markdown or Word.")
+    p.add_argument("--review", required=True, metavar="NAME")
+    p.add_argument("--output", required=True, metavar="FILE")
+    p.add_argument("--format", choices=("md", "docx"),
+                   help="default: docx for a .docx file, else md")
+
+    p = command("round", cmd_round,
+                "Start an update round (re-run searches imported afterwards belong to it) or "
+                "list a review's rounds.")
+    p.add_argument("action", choices=("start", "list"))
+    p.add_argument("--review", required=True, metavar="NAME")
+    p.add_argument("--label", metavar="TEXT", help="a name for the round, e.g. 'March 2025'")
+    p.add_argument("--note", metavar="TEXT", help="why or how the update was run")
+
+    p = command("prisma", cmd_prisma,
+                "Draw a review's PRISMA 2020 flow diagram (SVG, or PNG for a .png file); "
+                "--round N draws the diagram for updated reviews.")
+    p.add_argument("--review", required=True, metavar="NAME")
+    p.add_argument("--output", required=True, metavar="FILE")
+    p.add_argument("--round", type=int, metavar="N",
+                   help="an update round: its new records, and the previous version's studies")
     return parser
 
 

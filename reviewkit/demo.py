@@ -47,6 +47,8 @@ def ensure_demo_review(store: Store, *, folder: Path = DEMO_DIR, actor: str = "a
             "keywords_include": definition.get("keywords_include", []),
             "keywords_exclude": definition.get("keywords_exclude", []),
             "demo": True,
+            # the rapid-review reporting items (Stevens et al. 2024), for the methods text
+            **definition.get("rapid_review", {}),
         }
         try:
             review = store.create_review(
@@ -66,7 +68,7 @@ def ensure_demo_review(store: Store, *, folder: Path = DEMO_DIR, actor: str = "a
             import_file(store, review, path.read_bytes(), path.name, actor=actor,
                         database_name=item.get("database", ""),
                         search_date=item.get("search_date", ""),
-                        search_query=item.get("query", ""))
+                        search_query=item.get("query", ""), search=item.get("search"))
         except DuplicateImportError:
             continue
     review = store.get_review(name)

@@ -16,6 +16,7 @@ from reviewkit.errors import FormatError, ReviewkitError
 from reviewkit.formats.spreadsheet import sheet_rows
 from reviewkit.formats.tabular import sniff_delimiter
 from reviewkit.records import Record
+from reviewkit.search_prefill import SearchHints, search_hints
 from reviewkit.store import Batch, Review, Store, duplicate_import_error
 from reviewkit.store.schema import import_batches as batch_table
 from reviewkit.store.schema import records as record_table
@@ -39,6 +40,8 @@ class Preview:
     column_map: dict[str, str] = field(default_factory=dict)
     database_name: str = ""
     notes: formats.ReadNotes = field(default_factory=formats.ReadNotes)
+    # what the file says about its search (platform, export date...), for the search record
+    search_hints: SearchHints = field(default_factory=SearchHints)
 
     @property
     def count(self) -> int:
@@ -122,7 +125,8 @@ def preview_file(data: bytes, filename: str, *, format: str | None = None,
     fit_lengths(parsed, notes)
     return Preview(filename=filename, format=format, records=parsed, headers=headers,
                    column_map=dict(column_map or {}),
-                   database_name=guess_database(parsed, filename, format), notes=notes)
+                   database_name=guess_database(parsed, filename, format), notes=notes,
+                   search_hints=search_hints(data, parsed, format))
 
 
 def import_file(store: Store, review: Review, data: bytes, filename: str, *,
@@ -159,6 +163,11 @@ def import_file(store: Store, review: Review, data: bytes, filename: str, *,
     preview = preview_file(data, filename, format=format, column_map=column_map, max_mb=max_mb)
     if notes is not None:
         notes.groups.update(preview.notes.groups)
+    # what the file states about its search fills the search record, unless the caller said
+    given = {"database": database_name, "date_searched": search_date}
+    hinted = {k: v for k, v in preview.search_hints.fields.items() if not given.get(k)}
+    if hinted:
+        search = hinted | (search or {})
     calls = {}
     if decisions:
         from reviewkit.decisions import settled_calls

@@ -61,9 +61,21 @@ def search_methods_text(store: Store, review: Review) -> str:
     return build_search_appendix(store, review).methods
 
 
-def _source_phrase(s: SearchRecord) -> str:
+# How the methods text names each method that is not a database search.
+_FOUND_BY = {"citation searching": "citation searching", "website": "searching websites",
+             "other": "other means"}
+
+
+def _where(s: SearchRecord) -> str:
+    """'MEDLINE via Ovid'; just the platform when it already names the database."""
     name = s.database or s.filename
-    where = f"{name} via {s.platform}" if s.platform else name
+    if not s.platform:
+        return name
+    return s.platform if s.platform.lower().startswith(name.lower()) else f"{name} via {s.platform}"
+
+
+def _source_phrase(s: SearchRecord) -> str:
+    where = _where(s)
     return f"{where} (searched {s.date_searched})" if s.date_searched else where
 
 
@@ -87,9 +99,10 @@ def _methods(a: SearchAppendix) -> str:
     if limited:
         sentences.append(f"Limits and filters: {'; '.join(dict.fromkeys(limited))}.")
     for s in others:
-        what = f" ({s.notes})" if s.notes else ""
+        what = f" ({s.notes.rstrip('.')})" if s.notes else ""
         when = f", {s.date_searched}" if s.date_searched else ""
-        sentences.append(f"Records were also found by {s.method}{what}{when}: "
+        sentences.append(f"Records were also found by {_FOUND_BY.get(s.method, s.method)}"
+                         f"{what}{when}: "
                          f"{s.record_count} records.")
     people = list(dict.fromkeys(s.run_by for s in a.searches if s.run_by))
     if people:
@@ -120,8 +133,7 @@ def _details(a: SearchAppendix, s: SearchRecord) -> list[tuple[str, str]]:
 
 
 def _title(s: SearchRecord, number: int) -> str:
-    name = s.database or s.filename
-    return f"{number}. {name}" + (f" via {s.platform}" if s.platform else "")
+    return f"{number}. {_where(s)}"
 
 
 def _fence(text: str) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reviewkit.archive import export_review, import_review
 from reviewkit.errors import NotFoundError, ReviewkitError
-from reviewkit.importing import import_file
+from reviewkit.importing import import_file, preview_file
 from reviewkit.search_record import record_search, search_record, search_records
 from reviewkit.store import Store
 
@@ -115,3 +117,87 @@ def test_the_audit_says_what_was_recorded(store, imported):
     entry = next(e for e in store.audit_entries(review.id) if e.action == "search_record.update")
     assert describe(entry) == ("ana recorded the search behind medline-export.ris "
                                "(platform, run by)")
+
+
+DATA = Path(__file__).parent / "data" / "formats"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "formats"
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("ovid_medline.ris", {"platform": "Ovid", "database": "MEDLINE(R) ALL",
+                          "notes": "Database coverage stated in the export: 1946 to March 13, "
+                                   "2024."}),
+    ("ebsco_cinahl_latin1.ris", {"platform": "EBSCOhost",
+                                 "database": "CINAHL Plus with Full Text"}),
+    ("scopus.ris", {"date_searched": "14 March 2024 (export date)"}),
+    ("pubmed.nbib", {}),
+])
+def test_the_file_pre_fills_what_it_states(name, expected):
+    preview = preview_file((DATA / name).read_bytes(), name)
+    assert preview.search_hints.fields == expected
+    assert set(preview.search_hints.found_in) == set(expected)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("psycinfo-ebsco_ris_citesource_1.ris", {"platform": "EBSCOhost", "database": "APA PsycInfo"}),
+    ("medline-ovid_ris_sysrev_1.ris", {
+        "platform": "Ovid", "database": "MEDLINE(R)",
+        "notes": "Ovid segments in the export: MEDLINE(R), MEDLINE(R) Daily Update."}),
+    ("proquest_proquest-txt_metaknowledge_1.txt",
+     {"platform": "ProQuest", "date_searched": "December 08 2015 (date of the export)"}),
+    ("scopus_ris_citesource_1.ris", {"date_searched": "7 December 2022 (export date)"}),
+    ("wos_wos-plain_revtools_1.ciw", {"platform": "Web of Science"}),
+])
+def test_real_exports_pre_fill_their_search_record(name, expected):
+    if not (SHARED / name).exists():
+        pytest.skip(f"the real exports are not here ({SHARED}); they live in the shared folder "
+                    "beside the repository")
+    preview = preview_file((SHARED / name).read_bytes(), name)
+    assert preview.search_hints.fields == expected
+
+
+def test_an_import_stores_the_pre_filled_record_and_the_caller_wins(store):
+    review = store.create_review("Prefill")
+    data = (DATA / "ovid_medline.ris").read_bytes()
+    batch = import_file(store, review, data, "ovid_medline.ris", actor="ana",
+                        search={"limits": "English language"})
+    found = search_record(store, batch.id)
+    assert (found.platform, found.database, found.limits) == ("Ovid", "MEDLINE(R) ALL",
+                                                              "English language")
+    assert batch.database_name == "MEDLINE(R) ALL"  # PRISMA counts it under the database
+    other = import_file(store, review, (DATA / "scopus.ris").read_bytes(), "scopus.ris",
+                        actor="ana", search_date="2024-03-13")
+    assert search_record(store, other.id).date_searched == "2024-03-13"
+
+
+def test_cli_records_searches_and_writes_the_appendix(tmp_path, monkeypatch, capsys):
+    from docx import Document
+
+    from reviewkit.cli import main
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("REVIEWKIT_DATABASE_URL", url)
+    assert main(["import", str(DATA / "ovid_medline.ris"), "--review", "CLI review",
+                 "--search-date", "2024-03-13", "--query", "exp Loneliness/ and communit*.mp.",
+                 "--limits", "2000-current", "--run-by", "Information specialist"]) == 0
+    assert main(["import", str(DATA / "scopus.ris"), "--review", "CLI review",
+                 "--method", "hand searching"]) != 0  # an unknown method stores nothing
+    capsys.readouterr()
+    assert main(["search-record", "--review", "CLI review"]) == 0
+    shown = capsys.readouterr().out
+    assert "Platform or interface: Ovid" in shown and "Limits and filters: 2000-current" in shown
+    import_id = int(shown.split()[1].rstrip(":"))
+    assert main(["search-record", "--review", "CLI review", "--import-id", str(import_id),
+                 "--set", "notes=Searched with the librarian"]) == 0
+    md, docx = tmp_path / "appendix.md", tmp_path / "appendix.docx"
+    assert main(["search-appendix", "--review", "CLI review", "--output", str(md)]) == 0
+    assert main(["search-appendix", "--review", "CLI review", "--output", str(docx)]) == 0
+    text = md.read_text()
+    assert "```text\nexp Loneliness/ and communit*.mp.\n```" in text
+    assert "Searched with the librarian" in text and "## 1\\. MEDLINE\\(R\\) ALL via Ovid" in text
+    doc = Document(str(docx))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith(("Heading", "Title"))]
+    assert headings[:3] == ["Search appendix: CLI review", "Methods text", "Summary of searches"]
+    assert "1. MEDLINE(R) ALL via Ovid" in headings
+    assert "exp Loneliness/ and communit*.mp." in [p.text for p in doc.paragraphs]
+    assert doc.tables[0].rows[1].cells[3].text == "Ovid"

@@ -99,14 +99,15 @@ def approach_evidence(store: Store, review: Review, approach: str | None, *, vie
 
 
 def _methods(review: Review, p: PrismaCounts, topic: str | None, strength: Strength) -> str:
-    names = ", ".join(name for name, _ in p.identified_by_source)
+    sources = p.identified_by_source + p.identified_other
+    names = ", ".join(name for name, _ in sources)
     who = " by two reviewers each" if int(review.settings.get("reviewers_required", 1)) >= 2 else ""
     scope = ""
     if topic:
         scope = (f" Of these, {_count(strength.n_primary, 'primary study', 'primary studies')} "
                  f"and {_count(strength.reviews, 'review', 'reviews')} are about {topic.lower()}.")
     waiting = f" {p.awaiting_screening} records are still waiting to be screened." if p.awaiting_screening else ""
-    return (f"The review searched {len(p.identified_by_source)} sources ({names}) and found "
+    return (f"The review searched {len(sources)} sources ({names}) and found "
             f"{p.identified} records. After removing {p.duplicates_removed} duplicates, "
             f"{p.screened} titles and abstracts were screened{who}, {p.assessed} full "
             f"texts were assessed ({p.not_retrieved} could not be obtained) and {p.included} "
