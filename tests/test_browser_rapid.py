@@ -114,7 +114,7 @@ def test_calibration_then_single_then_check(browser, rapid_app):
         # the lead sees the disagreement and the calibration figures on Conflicts
         _log_in_and_screen(lead, rapid_app, "lead")
         _open(lead, "Conflicts")
-        lead.get_by_role("heading", name="Waiting for a decision (1)").wait_for(timeout=120_000)
+        lead.get_by_role("heading", name="Reviewers disagree (1)").wait_for(timeout=120_000)
         lead.get_by_text(single).first.wait_for()
         lead.get_by_text("Round 1: 3 records, agreement on 3 (100%)").wait_for()
         lead.get_by_text("Gwet's AC1").first.wait_for()

@@ -68,10 +68,10 @@ def test_conflicts_view_settles_a_disagreement(page, app_url):
     page.goto(f"{app_url}/conflicts")
     page.get_by_text("Agreement between reviewers").wait_for(timeout=120_000)
     page.get_by_text("kappa").first.wait_for()
-    heading = page.get_by_role("heading", name=re.compile(r"Waiting for a decision \(\d+\)"))
+    heading = page.get_by_role("heading", name=re.compile(r"Reviewers disagree \(\d+\)"))
     heading.wait_for()
     waiting = int(re.search(r"\((\d+)\)", heading.inner_text()).group(1))
     assert waiting >= 1
     screenshot(page, "conflicts")
     page.get_by_role("button", name="Settle as include").first.click()
-    page.get_by_role("heading", name=f"Waiting for a decision ({waiting - 1})").wait_for()
+    page.get_by_role("heading", name=f"Reviewers disagree ({waiting - 1})").wait_for()

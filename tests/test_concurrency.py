@@ -380,14 +380,14 @@ def test_conflicts_page_is_blinded_until_the_lead_unblinds(team_app, monkeypatch
 
     at = _page_as(monkeypatch, "lead", "conflicts_page")
     assert not at.exception, at.exception
-    assert any(h.value == "Waiting for a decision (1)" for h in at.subheader)
+    assert any(h.value == "Reviewers disagree (1)" for h in at.subheader)
     next(b for b in at.button if b.label == "Unblind the review").click().run()
     assert not at.exception, at.exception
     assert not any(b.label == "Unblind the review" for b in at.button)
 
     at = _page_as(monkeypatch, "ana", "conflicts_page")
     assert blinded not in [i.value for i in at.info]
-    assert any(h.value == "Waiting for a decision (1)" for h in at.subheader)
+    assert any(h.value == "Reviewers disagree (1)" for h in at.subheader)
 
 
 def test_screening_page_hands_out_records_when_split(team_app, monkeypatch):

@@ -59,16 +59,30 @@ def render() -> None:
         st.subheader("Rapid review: calibration and checks")
         st.text(rapid_methods_text(summary))
 
-    open_items = [s for s in statuses.values() if s.state in ("conflict", "maybe")]
-    st.subheader(f"Waiting for a decision ({len(open_items)})")
-    if not open_items:
-        st.success("No conflicts: every record the reviewers disagreed on has been settled.")
-        return
-    reasons = exclusion_reasons(review)
+    # A disagreement is a conflict; a lone 'maybe' is no disagreement, only a call the team
+    # still has to make (agreement.STATES tells the two apart).
     settles = allowed("conflicts.resolve", review)
-    if not settles:
+    conflicts = [s for s in statuses.values() if s.state == "conflict"]
+    maybes = [s for s in statuses.values() if s.state == "maybe"]
+    st.subheader(f"Reviewers disagree ({len(conflicts)})")
+    if not conflicts:
+        st.success("No conflicts: every record the reviewers disagreed on has been settled.")
+    elif not settles:
         st.caption("The review's lead settles these; you can see them here.")
-    for status in open_items[:50]:
+    _settle_list(store, review, stage, conflicts, settles, "conflict")
+    if maybes:
+        st.subheader(f"Marked maybe: to discuss ({len(maybes)})")
+        st.caption("A reviewer could not decide these; no one disagreed. Talk them through "
+                   "and settle them" + (" here." if settles else " (the review's lead settles)."))
+        _settle_list(store, review, stage, maybes, settles, "maybe")
+
+
+def _settle_list(store, review, stage: str, items: list, settles: bool, kind: str) -> None:
+    """Show up to 50 records with their votes and, for the lead, the buttons that settle them."""
+    if len(items) > 50:
+        st.caption(f"Showing the first 50 of {len(items)}; settled ones make room for the rest.")
+    reasons = exclusion_reasons(review)
+    for status in items[:50]:
         record = store.get_record(status.record_id).record
         with st.container(border=True):
             st.markdown(f"**{md_escape(record.title)}** ({record.year or 'no year'})")
@@ -80,7 +94,7 @@ def render() -> None:
                 continue
             cols = st.columns([1, 1, 2])
             reason = cols[2].selectbox("Reason if excluded", [""] + reasons,
-                                       key=f"reason-{stage}-{status.record_id}")
+                                       key=f"reason-{kind}-{stage}-{status.record_id}")
             for column, call in zip(cols[:2], ("include", "exclude")):
                 if column.button(f"Settle as {CALLS[call].lower()}",
                                  key=f"settle-{call}-{stage}-{status.record_id}"):
