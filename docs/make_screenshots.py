@@ -1,7 +1,8 @@
 """Take the README's screenshots from the real app in headless Chromium.
 
     python docs/make_screenshots.py             # every page
-    python docs/make_screenshots.py clusters    # only the pages named
+    python docs/make_screenshots.py clusters    # only the pages named ('charts': the
+                                                # synthesis charts, drawn from the demo)
 
 Starts the app on a fresh database (so it opens on the demo review), visits each page as a
 user would, and writes docs/screenshots/<page>.png.
@@ -23,6 +24,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 
+_SYNTH_CELL = "approach=community_governance&outcome=empowerment_control"
 # page path -> (file name, text to wait for, optional action before the shot)
 PAGES = [
     ("", "overview", "Records identified", None),
@@ -36,6 +38,10 @@ PAGES = [
     ("evidence-by-approach?q=help+with+money+worries", "evidence-by-approach",
      "Strength of evidence", None),
     ("code", "code", "Code studies", None),
+    (f"synthesis?{_SYNTH_CELL}", "synthesis", "What the studies say together", None),
+    (f"synthesis?{_SYNTH_CELL}", "synthesis-certainty", "What the studies say together",
+     "certainty_tab"),
+    (f"evidence-map?{_SYNTH_CELL}", "evidence-map-certainty", "filled cells", "map_certainty"),
     ("clusters", "clusters", " topics; ", "wait_plot"),
     ("library", "library", "Local stories", None),
     ("library", "library-share", "Share a story", "share_story"),
@@ -53,7 +59,7 @@ def _port() -> int:
 
 
 def main(only: list[str]) -> None:
-    unknown = set(only) - {name for _path, name, _text, _action in PAGES}
+    unknown = set(only) - {name for _path, name, _text, _action in PAGES} - {"charts"}
     if unknown:
         raise SystemExit(f"no such page: {', '.join(sorted(unknown))}")
     OUT.mkdir(parents=True, exist_ok=True)
@@ -93,6 +99,12 @@ def main(only: list[str]) -> None:
                 if action == "share_story":  # the library's form for adding a story
                     page.get_by_role("tab", name="Share a story").click()
                     page.get_by_role("tabpanel").get_by_role("textbox").first.wait_for()
+                if action == "certainty_tab":
+                    page.get_by_role("tab", name="Certainty").click()
+                    page.get_by_text("How sure we are").first.wait_for()
+                if action == "map_certainty":
+                    page.get_by_test_id("stRadio").get_by_text("Certainty", exact=True).click()
+                    page.locator(".legendtext", has_text="Low certainty").first.wait_for()
                 if action == "wait_plot":  # the map draws after the page's text
                     page.locator(".scatterlayer .trace").first.wait_for()
                 try:  # the page has finished running (no placeholder boxes left in the shot)
@@ -103,9 +115,35 @@ def main(only: list[str]) -> None:
                 page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
                 print(f"wrote docs/screenshots/{name}.png")
             browser.close()
+        if not only or "charts" in only:
+            _charts(data)
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def _charts(data: str) -> None:
+    """The synthesis charts of the demo's community-governance cells, as the page draws them."""
+    sys.path.insert(0, str(ROOT))  # this checkout's reviewkit, as the app it started uses
+    from reviewkit.codebook import review_codebook
+    from reviewkit.store import Store
+    from reviewkit.synthesis import effect_direction_plot, harvest_plot, synthesis_cells
+
+    store = Store(f"sqlite:///{data}/reviewkit.sqlite")
+    review = store.get_review("Developing resilient communities (demo)")
+    codebook = review_codebook(store, review.id)
+    cells = [c for (a, _), c in synthesis_cells(store, review).items()
+             if a == "community_governance" and c.studies]
+    label = lambda c: codebook.label("outcome", c)  # noqa: E731
+    rated = [c for c in cells if c.outcome in ("empowerment_control", "mental_health",
+                                                "social_cohesion")]
+    (OUT / "effect-direction.png").write_bytes(effect_direction_plot(
+        rated, "png", outcome_label=label,
+        title="Community governance and co-production: effect direction"))
+    (OUT / "harvest-plot.png").write_bytes(harvest_plot(
+        cells, "png", outcome_label=label, title="Community governance and co-production"))
+    store.close()
+    print("wrote docs/screenshots/effect-direction.png and harvest-plot.png")
 
 
 if __name__ == "__main__":

@@ -64,12 +64,14 @@ def _choose_cell(codebook, cells) -> tuple[str, str] | None:
 
 
 def _report(action, success: str) -> None:
+    """Run a change; on success draw the page again (so every part shows it) with a message."""
     try:
         action()
     except ReviewkitError as exc:
         st.error(md_escape(str(exc)))
     else:
-        st.success(success)
+        st.session_state["synth_said"] = success
+        st.rerun()
 
 
 def _charts(store, review, codebook, cell: SynthesisCell, cells) -> None:
@@ -202,6 +204,9 @@ def render() -> None:
     st.title("Synthesis and certainty")
     st.write("For each approach and outcome: what each study found (the direction of effect), "
              "what the studies say together, and how sure we are.")
+    said = st.session_state.pop("synth_said", None)
+    if said:
+        st.success(md_escape(said))
     cells = synthesis_cells(store, review)
     chosen = _choose_cell(codebook, cells)
     if chosen is None:
