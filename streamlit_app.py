@@ -7,7 +7,7 @@ from importlib import import_module
 
 import streamlit as st
 
-from reviewkit.ui import common, login_page
+from reviewkit.ui import accessibility, common, login_page
 
 
 def _page_of(module: str):
@@ -126,4 +126,5 @@ navigation = st.navigation(sections, expanded=True)  # every page in view, never
 if navigation in doors:
     navigation.run()  # switches page before the sidebar is drawn, so nothing races the switch
 common.draw_sidebar()
+accessibility.apply_fixes()
 navigation.run()

@@ -428,6 +428,14 @@ def _table_html(evidence_map: EvidenceMap) -> str:
     return "\n".join(parts)
 
 
+def map_rows(evidence_map: EvidenceMap) -> list[dict[str, str | int]]:
+    """The map as a table, its text alternative: one row per approach, the number of studies
+    for each outcome (0 for a gap)."""
+    return [{"Approach": label, **{outcome_label: evidence_map.count(code, outcome)
+                                   for outcome, outcome_label in evidence_map.outcomes}}
+            for code, label in evidence_map.approaches]
+
+
 MAP_CSV_COLUMNS = ("approach", "approach_label", "outcome", "outcome_label", "studies",
                    "record_ids", "designs", "directions", "certainty", "certainty_statement")
 

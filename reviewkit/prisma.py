@@ -255,6 +255,15 @@ def _layout(c: PrismaCounts) -> tuple[list[Box], list[tuple[int, int, int, int]]
     return boxes, arrows
 
 
+def prisma_text(counts: PrismaCounts) -> list[tuple[str, list[str]]]:
+    """The diagram in words (its text alternative): each stage with its boxes' lines, in the
+    order the diagram is read."""
+    boxes, _ = _layout(counts)
+    return [(stage.lines[0], [line.strip() for box in boxes if not box.heading
+                              and stage.y <= box.y < stage.y + stage.h for line in box.lines])
+            for stage in boxes if stage.heading]
+
+
 def prisma_svg(counts: PrismaCounts) -> str:
     """Draw the flow diagram as a standalone SVG document."""
     boxes, arrows = _layout(counts)

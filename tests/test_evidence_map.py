@@ -145,3 +145,16 @@ def test_png_and_svg_pictures(evidence):
     assert b"<svg" in map_image(evidence, "svg", colour_by="direction")[:500]
     with pytest.raises(ReviewkitError):
         map_image(evidence, "gif")
+
+
+def test_the_map_as_a_table_counts_every_cell(evidence):
+    from reviewkit.evidence_map import map_rows
+
+    rows = map_rows(evidence)
+    assert [r["Approach"] for r in rows] == [label for _, label in evidence.approaches]
+    labels = dict(evidence.outcomes)
+    for (approach, _), row in zip(evidence.approaches, rows, strict=True):
+        assert [row[labels[o]] for o, _ in evidence.outcomes] == \
+            [len(evidence.cells.get((approach, o), [])) for o, _ in evidence.outcomes]
+    assert sum(v for r in rows for k, v in r.items() if k != "Approach") == \
+        sum(len(s) for s in evidence.cells.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -192,3 +193,17 @@ def test_agreement_words_give_ac1_beside_kappa(store, hand_checked):
     chance = sum(q * (1 - q) for q in shares) / 2
     assert pair.ac1 == pytest.approx((7 / 9 - chance) / (1 - chance))
     assert f"Gwet's AC1 {pair.ac1:.2f}" in pair.plain_words()
+
+
+def test_the_diagram_in_words_says_every_line_the_picture_shows(store, hand_checked):
+    from html import escape
+
+    from reviewkit.prisma import prisma_text
+
+    counts = prisma_counts(store, hand_checked)
+    stages = prisma_text(counts)
+    assert [stage for stage, _ in stages] == ["Identification", "Screening", "Included"]
+    words = [line for _, lines in stages for line in lines]
+    drawn = re.findall(r'xml:space="preserve">([^<]*)</text>', prisma_svg(counts))
+    assert [line.strip() for line in drawn] == [escape(w, quote=False) for w in words]
+    assert "Studies included in review (n = 1)" in stages[2][1]

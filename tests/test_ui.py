@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -331,3 +333,20 @@ def test_the_dedup_page_says_when_duplicates_were_not_looked_for_since_an_import
     at.run()
     assert "not been looked for since the last import" in at.warning[0].value
     assert store.dedup_state(store.create_review("Nothing yet").id) == "empty"
+
+
+def test_charts_come_with_their_numbers_in_words_and_tables():
+    at = _page("prisma_page").run()
+    assert not at.exception, at.exception
+    words = at.expander[0].markdown[0].value
+    assert at.expander[0].label == "The diagram in words"
+    assert re.search(r"\*\*Included\*\*: Studies included in review \\\(n = \d+\\\)", words)
+    at = _page("screening_page").run()
+    at.toggle(key="screen_curve").set_value(True).run()
+    assert not at.exception, at.exception
+    curve = at.table[0].value
+    assert list(curve.columns) == ["Records screened", "Relevant found"]
+    assert curve["Records screened"].iloc[0] == 0 and curve["Relevant found"].is_monotonic_increasing
+    at = _page("evidence_map_page").run()
+    grid = at.table[0].value
+    assert grid.index.name == "Approach" and grid.to_numpy().sum() > 20

@@ -20,6 +20,7 @@ from reviewkit.evidence_map import (
     map_figure,
     map_html,
     map_image,
+    map_rows,
     map_table_csv,
 )
 from reviewkit.interchange import export_for_tool
@@ -83,6 +84,8 @@ def render() -> None:
                                                              "filename": "evidence-map"}})
     st.caption(f"{len(evidence_map.studies)} studies · {len(evidence_map.cells)} filled cells · "
                f"{len(evidence_map.gaps)} gaps. The camera icon above the map saves it as a PNG.")
+    with st.expander("The map as a table (studies per approach and outcome)"):
+        st.table(pd.DataFrame(map_rows(evidence_map)).set_index("Approach"))
 
     cell = None
     points = event.selection.points if event and event.selection else []

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from reviewkit.prisma import prisma_counts, prisma_png, prisma_svg
+from reviewkit.prisma import prisma_counts, prisma_png, prisma_svg, prisma_text
 from reviewkit.screening.rapid import screening_methods_text
-from reviewkit.ui.common import get_store, require_review
+from reviewkit.ui.common import get_store, md_escape, require_review
 
 
 def render() -> None:
@@ -16,7 +16,12 @@ def render() -> None:
              "screening decisions, so the diagram is always up to date.")
     counts = prisma_counts(get_store(), review)
     svg = prisma_svg(counts)
-    st.image(prisma_png(counts), caption="PRISMA 2020 flow diagram (databases and registers)")
+    st.image(prisma_png(counts), caption="PRISMA 2020 flow diagram (databases and registers)",
+             alt=f"PRISMA 2020 flow diagram: {counts.identified} records identified, "
+                 f"{counts.included} studies included. The same counts are written out below.")
+    with st.expander("The diagram in words"):
+        st.markdown("\n".join(f"- **{stage}**: " + md_escape("; ".join(lines))
+                              for stage, lines in prisma_text(counts)))
     left, right = st.columns(2)
     left.download_button("Download SVG", svg.encode("utf-8"), file_name="prisma-2020.svg",
                          mime="image/svg+xml", icon=":material/download:")

@@ -119,6 +119,10 @@ def _criteria_panel(review, advice, labels: list[int]) -> None:
                 height=220, x_label="Records screened", y_label="Relevant found")
             st.caption("Like ASReview's recall curve: the steeper the blue line rises above the "
                        "random line, the sooner ranking brought the relevant records forward.")
+            marks = sorted({curve[round(i * (len(curve) - 1) / 4)] for i in range(5)})
+            st.table(pd.DataFrame({"Records screened": [n for n, _ in marks],
+                                   "Relevant found": [found for _, found in marks]}),
+                     hide_index=True)  # the curve in numbers, for those who cannot see it
 
 
 def _progress_line(stats, conflicts_shown: bool, team: bool) -> None:

@@ -1,0 +1,111 @@
+"""Every page of the app through axe-core (counts by impact, none serious or critical), and a
+commissioner's question answered with the keyboard alone, focus always visible, targets at
+least 24×24 px (WCAG 2.2 AA; README, accessibility statement)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.conftest import ARTIFACTS, settled
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+ADDRESSES = re.findall(r'url_path="([a-z-]+)"', (ROOT / "streamlit_app.py").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def tab(browser, app_url):
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.app_url = app_url
+    yield page
+    context.close()
+
+
+def _open(tab, address: str) -> None:
+    tab.goto(f"{tab.app_url}/{address}")
+    tab.locator("h1").first.wait_for(timeout=120_000)
+    settled(tab)
+    tab.wait_for_function("document.documentElement.lang === 'en-GB'")  # the page fixes ran
+
+
+def _axe(tab) -> tuple[dict[str, int], list[str]]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(tab).response["violations"]
+    counts: dict[str, int] = {}
+    for v in found:
+        counts[v["impact"]] = counts.get(v["impact"], 0) + len(v["nodes"])
+    return counts, [f"{v['id']} ({len(v['nodes'])}): {v['help']}" for v in found
+                    if v["impact"] in ("serious", "critical")]
+
+
+def test_every_page_passes_axe_with_no_serious_or_critical_violation(tab):
+    assert len(ADDRESSES) >= 17 and "overview" in ADDRESSES
+    counts, serious = {}, {}
+    for address in ADDRESSES:
+        _open(tab, address)
+        assert tab.get_by_text("Page not found").count() == 0, address
+        assert urlparse(tab.url).path == ("/overview" if address == "login" else f"/{address}")
+        counts[address], problems = _axe(tab)
+        if problems:
+            serious[address] = problems
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "axe-app.json").write_text(json.dumps(counts, indent=1), encoding="utf-8")
+    print("axe violations (elements) by impact, per page:", json.dumps(counts))
+    assert serious == {}
+
+
+# A radio button or checkbox hides its input under a drawn one: its target is the whole option.
+_FOCUSED = """() => {
+  const active = document.activeElement;
+  const e = ["radio", "checkbox"].includes(active.type) ? active.closest("label") || active : active;
+  const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+  const hit = document.elementFromPoint(r.x + r.width / 2, r.y + Math.min(r.height / 2, 10));
+  return {tag: e.tagName, name: active.getAttribute("aria-label") || e.innerText.trim().slice(0, 60),
+          width: r.width, height: r.height, top: r.top, bottom: r.bottom,
+          ring: s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2,
+          uncovered: !!hit && (e.contains(hit) || hit.contains(e))};
+}"""
+
+
+def _tab_to(tab, name: str, visited: list[dict], limit: int = 80) -> None:
+    """Press Tab until the element named ``name`` has the focus, noting each stop on the way."""
+    for _ in range(limit):
+        tab.keyboard.press("Tab")
+        focused = tab.evaluate(_FOCUSED)
+        visited.append(focused)
+        if name in focused["name"]:
+            return
+    pytest.fail(f"{name!r} not reached with {limit} presses of Tab: {[v['name'] for v in visited]}")
+
+
+def test_a_question_to_a_downloaded_brief_with_the_keyboard_alone(tab, tmp_path):
+    _open(tab, "overview")
+    visited: list[dict] = []
+    _tab_to(tab, "Find the evidence on", visited)
+    tab.keyboard.type("help with money worries")
+    tab.keyboard.press("Enter")
+    tab.get_by_role("heading", name="Evidence by approach").wait_for()
+    tab.get_by_role("button", name="Download the brief (PDF)").wait_for(timeout=120_000)
+    settled(tab)
+    _tab_to(tab, "Download the brief (PDF)", visited)
+    with tab.expect_download() as download:
+        tab.keyboard.press("Enter")
+    saved = tmp_path / "brief.pdf"
+    download.value.save_as(saved)
+    assert saved.read_bytes().startswith(b"%PDF")
+
+    assert len(visited) > 20
+    for stop in visited:
+        assert stop["ring"], f"no visible focus ring on {stop}"
+        assert stop["bottom"] > 0 and stop["top"] < 768, f"focus out of view: {stop}"
+        assert stop["uncovered"] or stop["tag"] == "MAIN", f"focused element covered: {stop}"
+        assert stop["width"] >= 24 and stop["height"] >= 24, f"target under 24x24 px: {stop}"
