@@ -87,7 +87,9 @@ def _charts(store, review, codebook, cell: SynthesisCell, cells) -> None:
     plot = effect_direction_plot([cell], "png", approach_label=label_a, outcome_label=label_o,
                                  title=f"{label_a(cell.approach)} → {label_o(cell.outcome)}")
     st.image(plot, caption="Effect direction plot (the table above and the text below say "
-             "the same)")
+             "the same)", alt=f"Effect direction plot for {label_a(cell.approach)} and "
+                              f"{label_o(cell.outcome)}: {cell.count.in_words()}. "
+                              "The same is written out below the chart.")
     with st.expander("The chart as text"):
         st.text(cell_text(cell, approach_label=label_a(cell.approach),
                           outcome_label=label_o(cell.outcome)))
@@ -108,7 +110,8 @@ def _charts(store, review, codebook, cell: SynthesisCell, cells) -> None:
     st.subheader(f"Harvest plot: {md_escape(label_a(cell.approach))}")
     harvest = harvest_plot(same_approach, "png", outcome_label=label_o,
                            title=f"Harvest plot: {label_a(cell.approach)}")
-    st.image(harvest)
+    st.image(harvest, alt=f"Harvest plot for {label_a(cell.approach)}: studies by outcome and "
+                          "direction of effect. The same is written out below the chart.")
     with st.expander("The harvest plot as text"):
         st.text(harvest_text(same_approach, outcome_label=label_o))
     left, right = st.columns(2)
