@@ -38,6 +38,7 @@ DIRECTION_SYMBOLS = {"positive": "▲", "negative": "▼", "no_clear": "◄►",
 # The Code studies page records a direction per outcome in its own words; read them here.
 FROM_CODING = {"positive": "positive", "negative": "negative", "none": "no_clear",
                "mixed": "mixed"}
+TO_CODING = {v: k for k, v in FROM_CODING.items()}
 # Sample size bands of the effect-direction plot (final sample size).
 SIZE_BANDS = ((300, "large", "300 or more"), (50, "medium", "50 to 299"),
               (0, "small", "under 50"))
@@ -246,6 +247,20 @@ def synthesis_cells(store: Store, review: Review, *, approach: str | None = None
                                    list(text.record_ids) if text else [],
                                    text.written_by if text else "")
     return cells
+
+
+def with_recorded_directions(store: Store, review: Review, approach: str, studies: list) -> list:
+    """The approach's coded studies with each direction recorded on the Synthesis page put in
+    place of the coded one, so that the brief's verdicts count what the synthesis counts."""
+    from dataclasses import replace
+
+    with store.read() as conn:
+        recorded = rows.current_directions(conn, review.id, approach=approach)
+    said: dict[int, dict[str, str]] = {}
+    for d in recorded:
+        said.setdefault(d.record_id, {})[d.outcome] = TO_CODING[d.direction]
+    return [replace(s, directions={**s.directions, **said[int(s.record_id)]})
+            if int(s.record_id) in said else s for s in studies]
 
 
 def synthesis_cell(store: Store, review: Review, approach: str, outcome: str) -> SynthesisCell:

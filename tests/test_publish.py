@@ -128,6 +128,9 @@ def test_approach_pages_show_the_verdicts_the_brief_gives(site):
     assert brief.findings
     for block in brief.findings:
         assert escape(block.outcome) in page and escape(block.verdict) in page
+        assert escape(block.certainty) in page  # direction and certainty, as the brief says
+    rated = (site.folder / "approaches/community-governance.html").read_text(encoding="utf-8")
+    assert "We are not very sure (low certainty)" in rated  # the demo's rated cell
     assert "Quillfeather" in page  # the story linked to the approach
     assert f'href="../briefs/{APPROACH.replace("_", "-")}.md" download' in page
 

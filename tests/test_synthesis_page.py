@@ -217,3 +217,23 @@ def test_an_appraised_study_carries_its_quality_everywhere(store, demo):
     block = next(b for b in brief.findings
                  if b.outcome == review_codebook(store, review.id).label("outcome", RATED[1]))
     assert verdict.quality in block.verdict
+
+
+def test_the_briefs_verdict_counts_the_directions_the_synthesis_counts(outputs):
+    """The demo records the NRP evaluation as an improvement in control (coded 'mixed'):
+    the brief's strength line and its certainty line count the same directions."""
+    from reviewkit.briefs.strength import evidence_strength
+
+    store, review, verdicts, brief, *_ = outputs
+    from reviewkit.briefs import approach_evidence
+
+    evidence = approach_evidence(store, review, APPROACH)
+    for (_, outcome), verdict in verdicts.items():
+        found = evidence.by_outcome.get(outcome, [])
+        if not verdict.n_studies or not found:
+            continue
+        strength = evidence_strength(found, outcome)
+        assert strength.directions["positive"] == verdict.count.positive
+        assert strength.directions["negative"] == verdict.count.negative
+        assert strength.directions["none"] == verdict.count.no_clear
+        assert strength.directions["mixed"] == verdict.count.mixed

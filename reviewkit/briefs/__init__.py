@@ -71,8 +71,11 @@ def approach_evidence(store: Store, review: Review, approach: str | None, *, vie
     codebook = review_codebook(store, review.id)
     studies = coded_studies_for_review(store, review.id)
     if approach:
+        from reviewkit.synthesis import with_recorded_directions
+
         codebook.code("approach", approach)  # raises for an unknown code
-        studies = [s for s in studies if approach in s.approaches]
+        studies = with_recorded_directions(
+            store, review, approach, [s for s in studies if approach in s.approaches])
     by_outcome: dict[str, list[CodedStudy]] = {}
     for outcome in codebook.scheme("outcome").codes:
         found = [s for s in studies if outcome.code in s.outcomes]
