@@ -11,7 +11,7 @@ import streamlit as st
 from reviewkit.errors import DuplicateImportError, ReviewkitError
 from reviewkit.importing import MAX_IMPORT_MB, import_file, preview_file
 from reviewkit.records import BIBLIOGRAPHIC_FIELDS
-from reviewkit.ui import citations_panel
+from reviewkit.ui import citations_panel, search_record_panel
 from reviewkit.ui.common import current_user, get_store, link_to, md_escape, require_review
 
 FORMAT_NAMES = {"ris": "RIS", "bibtex": "BibTeX", "medline": "PubMed MEDLINE (.nbib)",
@@ -52,8 +52,10 @@ def render() -> None:
              "Science and ProQuest plain text, CSV/TSV, Excel and PDF files, and works out the "
              "format from the content. Lines it had to skip or repair are listed before you "
              "import.")
+    search_record_panel.rounds_panel(store, review)
     with st.expander("Citation chasing: works cited by the attached full texts"):
         citations_panel.render(store, review)
+    search_record_panel.records_panel(store, review)
     uploads = st.file_uploader(
         f"Choose files (up to {MAX_IMPORT_MB:g} MB each)", accept_multiple_files=True,
         type=["ris", "txt", "bib", "nbib", "medline", "xml", "csv", "tsv", "pdf", "ciw", "isi",
@@ -86,11 +88,11 @@ def render() -> None:
                 "Title": r.title, "Authors": "; ".join(r.authors[:3]), "Year": r.year,
                 "Journal": r.journal, "DOI": r.doi} for r in preview.records[:5]]),
                 hide_index=True)
-            a, b, c = st.columns(3)
-            database = a.text_input("Database searched", preview.database_name, key=f"db-{key}")
-            date = b.text_input("Date of search", key=f"date-{key}", placeholder="e.g. 2024-03-01")
-            query = c.text_input("Search string", key=f"q-{key}")
-            plans.append((upload.name, data, preview, database, date, query))
+            st.markdown("**The search behind this file** (PRISMA-S)")
+            search = search_record_panel.search_fields(
+                key, {"database": preview.database_name, **preview.search_hints.fields},
+                found_in=preview.search_hints.found_in)
+            plans.append((upload.name, data, preview, search))
 
     source = DECISION_CHOICES[st.selectbox(
         "Screening decisions in the files", list(DECISION_CHOICES), key="decisions_from",
@@ -99,12 +101,14 @@ def render() -> None:
              "included column).")] if plans else "auto"
     if plans and st.button(f"Import {len(plans)} file(s)", type="primary"):
         progress = st.progress(0.0, text="Importing…")
-        for i, (name, data, preview, database, date, query) in enumerate(plans, start=1):
+        for i, (name, data, preview, search) in enumerate(plans, start=1):
             try:
                 batch = import_file(store, review, data, name, actor=current_user(),
                                     format=preview.format, column_map=preview.column_map or None,
-                                    database_name=database, search_date=date, search_query=query,
-                                    decisions_from=source)
+                                    database_name=search["database"],
+                                    search_date=search["date_searched"],
+                                    search_query=search["search_string"],
+                                    decisions_from=source, search=search)
             except DuplicateImportError as exc:
                 st.warning(md_escape(str(exc)))
             except ReviewkitError as exc:

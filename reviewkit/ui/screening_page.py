@@ -12,6 +12,7 @@ from reviewkit.review_settings import (
     setting_value,
     stored_value,
 )
+from reviewkit.rounds import current_round, new_record_ids
 from reviewkit.screening.agreement import conflicts_visible
 from reviewkit.screening.highlight import highlight_spans
 from reviewkit.screening.queue import (
@@ -199,6 +200,7 @@ def render() -> None:
         st.info("No records have reached this stage yet." if stage == FT
                 else "Import records first (Import page), then find duplicates (Deduplicate).")
         return
+    pending = _only_new(store, review, pending)
     prioritiser = _prioritiser(review.id, state.kept_count, exploration,
                                setting_value(review, "screening_model"))
     prioritiser.update(labels)
@@ -230,6 +232,26 @@ def render() -> None:
         _criteria_panel(review, advice, list(labels.values()) if stage == TA else [])
     _find_record(store, review, stage, ids)
     st.html(_GIVE_KEYS_BACK, unsafe_allow_javascript=True)
+
+
+def _only_new(store, review, pending: set[int]) -> set[int]:
+    """In an update round, offer only the round's new records unless the reviewer asks for all.
+
+    The ranking still learns from every decision of every round."""
+    newest = current_round(store, review)
+    if not newest.number:
+        return pending
+    only_new = st.toggle(f"Only records new in {newest.name}", value=True,
+                         key=f"screen_only_new_{review.id}",
+                         help="Records from earlier rounds keep their decisions; those left "
+                              "unscreened there can be shown too.")
+    if not only_new:
+        return pending
+    fresh = new_record_ids(store, review, newest.number)
+    narrowed = pending & fresh
+    st.caption(f"{len(fresh)} records are new in {md_escape(newest.name)} after deduplication; "
+               f"{len(narrowed)} are still for you to screen here.")
+    return narrowed
 
 
 def _find_record(store, review, stage: str, ids: list[int]) -> None:
