@@ -25,8 +25,8 @@ from reviewkit.store.rounds import (
     record_round_numbers,
 )
 
-__all__ = ["Round", "current_round", "list_rounds", "new_record_ids", "record_rounds",
-           "start_update_round"]
+__all__ = ["Round", "RoundChanges", "changes_since_last_round", "current_round", "list_rounds",
+           "new_record_ids", "record_rounds", "start_update_round"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,11 @@ class Round:
         """Return how people call the round ("First version", "Update 1: March 2025")."""
         base = "First version" if self.number == 0 else f"Update {self.number}"
         return f"{base}: {self.label}" if self.label else base
+
+    @property
+    def in_text(self) -> str:
+        """Return the name as it reads inside a sentence ("update 1: March 2025")."""
+        return self.name[0].lower() + self.name[1:]
 
 
 def list_rounds(store: Store, review: Review) -> list[Round]:
@@ -102,3 +107,45 @@ def new_record_ids(store: Store, review: Review, number: int | None = None) -> s
         number = current_round(store, review).number
     rounds = record_rounds(store, review)
     return {rid for rid in store.kept_record_ids(review.id) if rounds.get(rid, 0) == number}
+
+
+@dataclass(frozen=True)
+class RoundChanges:
+    """What the newest update round added to the evidence: new studies and the cells they
+    reach (approach × outcome), some of which were empty before."""
+
+    round: Round
+    new_studies: list  # record ids of coded studies first imported in the round
+    changed_cells: list[tuple[str, str]]
+    new_cells: list[tuple[str, str]]  # changed cells that held no study before the round
+
+    def plain_words(self) -> str:
+        """Say it in one sentence: 'New since 1 March 2025 (update 1): 4 studies, 2 cells changed.'"""
+        studies = len(self.new_studies)
+        cells = len(self.changed_cells)
+        said = (f"New since {self.round.started_at:%d %B %Y} ({self.round.in_text}): "
+                f"{studies} {'study' if studies == 1 else 'studies'}, {cells} "
+                f"{'cell' if cells == 1 else 'cells'} changed")
+        if self.new_cells:
+            said += f" ({len(self.new_cells)} filled for the first time)"
+        return said + "."
+
+
+def changes_since_last_round(store: Store, review: Review, studies: list
+                             ) -> RoundChanges | None:
+    """Compare the coded ``studies`` (CodedStudy rows) with the evidence before the newest
+    round; None while the review has had no update round."""
+    newest = current_round(store, review)
+    if not newest.number:
+        return None
+    rounds = record_rounds(store, review)
+    new = [s for s in studies if rounds.get(int(s.record_id), 0) == newest.number]
+    new_ids = {s.record_id for s in new}
+
+    def cells_of(group) -> set[tuple[str, str]]:
+        return {(a, o) for s in group for a in s.approaches for o in s.outcomes}
+
+    before = cells_of(s for s in studies if s.record_id not in new_ids)
+    changed = sorted(cells_of(new))
+    return RoundChanges(newest, [s.record_id for s in new], changed,
+                        [cell for cell in changed if cell not in before])

@@ -56,9 +56,13 @@ def build_search_appendix(store: Store, review: Review) -> SearchAppendix:
     return appendix
 
 
-def search_methods_text(store: Store, review: Review) -> str:
-    """Say in one paragraph how, where, when and by whom the review searched."""
-    return build_search_appendix(store, review).methods
+def search_methods_text(store: Store, review: Review, *, short: bool = False) -> str:
+    """Say in one paragraph how, where, when and by whom the review searched.
+
+    ``short`` leaves out limits, notes and who searched (for evidence briefs); the full text
+    is the methods section's."""
+    appendix = build_search_appendix(store, review)
+    return _methods(appendix, short=True) if short else appendix.methods
 
 
 # How the methods text names each method that is not a database search.
@@ -83,7 +87,7 @@ def _listing(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _methods(a: SearchAppendix) -> str:
+def _methods(a: SearchAppendix, *, short: bool = False) -> str:
     if not a.searches:
         return "No searches have been imported yet."
     sentences = []
@@ -95,23 +99,24 @@ def _methods(a: SearchAppendix) -> str:
         sentences.append(f"We searched {len(phrases)} "
                          f"{'database or register' if len(phrases) == 1 else 'databases and registers'}: "
                          f"{_listing(phrases)}.")
-    limited = [f"{s.database or s.filename}: {s.limits}" for s in databases if s.limits]
+    limited = [] if short else [f"{s.database or s.filename}: {s.limits}"
+                                for s in databases if s.limits]
     if limited:
         sentences.append(f"Limits and filters: {'; '.join(dict.fromkeys(limited))}.")
     for s in others:
-        what = f" ({s.notes.rstrip('.')})" if s.notes else ""
+        what = f" ({s.notes.rstrip('.')})" if s.notes and not short else ""
         when = f", {s.date_searched}" if s.date_searched else ""
         sentences.append(f"Records were also found by {_FOUND_BY.get(s.method, s.method)}"
-                         f"{what}{when}: "
-                         f"{s.record_count} records.")
-    people = list(dict.fromkeys(s.run_by for s in a.searches if s.run_by))
+                         f"{what}{when}: {s.record_count} "
+                         f"{'record' if s.record_count == 1 else 'records'}.")
+    people = [] if short else list(dict.fromkeys(s.run_by for s in a.searches if s.run_by))
     if people:
         sentences.append(f"The searches were run by {_listing(people)}.")
-    if any(s.search_string for s in a.searches):
+    if any(s.search_string for s in a.searches) and not short:
         sentences.append("The full search strings are given in the search appendix.")
     updates = [r for r in a.rounds if r.number > 0]
     if updates:
-        told = [f"{r.name.lower()} (started {r.started_at:%d %B %Y})" for r in updates]
+        told = [f"{r.in_text} (started {r.started_at:%d %B %Y})" for r in updates]
         sentences.append(
             f"The review was updated: {_listing(told)}. The searches were run again, the new "
             "records were deduplicated against every earlier round (earlier screening "

@@ -115,3 +115,65 @@ def test_prisma_for_the_updated_review_matches_the_hand_count(store, updated):
                  "Total studies included in review (n = 2)", 'width="1150"'):
         assert text in svg, text
     assert prisma_png(c).startswith(b"\x89PNG")
+
+
+def test_the_map_and_briefs_say_what_changed_since_the_round_began(store, updated):
+    from reviewkit.evidence_map import CodedStudy
+    from reviewkit.rounds import changes_since_last_round
+
+    review, old = updated
+    new = {store.get_record(r).record.doi: r for r in new_record_ids(store, review)}
+    studies = [CodedStudy(old["10.1000/a1"], "a1", approaches=["connectors"],
+                          outcomes=["loneliness"]),
+               CodedStudy(new["10.1000/b1"], "b1", approaches=["connectors"],
+                          outcomes=["loneliness", "trust"]),
+               CodedStudy(new["10.1000/c1"], "c1", approaches=["volunteering"],
+                          outcomes=["trust"])]
+    changes = changes_since_last_round(store, review, studies)
+    assert sorted(changes.new_studies) == sorted([new["10.1000/b1"], new["10.1000/c1"]])
+    assert changes.changed_cells == [("connectors", "loneliness"), ("connectors", "trust"),
+                                     ("volunteering", "trust")]
+    assert changes.new_cells == [("connectors", "trust"), ("volunteering", "trust")]
+    started = current_round(store, review).started_at
+    assert changes.plain_words() == (f"New since {started:%d %B %Y} (update 1: March 2025): "
+                                     "2 studies, 3 cells changed (2 filled for the first time).")
+    first = store.create_review("Never updated")
+    assert changes_since_last_round(store, first, studies) is None
+
+
+def test_the_search_appendix_reports_rounds_and_rapid_review_items(store, updated):
+    import io
+
+    from docx import Document
+
+    from reviewkit.review_settings import change_settings
+    from reviewkit.search_appendix import (
+        build_search_appendix,
+        search_methods_text,
+        write_appendix_docx,
+        write_appendix_markdown,
+    )
+
+    review, _ = updated
+    review = change_settings(store, review, {
+        "rapid_streamlined": "One database only, because the council needed an answer in "
+                             "six weeks", "knowledge_users": "Public health commissioners"},
+        actor="ana")
+    appendix = build_search_appendix(store, review)
+    assert [s.round_number for s in appendix.searches] == [0, 1, 1]
+    methods = appendix.methods
+    assert methods.startswith("We searched 1 database or register: Scopus (searched 2024-03-01).")
+    assert "Records were also found by citation searching: 1 record." in methods
+    assert "The review was updated: update 1: March 2025 (started" in methods
+    assert "What was streamlined, and why: One database only, because the council" in methods
+    assert "Knowledge users: Public health commissioners." in methods
+    short = search_methods_text(store, review, short=True)
+    assert "Records were also found by citation searching: 1 record." in short
+    assert "Knowledge users: Public health commissioners." in short
+    text = write_appendix_markdown(appendix)
+    assert "## Update rounds" in text and "## Rapid-review reporting items" in text
+    assert "- **Round:** Update 1\\: March 2025" in text
+    doc = Document(io.BytesIO(write_appendix_docx(appendix)))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[-4:] == ["Update rounds", "Rapid-review reporting items",
+                             "What was streamlined, and why", "Knowledge users"]

@@ -27,6 +27,8 @@ from reviewkit.codebook import Codebook, find_code_words, resolve, review_codebo
 from reviewkit.errors import ReviewkitError
 from reviewkit.evidence_map import CodedStudy, coded_studies_for_review
 from reviewkit.prisma import PrismaCounts, prisma_counts
+from reviewkit.rounds import changes_since_last_round
+from reviewkit.search_appendix import search_methods_text
 from reviewkit.store import Review, Store
 
 __all__ = ["ApproachEvidence", "Brief", "Strength", "approach_evidence", "build_brief",
@@ -251,6 +253,9 @@ def build_brief(store: Store, review: Review, *, approach: str | None = None, vi
         where = f"where {topic.lower()} is expected to act" if approach else "among the outcomes in the codebook"
         messages.append(f"{_count(len(gaps), 'gap', 'gaps')} in the evidence {where} "
                         "(listed below).")
+    changes = changes_since_last_round(store, review, evidence.studies)
+    if changes is not None:
+        messages.append(changes.plain_words())
     if evidence.local:
         messages.append(f"{_count(len(evidence.local), 'local case study or resident story matches', 'local case studies or residents’ stories match')}.")
     examples = [LocalExample(e.id, e.title, e.type, e.place, readable_source(e.summary, 260),
@@ -274,7 +279,8 @@ def build_brief(store: Store, review: Review, *, approach: str | None = None, vi
         subtitle=f"From the review '{review.name}' · reviewkit · {date.today():%d %B %Y}",
         question=review.question or "No review question was written.",
         key_messages=messages,
-        methods=_methods(review, p, topic if approach else None, overall),
+        methods=(_methods(review, p, topic if approach else None, overall) + " "
+                 + search_methods_text(store, review, short=True)),
         prisma_rows=rows,
         findings=findings,
         gaps=gaps,

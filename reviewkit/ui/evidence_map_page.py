@@ -24,6 +24,7 @@ from reviewkit.evidence_map import (
     map_table_csv,
 )
 from reviewkit.interchange import export_for_tool
+from reviewkit.rounds import changes_since_last_round
 from reviewkit.ui.common import current_user, get_store, md_escape, require_review
 from reviewkit.ui.library_page import local_entries_panel
 
@@ -58,6 +59,9 @@ def render() -> None:
         st.info("No included study has been coded yet. Code studies by approach and outcome "
                 "after full-text screening, and the map fills itself.")
         return
+    changes = changes_since_last_round(store, review, studies)
+    if changes is not None:
+        st.info(changes.plain_words(), icon=":material/update:")
     designs = sorted({s.design for s in studies if s.design})
     verdicts, quality = certainty_and_quality(store, review)
     a, b = st.columns([3, 2])
