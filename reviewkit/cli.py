@@ -356,6 +356,40 @@ def cmd_brief(args) -> int:
     return 0
 
 
+def cmd_synthesis(args) -> int:
+    """Write each study's direction of effect per approach × outcome as CSV (and the plots);
+    print each cell's vote count and certainty in plain words."""
+    from reviewkit.certainty import outcome_verdicts
+    from reviewkit.codebook import review_codebook
+    from reviewkit.synthesis import direction_table_csv, effect_direction_plot, harvest_plot
+    from reviewkit.synthesis import synthesis_cells as cells_of
+
+    store = _open_store(args)
+    review = store.get_review(args.review)
+    _allowed(args, store, "evidence.read", review)
+    codebook = review_codebook(store, review.id)
+    if args.approach:
+        codebook.code("approach", args.approach)  # an unknown code is refused by name
+    cells = [c for c in cells_of(store, review, approach=args.approach).values() if c.studies]
+    label_a = lambda c: codebook.label("approach", c)  # noqa: E731
+    label_o = lambda c: codebook.label("outcome", c)  # noqa: E731
+    Path(args.output).write_bytes(direction_table_csv(cells, approach_label=label_a,
+                                                      outcome_label=label_o))
+    for path, draw in ((args.plot, lambda fmt: effect_direction_plot(
+            cells, fmt, approach_label=label_a, outcome_label=label_o)),
+                       (args.harvest, lambda fmt: harvest_plot(cells, fmt, outcome_label=label_o))):
+        if path:
+            fmt = Path(path).suffix.lower().lstrip(".")
+            Path(path).write_bytes(draw(fmt))
+    verdicts = outcome_verdicts(store, review, approach=args.approach)
+    for cell in cells:
+        print(f"{label_a(cell.approach)} → {label_o(cell.outcome)}: "
+              f"{verdicts[(cell.approach, cell.outcome)].statement()}")
+    print(f"{sum(len(c.studies) for c in cells)} study directions in {len(cells)} cells "
+          f"written to {args.output}.")
+    return 0
+
+
 def cmd_publish(args) -> int:
     """Write the public site: published public stories and the review's evidence, as files."""
     from reviewkit.publish import write_site
@@ -854,6 +888,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", required=True, choices=("docx", "pdf", "md"))
     p.add_argument("--output", required=True, metavar="FILE")
     p.add_argument("--review", metavar="NAME", help="default: the only review, else the demo review")
+
+    p = command("synthesis", cmd_synthesis,
+                "Directions of effect per approach x outcome as CSV, with each cell's vote "
+                "count and certainty; effect-direction and harvest plots (PNG or SVG).")
+    p.add_argument("--review", required=True, metavar="NAME")
+    p.add_argument("--output", required=True, metavar="FILE.csv")
+    p.add_argument("--approach", metavar="CODE", help="one approach's cells only")
+    p.add_argument("--plot", metavar="FILE.png|svg", help="effect-direction plot")
+    p.add_argument("--harvest", metavar="FILE.png|svg", help="harvest plot")
 
     p = command("publish", cmd_publish,
                 "Write the public website (static files): published public stories and cases, "

@@ -90,6 +90,13 @@ def test_demo_cell_reads_coded_directions(demo_store):
     assert {s.source for s in cell.studies} <= {"coding", "synthesis"}
     primary = [s for s in cell.studies if not s.review]
     assert cell.count.total == len(primary)
+    # by hand from corpora/demo/screening.csv and the demo's synthesis: N37 improvement (the
+    # NRP survey, recorded here), C29 improvement, N14 worsening, C11 and C41 no clear effect,
+    # N13 mixed; N04 and N12 are reviews, listed but not counted
+    assert cell.count == DirectionCount(positive=2, negative=1, no_clear=2, mixed=1)
+    assert sum(s.review for s in cell.studies) == 2
+    nrp = next(s for s in cell.studies if s.sample_size == 3000)
+    assert (nrp.direction, nrp.source, nrp.size_band) == ("positive", "synthesis", "large")
 
 
 def test_recording_a_direction_replaces_the_coded_one_and_is_audited(store, demo):
@@ -225,3 +232,23 @@ def test_a_deleted_record_leaves_the_synthesis_and_comes_back(store, demo):
     back = next(s for s in cell.studies if s.record_id == study.record_id)
     assert (back.direction, back.source) == ("mixed", "synthesis")
     assert cell.summary_record_ids == [study.record_id]
+
+
+def test_command_line_writes_the_table_and_plots(tmp_path):
+    from tests.test_cli import run_cli
+
+    url = copy_demo_database(tmp_path / "demo.sqlite")
+    done = run_cli("--database", url, "synthesis", "--review",
+                   "Developing resilient communities (demo)", "--approach", CELL[0],
+                   "--output", "d.csv", "--plot", "edp.svg", "--harvest", "h.png", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Empowerment and control over decisions: 2 of 6 studies found improvement" in done.stdout
+    assert "We are not very sure (low certainty)" in done.stdout
+    rows = read_direction_csv((tmp_path / "d.csv").read_bytes())
+    assert rows and {r["approach"] for r in rows} == {"Community governance and co-production"}
+    assert ET.fromstring((tmp_path / "edp.svg").read_bytes()).tag.endswith("svg")
+    assert (tmp_path / "h.png").read_bytes().startswith(b"\x89PNG")
+    refused = run_cli("--database", url, "synthesis", "--review",
+                      "Developing resilient communities (demo)", "--approach", "nope",
+                      "--output", "x.csv", cwd=tmp_path)
+    assert refused.returncode == 1 and "no code 'nope'" in refused.stderr

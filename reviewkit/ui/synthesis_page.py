@@ -229,9 +229,8 @@ def render() -> None:
             st.text(f"Grouping: {cell.grouping}\nWhy: {cell.grouping_reason}")
         _charts(store, review, codebook, cell, cells)
         if may_edit:
-            ids = included_record_ids(store, review)
-            titles = {r.id: r.record.title for r in store.list_records(review.id)
-                      if r.id in set(ids)}
+            titles = {rid: store.get_record(rid).record.title
+                      for rid in included_record_ids(store, review)}
             _synthesis_forms(store, review, cell, titles)
     with certainty:
         _certainty_tab(store, review, approach, outcome, may_edit)
