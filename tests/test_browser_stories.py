@@ -154,7 +154,7 @@ def test_a_story_goes_in_with_consent_out_to_the_public_and_out_again(browser, s
     admin_context, boss = _tab(browser)
     _log_in(boss, url, "boss")
     _library(boss, url, "Check stories")
-    boss.get_by_text("What we took out, and why").wait_for()
+    boss.get_by_text("What changed, and why").wait_for()
     for planted in ("Sheila Hughes", "07700 900412", "14 Acacia Road", "L13 5TY"):
         boss.get_by_text(planted, exact=False).first.wait_for()
     boss.get_by_text("How they said yes: They signed a form").wait_for()

@@ -131,13 +131,14 @@ def _free_slug(conn, wanted: str, folder: str | Path) -> str:
 def add_contribution(store: Store, *, front_matter: Mapping, body: str, consent: Consent,
                      actor: str, review_id: int | None = None,
                      folder: str | Path = CASE_STUDIES_DIR,
-                     replacements: list[dict] | None = None) -> int:
+                     replacements: list[dict] | None = None, sent: Mapping | None = None) -> int:
     """Store a contributed entry as pending and return its database id.
 
     ``review_id`` (or ``review_id`` in the front matter) names the review team that owns a
     team-only entry.  ``replacements`` says what anonymising replaced (kind, original,
-    placeholder, reason, field), for the moderator.  Raises ContributionError listing every
-    problem; nothing is stored then.
+    placeholder, reason, field), for the moderator; ``sent`` the contributor's own words before
+    anonymising ({"title", "story"}), for the moderator's diff.  Raises ContributionError
+    listing every problem; nothing is stored then.
     """
     fields = dict(front_matter)
     fields.pop("status", None)  # a contribution always waits for a moderator
@@ -175,6 +176,7 @@ def add_contribution(store: Store, *, front_matter: Mapping, body: str, consent:
             visibility=entry.visibility, review_id=review_id,
             consent=consent.as_record(recorded_by=actor), created_by=actor_id,
             created_at=datetime.now(UTC), replacements=list(replacements or []),
+            sent_text=dict(sent) if sent else None,
         )).inserted_primary_key[0]
         # The audit line says what kinds of personal detail were spotted, never the details.
         store.audit(conn, actor_id=actor_id, action="library.contribute", entity="library_entry",
@@ -224,6 +226,8 @@ def moderate(store: Store, entry_id: int, decision: str, *, actor: str,
         if decision == "publish":
             values["replacements"] = [{k: v for k, v in item.items() if k != "original"}
                                       for item in (row.replacements or [])]
+        if decision != "send_back":  # only a story sent back may come again in its own words
+            values["sent_text"] = None
         conn.execute(library_entries.update().where(library_entries.c.id == entry_id)
                      .values(**values))
         store.audit(conn, actor_id=actor_id, action=f"library.{decision}",
@@ -332,6 +336,7 @@ class StoryStatus:
     title: str
     status: str
     note: str = ""
+    sent: dict | None = None  # the contributor's own words, kept while a story is sent back
 
     @property
     def words(self) -> str:
@@ -350,7 +355,9 @@ def my_stories(store: Store, username: str) -> list[StoryStatus]:
         rows = conn.execute(select(library_entries).where(
             library_entries.c.created_by == user.id, library_entries.c.deleted_at.is_(None))
             .order_by(library_entries.c.id.desc())).all()
-    return [StoryStatus(row.id, row.title, row.status, row.decision_note or "") for row in rows]
+    return [StoryStatus(row.id, row.title, row.status, row.decision_note or "",
+                        dict(row.sent_text) if row.status == "sent_back" and row.sent_text
+                        else None) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -362,6 +369,8 @@ class ModerationView:
     contributor: str
     replacements: list[dict]
     sent_at: datetime | None
+    sent: dict | None = None  # the contributor's own words before anonymising
+    sent_back_before: str = ""  # the reason it was sent back last time, when it came again
 
 
 def moderation_queue(store: Store, *, viewer: Viewer) -> list[ModerationView]:
@@ -376,7 +385,9 @@ def moderation_queue(store: Store, *, viewer: Viewer) -> list[ModerationView]:
         entry = _entry(row)
         if can_moderate(entry, viewer):
             found.append(ModerationView(entry, dict(row.consent or {}), row.username,
-                                        list(row.replacements or []), row.created_at))
+                                        list(row.replacements or []), row.created_at,
+                                        dict(row.sent_text) if row.sent_text else None,
+                                        row.decision_note or ""))
     return found
 
 
@@ -402,7 +413,7 @@ def withdraw_consent(store: Store, entry_id: int, *, actor: str) -> None:
         conn.execute(library_entries.update().where(library_entries.c.id == entry_id).values(
             slug=f"withdrawn-{entry_id}", title="Withdrawn story", body="",
             front_matter={"status": "withdrawn"}, status="withdrawn", replacements=[],
-            decision_note=None,
+            decision_note=None, sent_text=None,
             consent={"withdrawn_at": datetime.now(UTC).isoformat(timespec="seconds")}))
         withdrawn = _entry(row)
         forget_audit_details(conn, entity="library_entry", entity_id=entry_id)

@@ -13,11 +13,13 @@ stay easy to read.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from reviewkit.errors import ReviewkitError
+from reviewkit.accounts import PermissionDenied
+from reviewkit.errors import NotFoundError, ReviewkitError
 from reviewkit.library.anonymise import Flag
 from reviewkit.library.contributions import (
     Consent,
@@ -25,7 +27,8 @@ from reviewkit.library.contributions import (
     add_contribution,
     as_date,
 )
-from reviewkit.library.entries import LibraryEntry
+from reviewkit.library.entries import LibraryEntry, entry_from_front_matter
+from reviewkit.store.stories import story_row, update_story
 
 OTHER_PLACE = "Somewhere else"
 
@@ -111,6 +114,9 @@ WORDS = {
     "withdraw_help": "Do this if the person no longer says yes. It goes at once, from "
                      "everywhere.",
     "withdrawn": "Done. The story is gone from the library.",
+    "resend_heading": "Change it and send it again",
+    "resend": "Send it again",
+    "resent": "Thank you. Your story is waiting for a moderator again.",
 }
 
 # The library page's own words, outside the form.
@@ -135,6 +141,9 @@ PAGE_WORDS = {
     "as_published": "How it will look",
     "replaced": "What we took out, and why",
     "replaced_none": "We took nothing out.",
+    "changes": "What changed, and why",
+    "sent_back_before": "It was sent back before. The reason was",
+    "edited_mark": "changed by a moderator",
     "consent": "How they said yes",
     "sent_by": "Sent by",
     "similar": "Stories like this one",
@@ -321,14 +330,7 @@ def submit_story(store, form: StoryForm, *, actor: str, places: list[Place],
         place, council = form.other_place.strip(), form.council.strip() or "Not given"
     else:
         place, council = form.place, by_name.get(form.place, "Not given")
-    if find is None:
-        from reviewkit.library.personal_details import find_personal_details
-
-        keep = sorted({p.name for p in places} | {p.council for p in places} | {place, council})
-
-        def find(text: str) -> list[Flag]:
-            return find_personal_details(text, keep=keep)
-
+    find = find or _finder(places, place, council)
     title, replaced_title = anonymise_story(form.title.strip(), find, field_name="title")
     story, replaced_story = anonymise_story(form.story.strip(), find, field_name="story")
     approaches, outcomes, domains = _codes(form.topics)
@@ -350,9 +352,68 @@ def submit_story(store, form: StoryForm, *, actor: str, places: list[Place],
     try:
         return add_contribution(store, front_matter=front_matter, body=story, consent=consent,
                                 actor=actor, review_id=review_id,
-                                replacements=replaced_title + replaced_story)
+                                replacements=replaced_title + replaced_story,
+                                sent={"title": form.title.strip(), "story": form.story.strip()})
     except ContributionError as exc:  # should not happen: the form checks all of this
         raise StoryFormError({"story": " ".join(exc.problems)}) from None
+
+
+def _finder(places: Iterable[Place], *names: str) -> Callable[[str], list[Flag]]:
+    """Presidio with the library's places (and this story's place) kept."""
+    from reviewkit.library.personal_details import find_personal_details
+
+    keep = sorted({p.name for p in places} | {p.council for p in places} | set(names))
+
+    def find(text: str) -> list[Flag]:
+        return find_personal_details(text, keep=keep)
+
+    return find
+
+
+def resend_story(store, entry_id: int, *, actor: str, title: str, story: str,
+                 places: list[Place], find: Callable[[str], list[Flag]] | None = None) -> None:
+    """Send a story that was sent back in again, changed: it waits for a moderator once more.
+
+    Only the person who sent it may, and only while it is sent back.  The new words are
+    anonymised as a new story is; the audit line says it came again and what kinds of detail
+    were taken out, never the words.  Raises StoryFormError by field when a field is empty.
+    """
+    problems = {}
+    if not title.strip():
+        problems["title"] = ERRORS["title"]
+    if len(story.strip()) < 20:
+        problems["story"] = ERRORS["story"]
+    if problems:
+        raise StoryFormError(problems)
+    user = store.get_user(actor)
+    with store.read() as conn:
+        row = story_row(conn, entry_id)
+    if row is None:
+        raise NotFoundError(f"There is no story with id {entry_id}.")
+    if user is None or row.created_by != user.id:
+        raise PermissionDenied(f"{actor} did not send this story, so cannot send it again.")
+    if row.status != "sent_back":
+        raise ReviewkitError(f"This story is {row.status.replace('_', ' ')}; only a story "
+                             "that was sent back can be sent again.")
+    fields = dict(row.front_matter or {})
+    find = find or _finder(places, fields.get("place", ""), fields.get("local_authority", ""))
+    new_title, replaced_title = anonymise_story(title.strip(), find, field_name="title")
+    new_story, replaced_story = anonymise_story(story.strip(), find, field_name="story")
+    fields.update(title=new_title, summary=_summary(new_story), status="pending")
+    entry = entry_from_front_matter(fields, new_story)
+    replaced = replaced_title + replaced_story
+    with store.write() as conn:
+        row = story_row(conn, entry_id)
+        if row is None or row.status != "sent_back":  # changed meanwhile: say so, change nothing
+            raise ReviewkitError("This story changed while you were editing it; look again.")
+        update_story(conn, entry_id, title=entry.title, front_matter=entry.front_matter(),
+                     body=new_story, status="pending", replacements=replaced,
+                     sent_text={"title": title.strip(), "story": story.strip()})
+        store.audit(conn, actor_id=user.id, action="library.resend", entity="library_entry",
+                    entity_id=entry_id, review_id=row.review_id,
+                    details={"slug": row.slug, "sent_at": datetime.now(UTC).isoformat(
+                        timespec="seconds"), "personal_detail_flags": dict(
+                        Counter(item["kind"] for item in replaced))})
 
 
 def save_story_draft(store, username: str, form: StoryForm) -> None:

@@ -300,6 +300,10 @@ library_entries = Table(
     # The moderator's reason for sending a story back or not publishing it; the contributor
     # sees it.
     Column("decision_note", Text, info=_since(4)),
+    # The story in the contributor's own words as last sent, before anonymising ({title,
+    # story}): the moderator's diff is against it, and a contributor edits it to send a story
+    # back in.  Dropped, like the originals above, once the story is published or turned down.
+    Column("sent_text", JSON, info=_since(5)),
     info=_since(2),
 )
 

@@ -26,6 +26,7 @@ from reviewkit.library.contributions import (
 )
 from reviewkit.library.pairing import CodedStudy
 from reviewkit.library.personal_details import warm_up
+from reviewkit.library.publication_diff import changes, publication_diff
 from reviewkit.library.reading import readable_body, readable_source
 from reviewkit.library.story_form import (
     CONSENT_COVERS,
@@ -41,6 +42,7 @@ from reviewkit.library.story_form import (
     clear_story_draft,
     load_story_draft,
     place_choices,
+    resend_story,
     save_story_draft,
     submit_story,
 )
@@ -311,6 +313,8 @@ def _mine() -> None:
     for story in stories:
         with st.container(border=True):
             st.markdown(f"**{md_escape(story.title)}** — {md_escape(story.words)}")
+            if story.status == "sent_back" and story.sent:
+                _resend(story)
             if story.status != "withdrawn":
                 if st.button(WORDS["withdraw"], key=f"withdraw-{story.db_id}",
                              help=WORDS["withdraw_help"]):
@@ -319,7 +323,74 @@ def _mine() -> None:
                     st.rerun()
 
 
+def _resend(story) -> None:
+    """Let the contributor change a story that was sent back, in their own words, and resend."""
+    key = f"resend-{story.db_id}"
+    with st.expander(WORDS["resend_heading"]):
+        title = st.text_input(WORDS["title"], value=story.sent.get("title", ""),
+                              key=f"{key}-title")
+        body = st.text_area(WORDS["story"], value=story.sent.get("story", ""), height=200,
+                            key=f"{key}-story")
+        problems = st.session_state.get(f"{key}-problems", {})
+        for name in ("title", "story"):
+            _note(problems, name)
+        if st.button(WORDS["resend"], key=f"{key}-send", type="primary"):
+            try:
+                with st.spinner("Checking for names, phone numbers and addresses…"):
+                    resend_story(get_store(), story.db_id, actor=current_user(), title=title,
+                                 story=body, places=_places())
+            except StoryFormError as exc:
+                st.session_state[f"{key}-problems"] = exc.problems
+            except ReviewkitError as exc:
+                st.error(md_escape(str(exc)))
+                return
+            else:
+                st.session_state.pop(f"{key}-problems", None)
+                st.toast(WORDS["resent"])
+            st.rerun()
+
+
 # -- checking stories -----------------------------------------------------------------------
+
+
+def _marked(pieces) -> str:
+    """Markdown of the published text with each change marked; user words always escaped."""
+    out, number = [], 0
+    for piece in pieces:
+        if piece.kind == "same":
+            out.append(md_escape(piece.after))
+            continue
+        number += 1
+        lead = " " if piece.before[:1].isspace() or piece.after[:1].isspace() else ""
+        old = f"~~{md_escape(piece.before.strip())}~~" if piece.before.strip() else ""
+        new = f"**{md_escape(piece.after.strip())}**" if piece.after.strip() else ""
+        out.append(f"{lead}{old}{' ' if old and new else ''}{new} ({number})")
+    return "".join(out)
+
+
+def _show_changes(item) -> None:
+    """The text as it will be published with every change marked, then each change's reason."""
+    fields = [("title", item.entry.title), ("story", item.entry.body)]
+    numbered = []
+    for name, published in fields:
+        pieces = publication_diff(item.sent.get(name, ""), published,
+                                  [r for r in item.replacements if r.get("field") == name])
+        marked = changes(pieces)
+        if name == "title":
+            st.markdown(f"**{_marked(pieces)}**" if marked else f"**{md_escape(published)}**")
+        else:
+            for block in _marked(pieces).split("\n\n"):
+                if block.strip():
+                    st.markdown(block)
+        numbered.extend(marked)
+    st.markdown(f"**{PAGE_WORDS['changes']}**")
+    if not numbered:
+        st.caption(PAGE_WORDS["replaced_none"])
+    for number, piece in enumerate(numbered, 1):
+        what = (f"“{piece.before.strip()}” → {piece.after.strip() or '(taken out)'}"
+                if piece.before.strip() else f"added “{piece.after.strip()}”")
+        why = piece.why if piece.kind == "replaced" else PAGE_WORDS["edited_mark"]
+        st.markdown(md_escape(f"({number}) {what}: {why}"))
 
 
 def _consent_lines(consent: dict) -> list[str]:
@@ -351,16 +422,22 @@ def _moderate() -> None:
             st.subheader(md_escape(entry.title))
             st.caption(f"{PAGE_WORDS['sent_by']}: {md_escape(item.contributor)} · "
                        f"{md_escape(entry.place)} · {md_escape(entry.type)}")
+            if item.sent_back_before:
+                st.warning(md_escape(f"{PAGE_WORDS['sent_back_before']}: "
+                                     f"{item.sent_back_before}"))
             st.markdown(f"**{PAGE_WORDS['as_published']}**")
-            _plain(entry.summary)
-            _show_body(entry.body)
-            st.markdown(f"**{PAGE_WORDS['replaced']}**")
-            if not item.replacements:
-                st.caption(PAGE_WORDS["replaced_none"])
-            for change in item.replacements:
-                st.markdown(f"- ~~{md_escape(change.get('original', ''))}~~ → "
-                            f"**{md_escape(change.get('placeholder', ''))}** — "
-                            f"{md_escape(change.get('reason', ''))}")
+            if item.sent:
+                _show_changes(item)
+            else:  # sent before reviewkit kept the contributor's words: the list alone
+                _plain(entry.summary)
+                _show_body(entry.body)
+                st.markdown(f"**{PAGE_WORDS['replaced']}**")
+                if not item.replacements:
+                    st.caption(PAGE_WORDS["replaced_none"])
+                for change in item.replacements:
+                    st.markdown(f"- ~~{md_escape(change.get('original', ''))}~~ → "
+                                f"**{md_escape(change.get('placeholder', ''))}** — "
+                                f"{md_escape(change.get('reason', ''))}")
             st.markdown(f"**{PAGE_WORDS['consent']}**")
             for line in _consent_lines(item.consent):
                 st.markdown("- " + md_escape(line))
