@@ -277,3 +277,64 @@ def test_a_rendered_pdf_page_looks_like_a_brief(demo_briefs, tmp_path):
                     for x in range(0, width, 4)]
             dark = sum(sum(p[:3]) < 300 for p in body)
             assert dark > 0.01 * len(body)  # the page carries text, not a blank render
+
+
+# -- accessible files ---------------------------------------------------------------------------
+
+def test_the_word_brief_has_real_headings_a_described_chart_and_its_table(demo_briefs):
+    import io
+
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    from reviewkit.briefs.render import outcome_counts
+
+    brief = demo_briefs[2]["financial_inclusion"]
+    assert brief.findings
+    doc = Document(io.BytesIO(render_brief(brief, "docx")))
+    styles = [(p.style.name, p.text) for p in doc.paragraphs if p.style.name.startswith(("Heading", "Title"))]
+    assert styles[0] == ("Title", brief.title)
+    assert ("Heading 1", "What the studies found") in styles
+    assert [t for s, t in styles if s == "Heading 2"] == [b.outcome for b in brief.findings]
+    assert doc.core_properties.title == brief.title and doc.core_properties.language == "en-GB"
+    assert doc.styles["Normal"].element.rPr.find(qn("w:lang")).get(qn("w:val")) == "en-GB"
+    [picture] = doc.inline_shapes
+    described = picture._inline.docPr.get("descr")
+    assert described.startswith("Bar chart") and all(b.outcome in described for b in brief.findings)
+    tables = [[[c.text for c in row.cells] for row in t.rows] for t in doc.tables]
+    chart_table = next(t for t in tables if t[0] == ["Outcome", "Studies"])
+    assert [(o, int(n)) for o, n in chart_table[1:]] == outcome_counts(brief)
+    assert [n for _, n in outcome_counts(brief)] == [len(b.studies) + b.more for b in brief.findings]
+
+
+def test_the_pdf_brief_has_a_title_a_language_bookmarks_and_alt_text(demo_briefs):
+    import io
+
+    from pypdf import PdfReader
+
+    brief = demo_briefs[2]["financial_inclusion"]
+    reader = PdfReader(io.BytesIO(render_brief(brief, "pdf")))
+    root = reader.trailer["/Root"]
+    assert reader.metadata.title == brief.title and root["/Lang"] == "en-GB"
+    assert root["/ViewerPreferences"]["/DisplayDocTitle"]
+
+    def titles(outline):
+        for item in outline:
+            yield from titles(item) if isinstance(item, list) else [item.title]
+
+    bookmarks = list(titles(reader.outline))
+    assert bookmarks[0] == brief.title
+    assert {"Key messages", "What the studies found", "References"} <= set(bookmarks)
+    assert all(b.outcome in bookmarks for b in brief.findings)
+
+    def alt_texts(node):
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            for child in node:
+                yield from alt_texts(child)
+        elif hasattr(node, "get"):  # a structure element (not a marked-content number)
+            if "/Alt" in node:
+                yield str(node["/Alt"])
+            yield from alt_texts(node.get("/K", []))
+
+    assert any(alt.startswith("Bar chart") for alt in alt_texts(root["/StructTreeRoot"]))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -87,21 +88,22 @@ def _tab_to(tab, name: str, visited: list[dict], limit: int = 80) -> None:
     pytest.fail(f"{name!r} not reached with {limit} presses of Tab: {[v['name'] for v in visited]}")
 
 
-def test_a_question_to_a_downloaded_brief_with_the_keyboard_alone(tab, tmp_path):
+def test_a_question_to_a_downloaded_word_brief_with_the_keyboard_alone(tab, tmp_path):
     _open(tab, "overview")
     visited: list[dict] = []
     _tab_to(tab, "Find the evidence on", visited)
     tab.keyboard.type("help with money worries")
     tab.keyboard.press("Enter")
     tab.get_by_role("heading", name="Evidence by approach").wait_for()
-    tab.get_by_role("button", name="Download the brief (PDF)").wait_for(timeout=120_000)
+    tab.get_by_role("button", name="Download the brief (Word)").wait_for(timeout=120_000)
     settled(tab)
-    _tab_to(tab, "Download the brief (PDF)", visited)
+    _tab_to(tab, "Download the brief (Word)", visited)  # the accessible form, offered first
     with tab.expect_download() as download:
         tab.keyboard.press("Enter")
-    saved = tmp_path / "brief.pdf"
+    saved = tmp_path / "brief.docx"
     download.value.save_as(saved)
-    assert saved.read_bytes().startswith(b"%PDF")
+    with zipfile.ZipFile(saved) as docx:
+        assert "Evidence brief:" in docx.read("word/document.xml").decode("utf-8")
 
     assert len(visited) > 20
     for stop in visited:

@@ -13,6 +13,7 @@ DIRECTION_WORDS = {"positive": "improved", "mixed": "mixed results", "none": "no
                    "negative": "worsened", "": "direction not coded"}
 ACCENT = (0, 94, 120)  # a dark teal, readable in print and on screen
 INTERIM = (160, 70, 0)  # a dark amber: a warning that still prints legibly in grey
+LANGUAGE = "en-GB"
 
 
 def more_line(block) -> str:
@@ -28,6 +29,40 @@ def study_note(finding) -> str:
     if finding.review:
         return f"{finding.design}: summarises other studies"
     return f"{finding.design}; {DIRECTION_WORDS.get(finding.direction, finding.direction)}"
+
+
+def outcome_counts(brief: Brief) -> list[tuple[str, int]]:
+    """The chart's numbers (and its table): each outcome with the studies found for it."""
+    return [(block.outcome, len(block.studies) + block.more) for block in brief.findings]
+
+
+def chart_alt_text(brief: Brief) -> str:
+    """Alt text for the chart: what it shows and every number in it."""
+    return ("Bar chart of how many studies looked at each outcome: "
+            + "; ".join(f"{outcome}, {n}" for outcome, n in outcome_counts(brief))
+            + ". The table below the chart gives the same numbers.")
+
+
+def outcome_chart_png(brief: Brief) -> bytes:
+    """A horizontal bar chart of studies per outcome, as a PNG for the Word and PDF briefs."""
+    import textwrap
+
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    rows = outcome_counts(brief)[::-1]  # matplotlib draws from the bottom up
+    figure = Figure(figsize=(6.3, 0.8 + 0.32 * len(rows)), dpi=150)
+    axes = figure.subplots()
+    axes.barh([textwrap.shorten(o, 48, placeholder="…") for o, _ in rows], [n for _, n in rows],
+              color=[c / 255 for c in ACCENT])
+    axes.set_xlabel("Studies")
+    axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.spines[["top", "right"]].set_visible(False)
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
 
 
 def to_markdown(brief: Brief) -> str:
@@ -78,6 +113,10 @@ def to_docx(brief: Brief) -> bytes:
     style = doc.styles["Normal"]
     style.font.name = "Calibri"
     style.font.size = Pt(11)
+    doc.core_properties.title = brief.title
+    doc.core_properties.subject = brief.subtitle
+    doc.core_properties.language = LANGUAGE
+    _set_language(style, LANGUAGE)
     heading = doc.add_heading(brief.title, level=0)
     heading.alignment = WD_ALIGN_PARAGRAPH.LEFT
     sub = doc.add_paragraph(brief.subtitle)
@@ -106,6 +145,8 @@ def to_docx(brief: Brief) -> bytes:
     doc.add_heading("What the studies found", level=1)
     if not brief.findings:
         doc.add_paragraph("No included study has been coded for this yet.")
+    else:
+        _docx_chart(doc, brief)
     for block in brief.findings:
         doc.add_heading(block.outcome, level=2)
         if block.verdict:
@@ -145,9 +186,43 @@ def to_docx(brief: Brief) -> bytes:
     return out.getvalue()
 
 
+def _set_language(style, language: str) -> None:
+    """Mark a Word style's text as ``language`` (screen readers pick their voice by it)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    run_properties = style.element.get_or_add_rPr()
+    lang = run_properties.find(qn("w:lang")) or OxmlElement("w:lang")
+    lang.set(qn("w:val"), language)
+    run_properties.append(lang)
+
+
+def _docx_chart(doc, brief: Brief) -> None:
+    """The chart with its alt text (the picture's description), then the same as a table."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Cm
+
+    doc.add_picture(io.BytesIO(outcome_chart_png(brief)), width=Cm(15))
+    properties = doc.inline_shapes[-1]._inline.docPr
+    properties.set("descr", chart_alt_text(brief))
+    properties.set("title", "Studies per outcome")
+    doc.add_paragraph("The chart's numbers:")
+    table = doc.add_table(rows=1, cols=2)
+    table.style = "Light List Accent 1"
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Outcome", "Studies"
+    header = table.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")  # a header row, read as such and repeated on each page
+    repeat.set(qn("w:val"), "true")
+    header.append(repeat)
+    for outcome, n in outcome_counts(brief):
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text = outcome, str(n)
+
+
 def to_pdf(brief: Brief) -> bytes:
     """Return the brief as a PDF laid out for printing (A4, numbered pages)."""
-    from fpdf import FPDF, FontFace
+    from fpdf import FPDF, FontFace, ViewerPreferences
     from fpdf.enums import XPos, YPos
 
     class _PDF(FPDF):
@@ -165,6 +240,11 @@ def to_pdf(brief: Brief) -> bytes:
             self.cell(0, 6, f"{brief.title} · page {self.page_no()} of {{nb}}", align="C")
 
     pdf = _PDF(format="A4")
+    pdf.set_title(brief.title)
+    pdf.set_subject(brief.subtitle)
+    pdf.set_creator("reviewkit")
+    pdf.set_lang(LANGUAGE)
+    pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
     pdf.set_margins(18, 16, 18)
     pdf.set_auto_page_break(True, margin=20)
     pdf.add_font("DejaVu", fname=str(FONT_DIR / "DejaVuSans.ttf"))
@@ -181,6 +261,7 @@ def to_pdf(brief: Brief) -> bytes:
     pdf.set_xy(18, 9)
     pdf.set_text_color(255, 255, 255)
     pdf.set_font("DejaVu", "B", 17)
+    pdf.start_section(brief.title, level=0)  # bookmarks: the title, its parts, each outcome
     pdf.multi_cell(width, 8, brief.title, **newline)
     pdf.set_font("DejaVu", size=9)
     pdf.set_x(18)
@@ -190,6 +271,7 @@ def to_pdf(brief: Brief) -> bytes:
 
     def heading(text: str, size: int = 13) -> None:
         pdf.ln(2)
+        pdf.start_section(text, level=1 if size >= 13 else 2)
         pdf.set_font("DejaVu", "B", size)
         pdf.set_text_color(*ACCENT)
         pdf.multi_cell(width, 7, text, **newline)
@@ -244,6 +326,16 @@ def to_pdf(brief: Brief) -> bytes:
     heading("What the studies found")
     if not brief.findings:
         para("No included study has been coded for this yet.")
+    else:
+        chart = outcome_chart_png(brief)
+        pdf.image(io.BytesIO(chart), w=width * 0.8, alt_text=chart_alt_text(brief))
+        pdf.set_font("DejaVu", size=9)
+        with pdf.table(col_widths=(3, 1), text_align=("LEFT", "RIGHT"), line_height=5,
+                       headings_style=FontFace(emphasis="BOLD"), first_row_as_headings=True) as table:
+            table.row(["Outcome", "Studies"])
+            for outcome, n in outcome_counts(brief):
+                table.row([outcome, str(n)])
+        pdf.ln(2)
     for block in brief.findings:
         heading(block.outcome, size=11)
         if block.verdict:

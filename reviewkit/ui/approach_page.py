@@ -90,11 +90,12 @@ def _downloads(store, review, approach: str, viewer) -> None:
         return lambda: render_brief(build_brief(store, review, approach=approach, viewer=viewer), fmt)
 
     columns = st.columns(3)
-    for column, fmt in zip(columns, ("pdf", "docx", "md"), strict=True):
+    # Word first: fpdf2 tags only the PDF's pictures, Word carries real headings and alt text
+    for column, fmt in zip(columns, ("docx", "pdf", "md"), strict=True):
         column.download_button(f"Download the brief ({FORMAT_NAMES[fmt]})", writer(fmt),
                                file_name=f"brief-{approach}.{fmt}", mime=MIME[fmt],
                                icon=":material/download:", on_click="ignore",
-                               type="primary" if fmt == "pdf" else "secondary",
+                               type="primary" if fmt == "docx" else "secondary",
                                key=f"brief-{fmt}")
 
 
