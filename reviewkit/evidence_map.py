@@ -436,6 +436,38 @@ def map_rows(evidence_map: EvidenceMap) -> list[dict[str, str | int]]:
             for code, label in evidence_map.approaches]
 
 
+def map_bubbles_png(evidence_map: EvidenceMap, *, width: float = 9.0) -> bytes:
+    """The map as a still picture (PNG, drawn by matplotlib, no browser needed): a dot in each
+    filled cell, larger for more studies, the number of studies written beside it."""
+    import textwrap
+
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    rows, cols = evidence_map.approaches, evidence_map.outcomes
+    figure = Figure(figsize=(width, 1.8 + 0.34 * len(rows)), dpi=120)
+    axes = figure.subplots()
+    points = [(c, r, evidence_map.count(a, o)) for r, (a, _) in enumerate(rows)
+              for c, (o, _) in enumerate(cols) if evidence_map.count(a, o)]
+    if points:
+        axes.scatter([c for c, _, _ in points], [r for _, r, _ in points],
+                     s=[60 + 40 * n for _, _, n in points], color="#005e78", alpha=0.8)
+        for c, r, n in points:
+            axes.annotate(str(n), (c, r), xytext=(7, 5), textcoords="offset points", fontsize=7)
+    axes.set_yticks(range(len(rows)), [textwrap.shorten(label, 40, placeholder="…") for _, label in rows],
+                    fontsize=7)
+    axes.set_xticks(range(len(cols)), [textwrap.shorten(label, 28, placeholder="…") for _, label in cols],
+                    rotation=60, ha="right", fontsize=7)
+    axes.set_xlim(-0.5, len(cols) - 0.5)
+    axes.set_ylim(len(rows) - 0.5, -0.5)
+    axes.grid(True, color="#dddddd", linewidth=0.5)
+    figure.tight_layout()
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
+
+
 MAP_CSV_COLUMNS = ("approach", "approach_label", "outcome", "outcome_label", "studies",
                    "record_ids", "designs", "directions", "certainty", "certainty_statement")
 

@@ -63,6 +63,15 @@ SITE_WORDS = {
     "studies": "studies",
     "how_sure": "How sure we are:",
     "no_review": "There is no review on this site yet, so there are no study results.",
+    "map_heading": "The map of what was studied",
+    "map_intro": "Each row is a way of helping. Each column is a thing it may change. "
+                 "A dot means studies looked at it. A big dot means more studies.",
+    "map_alt": "A map of dots. The table below gives the same numbers.",
+    "map_table": "The same map as a table",
+    "map_row": "Way of helping",
+    "map_col": "What it may change",
+    "map_link": "See the map of what was studied",
+    "map_gaps": "pairs have no study yet",
 }
 
 
@@ -151,6 +160,10 @@ ul.cards { list-style: none; padding: 0; }
 ul.cards > li { border-top: 1px solid #767676; padding: 0.75rem 0; }
 .meta { color: #3b3b3b; font-size: 1rem; }
 .verdict { border-left: 4px solid var(--link); padding-left: 0.75rem; }
+img { max-width: 100%; height: auto; }
+.more a { display: inline-block; padding: 0.25rem 0; }
+table { border-collapse: collapse; }
+th, td { border: 1px solid #767676; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
 """
 
 SCRIPT = """\
@@ -238,13 +251,41 @@ def _approach_html(summary: ApproachSummary, entry_pages: dict[str, str],
     return _page(summary.label, "\n".join(parts), depth=1)
 
 
+def _map_html(evidence_map, approach_pages: dict[str, str]) -> str:
+    w = SITE_WORDS
+    labels, outcome_labels = dict(evidence_map.approaches), dict(evidence_map.outcomes)
+    total = sum(len(s) for s in evidence_map.cells.values())
+    alt = (f"{w['map_alt']} {len(evidence_map.cells)} dots, for {total} "
+           f"{w['studies']}.")
+    rows = []
+    for approach, _ in evidence_map.approaches:
+        filled = [(o, evidence_map.count(approach, o)) for o, _ in evidence_map.outcomes
+                  if evidence_map.count(approach, o)]
+        for i, (outcome, n) in enumerate(filled):
+            name = escape(labels[approach])
+            if approach in approach_pages:
+                name = f'<a href="{approach_pages[approach]}">{name}</a>'
+            head = (f'<th scope="row" rowspan="{len(filled)}">{name}</th>' if i == 0 else "")
+            rows.append(f"<tr>{head}<td>{escape(outcome_labels[outcome])}</td><td>{n}</td></tr>")
+    body = (f"<h1>{escape(w['map_heading'])}</h1>\n<p>{escape(w['map_intro'])}</p>\n"
+            f'<p><img src="map.png" alt="{escape(alt)}"></p>\n'
+            f"<h2>{escape(w['map_table'])}</h2>\n<table>\n"
+            f'<thead><tr><th scope="col">{escape(w["map_row"])}</th>'
+            f'<th scope="col">{escape(w["map_col"])}</th>'
+            f'<th scope="col">{escape(w["studies"].capitalize())}</th></tr></thead>\n'
+            f"<tbody>{''.join(rows)}</tbody>\n</table>\n"
+            f"<p>{len(evidence_map.gaps)} {escape(w['map_gaps'])}.</p>")
+    return _page(w["map_heading"], body, depth=0)
+
+
 def _options(values: list[tuple[str, str]], any_label: str) -> str:
     return f'<option value="">{escape(any_label)}</option>' + "".join(
         f'<option value="{escape(v)}">{escape(text)}</option>' for v, text in values)
 
 
 def _index_html(entries: list[LibraryEntry], approaches: list[ApproachSummary],
-                entry_pages: dict[str, str], item_ids: dict[str, str]) -> str:
+                entry_pages: dict[str, str], item_ids: dict[str, str], *, has_map: bool = False
+                ) -> str:
     w = SITE_WORDS
     places = sorted({e.place for e in entries if e.place}, key=str.lower)
     cards = "".join(
@@ -270,6 +311,7 @@ def _index_html(entries: list[LibraryEntry], approaches: list[ApproachSummary],
             f'<p id="none" hidden>{escape(w["no_match"])}</p>\n'
             f'<ul class="cards">{cards}</ul>\n'
             f"<h2>{escape(w['approaches_heading'])}</h2>\n<ul>{listed}</ul>\n"
+            + (f'<p class="more"><a href="map.html">{escape(w["map_link"])}</a></p>\n' if has_map else "") +
             '<script src="search-index.js"></script>\n<script src="search.js"></script>')
     return _page(w["site_title"], body, depth=0)
 
@@ -311,7 +353,19 @@ def _fill(folder: Path, store: Store | None, review: Review | None,
     # A script, not a fetch: browsers refuse fetch() on pages opened from disk.
     files["search-index.js"] = ("window.SITE_INDEX = "
                                 + json.dumps(index, ensure_ascii=True).replace("</", "<\\/") + ";\n")
-    files["index.html"] = _index_html(entries, approaches, entry_pages, item_ids)
+    if review is not None:
+        from reviewkit.evidence_map import (
+            build_evidence_map,
+            coded_studies_for_review,
+            map_bubbles_png,
+        )
+
+        evidence_map = build_evidence_map(coded_studies_for_review(store, review.id), codebook)
+        if evidence_map.cells:
+            files["map.png"] = map_bubbles_png(evidence_map)
+            files["map.html"] = _map_html(evidence_map, approach_pages)
+    files["index.html"] = _index_html(entries, approaches, entry_pages, item_ids,
+                                      has_map="map.html" in files)
     for name, content in files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)

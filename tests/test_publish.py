@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from reviewkit.briefs import build_brief
+from reviewkit.codebook import review_codebook
 from reviewkit.errors import ReviewkitError
 from reviewkit.library import Viewer, add_contribution, moderate
 from reviewkit.library.contributions import withdraw_consent
@@ -242,3 +243,35 @@ def test_search_filter_story_verdict_and_brief_from_disk(site, tab, tmp_path):
     with zipfile.ZipFile(saved) as docx:
         assert "Evidence brief: Volunteering" in docx.read("word/document.xml").decode("utf-8")
     assert tab.asked_elsewhere == []
+
+
+def test_the_evidence_map_is_a_picture_with_alt_text_and_a_table(site):
+    from reviewkit.evidence_map import build_evidence_map, coded_studies_for_review
+
+    store = Store(site.database)
+    review = store.list_reviews()[0]
+    evidence_map = build_evidence_map(coded_studies_for_review(store, review.id),
+                                      review_codebook(store, review.id))
+    store.close()
+    page = (site.folder / "map.html").read_text(encoding="utf-8")
+    assert (site.folder / "map.png").read_bytes().startswith(b"\x89PNG")
+    assert 'href="map.html"' in (site.folder / "index.html").read_text(encoding="utf-8")
+    alt = re.search(r'<img src="map.png" alt="([^"]+)"', page).group(1)
+    total = sum(len(s) for s in evidence_map.cells.values())
+    assert f"{len(evidence_map.cells)} dots, for {total} studies" in alt
+    rows = re.findall(r"<td>([^<]+)</td><td>(\d+)</td></tr>", page)
+    assert len(rows) == len(evidence_map.cells)
+    outcome_labels = dict(evidence_map.outcomes)
+    expected = sorted((escape(outcome_labels[o]), str(len(studies)))
+                      for (_, o), studies in evidence_map.cells.items())
+    assert sorted(rows) == expected
+    assert f"<p>{len(evidence_map.gaps)} {SITE_WORDS['map_gaps']}.</p>" in page
+
+
+@pytest.mark.browser
+def test_the_map_page_passes_axe_from_disk(site, tab):
+    tab.goto((site.folder / "map.html").as_uri())
+    tab.get_by_role("heading", level=1, name=SITE_WORDS["map_heading"]).wait_for()
+    assert _serious(tab) == []
+    assert tab.get_by_role("img").get_attribute("alt")
+    assert tab.get_by_role("columnheader", name=SITE_WORDS["map_row"]).count() == 1
