@@ -19,9 +19,15 @@ from reviewkit import formats
 from reviewkit.errors import ReviewkitError
 from reviewkit.export_cells import csv_bytes, xlsx_bytes
 from reviewkit.records import Record
-from reviewkit.screening.agreement import RecordStatus, record_statuses, visible_decisions
-from reviewkit.screening.rapid import votes_needed
+from reviewkit.screening.agreement import (
+    RecordStatus,
+    conflicts_visible,
+    record_statuses,
+    visible_decisions,
+)
+from reviewkit.screening.rapid import rapid_mode, rapid_plan, votes_needed
 from reviewkit.store import Decision, Review, Store, StoredRecord
+from reviewkit.store.decision_filter import Visibility, VotesNeeded
 
 TA, FT = "title_abstract", "full_text"
 STAGE_NAMES = {TA: "Title and abstract", FT: "Full text"}
@@ -81,7 +87,9 @@ class DecisionFilter:
     """Which records to show or export; None matches everything.
 
     ``decision`` and ``reason`` are read at ``stage`` (or at each record's furthest stage);
-    ``stage`` alone keeps the records that reached it.
+    ``stage`` alone keeps the records that reached it.  The store filters with the same rules
+    in SQL (:mod:`reviewkit.store.decision_filter`); ``matches`` is the rule for one record in
+    hand.
     """
 
     stage: str | None = None
@@ -113,22 +121,51 @@ def _labels(store: Store, review_id: int) -> dict[int, list[str]]:
     return out
 
 
+def _votes_needed(store: Store, review: Review, seen: dict[str, list[Decision]]
+                  ) -> dict[str, VotesNeeded]:
+    """The votes each stage needs, as the store's filter takes them."""
+    if not rapid_mode(review):
+        return dict.fromkeys((TA, FT), VotesNeeded(int(review.settings.get(
+            "reviewers_required", 1))))
+    ids = store.kept_record_ids(review.id)
+    first = rapid_plan(store, review, TA, ids, seen[TA], advance=False)
+    through = [rid for rid, s in record_statuses(seen[TA], ids, reviewers_required=(
+        first.votes_needed)).items() if s.state == "decided" and s.final == "include"]
+    second = rapid_plan(store, review, FT, through, seen[FT], advance=False)
+    return {TA: VotesNeeded(1, first.needs_two), FT: VotesNeeded(1, second.needs_two)}
+
+
+def decision_page(store: Store, review: Review, viewer: str, where: DecisionFilter, *,
+                  order_by: str = "id", descending: bool = False, limit: int | None = None,
+                  offset: int = 0) -> tuple[int, list[RecordDecisions]]:
+    """How many kept records match ``where`` and, of them, the page ``limit``/``offset``
+    with their decisions; the store filters, so only that page's records are read."""
+    seen = {stage: visible_decisions(store, review, store.current_decisions(review.id,
+                                                                            stage=stage), viewer)
+            for stage in (TA, FT)} if rapid_mode(review) else {}
+    total, page = store.filtered_records(
+        review.id, search=where.search,
+        seen=Visibility(viewer, conflicts_visible(store, review, viewer)),
+        needed=_votes_needed(store, review, seen), stage=where.stage, decision=where.decision,
+        reason=where.reason, reviewer=where.reviewer, label=where.label, order_by=order_by,
+        descending=descending, limit=limit, offset=offset)
+    return total, review_decisions(store, review, viewer, records=page)
+
+
 def review_decisions(store: Store, review: Review, viewer: str,
                      where: DecisionFilter | None = None, *,
                      records: list[StoredRecord] | None = None) -> list[RecordDecisions]:
-    """Every kept record (in import order) with its decisions, as ``viewer`` may see them.
+    """Every kept record matching ``where`` (in import order) with its decisions, as
+    ``viewer`` may see them.
 
-    ``records`` gives the records to describe instead (one page of a list, say).  While the
-    review is blinded a reviewer sees only their own votes, so the standing shown to them is
-    the one their votes give.
+    ``records`` gives the records to describe instead (one page of a list, say), kept when
+    they match ``where``.  While the review is blinded a reviewer sees only their own votes,
+    so the standing shown to them is the one their votes give.
     """
-    where = where or DecisionFilter()
     if records is None:
-        kept = [s for s in store.list_records(review.id, search=where.search)
-                if s.duplicate_of is None]
-        ids = [s.id for s in kept]
-    else:
-        kept, ids = records, store.kept_record_ids(review.id)
+        return decision_page(store, review, viewer, where or DecisionFilter())[1]
+    where = where or DecisionFilter()
+    ids = store.kept_record_ids(review.id)
     seen = {stage: visible_decisions(store, review, store.current_decisions(review.id,
                                                                             stage=stage), viewer)
             for stage in (TA, FT)}
@@ -143,7 +180,7 @@ def review_decisions(store: Store, review: Review, viewer: str,
             by_record.setdefault(d.record_id, []).append(d)
     labels = _labels(store, review.id)
     out = []
-    for stored in kept:
+    for stored in records:
         statuses = {TA: first[stored.id]} if stored.id in first else {}
         if stored.id in second:
             statuses[FT] = second[stored.id]

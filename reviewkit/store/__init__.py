@@ -673,6 +673,20 @@ class Store:
         with self.read() as conn:
             return [_stored(r) for r in conn.execute(query)]
 
+    def filtered_records(self, review_id: int, *, search: str | None = None, **where
+                         ) -> tuple[int, list[StoredRecord]]:
+        """Return (how many kept records match a decision filter, one page of them); the
+        filter's options are those of :func:`reviewkit.store.decision_filter.filtered_records`."""
+        from reviewkit.store.decision_filter import filtered_records
+
+        if where.get("order_by", "id") not in records.c:
+            raise ReviewkitError(f"Cannot sort records by '{where['order_by']}'.")
+        with self.read() as conn:
+            total, rows = filtered_records(conn, review_id,
+                                           search_clause=self._record_filter(review_id, search),
+                                           **where)
+        return total, [_stored(r) for r in rows]
+
     def get_record(self, record_id: int) -> StoredRecord:
         with self.read() as conn:
             row = conn.execute(select(records).where(records.c.id == record_id)).first()

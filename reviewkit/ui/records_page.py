@@ -10,6 +10,7 @@ from reviewkit.decisions import (
     STAGE_NAMES,
     DecisionFilter,
     change_decision,
+    decision_page,
     export_decisions,
     export_plain,
     filter_choices,
@@ -127,21 +128,29 @@ def render() -> None:
     where = _filters(store, review, me)
     column, descending = SORTS[sort]
     filtered = any((where.stage, where.decision, where.reason, where.reviewer, where.label))
+    where = DecisionFilter(**{**where.__dict__, "search": search})
+    wanted = st.session_state.get("records_page", 1)
+
+    def one_page(number: int):
+        # the store filters by decision and reads only the page shown
+        return decision_page(store, review, me, where, order_by=column, descending=descending,
+                             limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+
     if filtered:
-        # decisions live beside the records: filter the kept records in memory
-        where = DecisionFilter(**{**where.__dict__, "search": search})
-        matching = review_decisions(store, review, me, where)
-        if column != "id":
-            matching.sort(key=lambda i: (getattr(i.stored.record, column) is None,
-                                         getattr(i.stored.record, column) or 0), reverse=descending)
-        total = len(matching)
+        total, shown = one_page(wanted)
     else:
         total = store.count_records(review.id, search=search)
     pages = max(1, -(-total // PAGE_SIZE))
-    page = st.number_input(f"Page (of {pages})", 1, pages, 1) if pages > 1 else 1
-    if filtered:
-        shown = matching[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    page = min(max(1, wanted), pages)
+    if pages > 1:
+        # a narrower filter can leave fewer pages than the one last shown
+        st.session_state["records_page"] = page
+        st.number_input(f"Page (of {pages})", 1, pages, key="records_page")
     else:
+        st.session_state.pop("records_page", None)
+    if filtered and page != wanted:
+        total, shown = one_page(page)
+    if not filtered:
         records = store.list_records(review.id, search=search, order_by=column,
                                      descending=descending, limit=PAGE_SIZE,
                                      offset=(page - 1) * PAGE_SIZE)
@@ -174,8 +183,7 @@ def render() -> None:
     made_for = (me, review.id, label, search, repr(where))
     if st.button("Prepare download"):
         if with_decisions or filtered:
-            items = review_decisions(store, review, me,
-                                     DecisionFilter(**{**where.__dict__, "search": search}))
+            items = review_decisions(store, review, me, where)
             if fmt in ("asreview", "zotero"):
                 data = export_for_tool(store, review, items, fmt)
             elif with_decisions:
