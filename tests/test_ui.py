@@ -159,7 +159,7 @@ def test_nothing_close_still_shows_the_nearest():
     at = _page("approach_page").run()
     at.text_input(key="approach_query").input("quantum chromodynamics").run()
     assert not at.exception, at.exception
-    assert "Nothing in the codebook is close" in at.info[0].value
+    assert "Nothing is close to what you typed" in at.info[0].value
     assert len(at.radio[0].options) == 3  # the nearest are still offered
 
 
@@ -350,3 +350,20 @@ def test_charts_come_with_their_numbers_in_words_and_tables():
     at = _page("evidence_map_page").run()
     grid = at.table[0].value
     assert grid.index.name == "Approach" and grid.to_numpy().sum() > 20
+
+
+def test_the_evidence_by_approach_wording_reads_at_grade_six_or_below():
+    import textstat
+
+    from reviewkit.ui.approach_page import WORDS
+
+    at = _page("approach_page")
+    at.query_params["q"] = "help with money worries"
+    at.run()
+    assert not at.exception, at.exception
+    shown = " ".join(str(getattr(e, "value", "")) for kind in ("title", "markdown", "subheader")
+                     for e in at.get(kind))
+    assert all(WORDS[k] in shown for k in ("title", "intro", "link_why", "what_found", "local"))
+    textstat.set_lang("en-GB")  # Pyphen's dictionary; plain "en" downloads one through NLTK
+    text = " ".join(w if w.rstrip().endswith((".", "?", ":")) else w + "." for w in WORDS.values())
+    assert textstat.flesch_kincaid_grade(text) <= 6

@@ -31,6 +31,33 @@ MIME = {"pdf": "application/pdf", "md": "text/markdown",
 FORMAT_NAMES = {"pdf": "PDF", "docx": "Word", "md": "Markdown"}
 
 
+# The page's own wording, in one place so its reading age can be measured (tests/test_ui.py).
+WORDS = {
+    "title": "Evidence by approach",
+    "intro": "Type what you want to know about, in your own words. You will see what the "
+             "studies found, how strong the proof is, and what was done near you.",
+    "box": "Approach",
+    "box_help": "A problem, a service, a group of people or a place, in your own words.",
+    "nothing_close": "Nothing is close to what you typed. The nearest ways of helping are below. "
+                     "Try other words, or pick from the full list.",
+    "link": "Follow the evidence",
+    "link_why": "This is a link to this page. Share it, or open it in a new tab.",
+    "strength": "Strength of evidence",
+    "included": "Included studies",
+    "primary": "Primary studies",
+    "reviews": "Reviews",
+    "local_count": "Local examples",
+    "no_study": "No study in this review tested this. That is a gap in itself.",
+    "designs": "Designs",
+    "what_found": "What the studies found",
+    "how_sure": "How sure we are:",
+    "gaps": "Gaps where this approach should help",
+    "sources": "Where these studies came from",
+    "local": "Local examples and residents' stories",
+    "no_local": "No local story matches yet.",
+}
+
+
 @st.cache_resource(show_spinner="Reading the codebook, the studies and the library…")
 def _model():
     from reviewkit.embeddings import load_model
@@ -51,17 +78,16 @@ def _choose(store, review, codebook) -> str | None:
         st.session_state["approach_query"] = in_address
         st.session_state["approach_query_from_address"] = in_address
         st.session_state.pop("approach_pick", None)
-    typed = st.text_input("Approach", placeholder="e.g. help with money worries, lonely older "
+    typed = st.text_input(WORDS["box"], placeholder="e.g. help with money worries, lonely older "
                           "people, things for young people to do", key="approach_query",
                           on_change=lambda: st.session_state.pop("approach_pick", None),
-                          help="A problem, a service, a group of people or a place, in your own words.")
+                          help=WORDS["box_help"])
     linked = st.query_params.get("approach")
     approach = None
     if typed.strip():
         found = _matches(store, review, typed)
         if found and not found[0].close:
-            st.info(f"Nothing in the codebook is close to “{md_escape(typed)}”. The nearest approaches are "
-                    "below; try other words, or pick from the full list.", icon=":material/search_off:")
+            st.info(f"“{md_escape(typed)}”: {WORDS['nothing_close']}", icon=":material/search_off:")
         options = [m.code for m in found]
         why = {m.code: m for m in found}
         start = options.index(linked) if linked in options else 0
@@ -103,9 +129,8 @@ def render() -> None:
     review = require_review("evidence.read")
     store = get_store()
     codebook = review_codebook(store, review.id)
-    st.title("Evidence by approach")
-    st.write("Type what you have in mind, in your own words: the page shows what the studies "
-             "in this review found, how strong that evidence is, and what has been done locally.")
+    st.title(WORDS["title"])
+    st.write(WORDS["intro"])
     approach = _choose(store, review, codebook)
     if not approach:
         return
@@ -114,29 +139,28 @@ def render() -> None:
     label = evidence.approach_label
     st.header(md_escape(label))
     _downloads(store, review, approach, viewer)
-    st.markdown(f"[Follow the evidence]({view_link('evidence-by-approach', review, q=st.query_params.get('q', ''), approach=approach)})"
-                " — a link to this view, to share or open in a new tab.")
+    link = view_link("evidence-by-approach", review, q=st.query_params.get("q", ""), approach=approach)
+    st.markdown(f"[{WORDS['link']}]({link}) — {WORDS['link_why']}")
     state = review_state(store, review)
     if state:
         st.warning(state, icon=":material/hourglass_top:")
     overall = evidence_strength(evidence.studies)
     design_label = lambda code: codebook.label("design", code)  # noqa: E731
-    st.markdown(md_escape(f"Strength of evidence: {overall.word} {overall.dots()} — "
+    st.markdown(md_escape(f"{WORDS['strength']}: {overall.word} {overall.dots()} — "
                           f"{overall.rests_on(design_label)}."))
     n = len(evidence.studies)
     a, b, c, d = st.columns(4)
-    a.metric("Included studies", n)
-    b.metric("Primary studies", overall.n_primary)
-    c.metric("Reviews", overall.reviews)
-    d.metric("Local examples", len(evidence.local))
+    a.metric(WORDS["included"], n)
+    b.metric(WORDS["primary"], overall.n_primary)
+    c.metric(WORDS["reviews"], overall.reviews)
+    d.metric(WORDS["local_count"], len(evidence.local))
     if n == 0:
-        st.info(f"No included study in this review tested {md_escape(label.lower())}: that is "
-                "itself a gap.")
+        st.info(WORDS["no_study"])
     else:
         designs = ", ".join(f"{count} {md_escape(codebook.label('design', d).lower())}"
                             for d, count in evidence.designs.most_common())
-        st.write(f"Designs: {designs or 'not coded'}.")
-        st.subheader("What the studies found")
+        st.write(f"{WORDS['designs']}: {designs or 'not coded'}.")
+        st.subheader(WORDS["what_found"])
         sure = certainty_lines(store, review, approach)
         unrated = ("quality not appraised", f"{NOT_RATED}.")
         for outcome, studies in evidence.by_outcome.items():
@@ -145,22 +169,22 @@ def render() -> None:
                 quality, statement = sure.get(outcome, unrated)
                 st.caption(md_escape(verdict_line(evidence_strength(studies, outcome), codebook,
                                                   quality=quality)))
-                st.markdown("**How sure we are:** " + md_escape(statement))
+                st.markdown(f"**{WORDS['how_sure']}** " + md_escape(statement))
                 for s in studies:
                     st.markdown(f"- **{md_escape(s.title)}** ({s.year or 'n.d.'}; "
                                 f"{DIRECTION_WORDS.get(s.direction_for(outcome), '')}): "
                                 f"{md_escape(s.finding) or '*key finding not yet written*'}")
         gaps = build_gaps(codebook, evidence)
         if gaps:
-            st.subheader("Gaps where this approach is expected to act")
+            st.subheader(WORDS["gaps"])
             for gap in gaps:
                 st.markdown("- " + md_escape(gap))
-        st.subheader("Where these studies came from")
+        st.subheader(WORDS["sources"])
         st.dataframe(pd.DataFrame(evidence.sources.most_common(), columns=["Source", "Studies"]),
                      hide_index=True, width="content")
-    st.subheader("Local examples and residents' stories")
+    st.subheader(WORDS["local"])
     if not evidence.local:
-        st.caption("No local entry matches yet.")
+        st.caption(WORDS["no_local"])
     for entry, why in evidence.local:
         with st.container(border=True):
             st.markdown(f"**{md_escape(entry.title)}** — {md_escape(entry.type)}, {md_escape(entry.place)}")
