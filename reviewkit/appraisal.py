@@ -706,3 +706,16 @@ def export_xlsx(store: Store, review: Review, *, tool: str = DEFAULT_TOOL) -> by
     questions += [[c.key, d.label, c.text, c.help] for d in found.designs for c in d.criteria]
     return xlsx_bytes({"Appraisal": (header, body),
                        "Questions": (["key", "asked of", "question", "help"], questions)})
+
+
+def suggested_design(store: Store, review_id: int, record_id: int, tool: Tool) -> str:
+    """The design category to offer first: from the study's confirmed design code where the
+    tool has the matching MMAT category, else the tool's first design."""
+    from reviewkit.coding import study_codes
+
+    keys = [d.key for d in tool.designs]
+    for code in study_codes(store, review_id, record_id, ("design",))["design"]:
+        category = MMAT_CATEGORY_OF_DESIGN.get(code.code)
+        if code.status == "confirmed" and category in keys:
+            return category
+    return keys[0]

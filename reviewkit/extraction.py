@@ -679,3 +679,22 @@ def without_field(form: Form, key: str) -> Form:
     """Return a form without the field ``key``."""
     form.get(key)
     return replace(form, fields=tuple(f for f in form.fields if f.key != key))
+
+
+def study_outcomes(store: Store, review: Review, record_id: int) -> list[str]:
+    """The outcomes a study's per-outcome fields are asked for: its confirmed outcome codes,
+    then any other outcome someone has already extracted values for."""
+    from reviewkit.coding import study_codes
+
+    coded = [c.code for c in study_codes(store, review.id, record_id, ("outcome",))["outcome"]
+             if c.status == "confirmed"]
+    extracted = study_extraction(store, review, record_id).outcomes
+    return coded + [o for o in extracted if o not in coded]
+
+
+def progress(studies: dict[int, StudyExtraction]) -> dict[str, int]:
+    """How many studies stand at each status, in :data:`STATUSES` order."""
+    counts = {status: 0 for status in STATUSES}
+    for study in studies.values():
+        counts[study.status] += 1
+    return counts

@@ -1,0 +1,94 @@
+"""The Extract and Appraise pages under AppTest on the demo review."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from reviewkit import appraisal, extraction
+from reviewkit.coding import included_record_ids
+from reviewkit.demo import load_demo_definition
+from reviewkit.store import Store
+from tests.templates import copy_demo_database
+
+EXTRACTOR, VERIFIER = "ana-extracts", "ben-verifies"
+
+
+def _page(module: str) -> str:
+    return ("from reviewkit.ui import common\n"
+            f"from reviewkit.ui import {module} as page\n"
+            "common.sidebar()\n"
+            "page.render()\n")
+
+
+@pytest.fixture
+def database(tmp_path, monkeypatch):
+    import streamlit as st
+
+    url = copy_demo_database(tmp_path / "ui.sqlite")
+    monkeypatch.setenv("REVIEWKIT_DATABASE_URL", url)
+    monkeypatch.delenv("REVIEWKIT_NO_DEMO", raising=False)
+    st.cache_resource.clear()
+    store = Store(url)
+    yield store, store.find_review(load_demo_definition()["name"])
+    store.close()
+    st.cache_resource.clear()
+
+
+def _as(monkeypatch, who: str, module: str) -> AppTest:
+    monkeypatch.setenv("REVIEWKIT_USER", who)
+    at = AppTest.from_string(_page(module), default_timeout=120).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_extract_a_study_then_a_second_person_verifies_it(database, monkeypatch):
+    store, review = database
+    at = _as(monkeypatch, EXTRACTOR, "extract_page")
+    assert at.title[0].value == "Extract"
+    study = at.session_state["extract_pick"]
+    at.text_area(key=f"ex_{study}_setting").input("Nine neighbourhoods, **North West**")
+    at.text_input(key=f"ex_{study}_sample_size").input("3000")
+    at.button[0].click().run()  # the form's save button comes first
+    assert not at.exception, at.exception
+    saved = extraction.study_extraction(store, review, study)
+    assert saved.values[("setting", "")] == {EXTRACTOR: "Nine neighbourhoods, **North West**"}
+    assert saved.values[("sample_size", "")] == {EXTRACTOR: 3000}
+    at.button(key=f"done_{study}").click().run()
+    assert extraction.study_extraction(store, review, study).status == "done"
+    at = _as(monkeypatch, VERIFIER, "extract_page")
+    at.button(key=f"verify_{study}").click().run()
+    assert not at.exception, at.exception
+    done = extraction.study_extraction(store, review, study)
+    assert done.status == "verified" and done.verified_by == [VERIFIER]
+    assert any("Verified" in s.value for s in at.success)
+
+
+def test_appraise_a_study_with_mmat_and_see_the_chart(database, monkeypatch):
+    store, review = database
+    at = _as(monkeypatch, EXTRACTOR, "appraise_page")
+    assert at.title[0].value == "Appraise"
+    study = at.session_state["appraise_pick"]
+    at.selectbox(key=f"design_{study}_mmat").set_value("qualitative").run()
+    prefix = f"ap_{study}_mmat_qualitative"
+    for key, answer in {"S1": "yes", "S2": "yes", "1.1": "yes", "1.2": "no",
+                        "1.3": "cant_tell", "1.4": "yes", "1.5": "yes"}.items():
+        at.radio(key=f"{prefix}_{key}").set_value(answer)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    quality = appraisal.study_quality(store, review.id)[study]
+    assert (quality.met, quality.label, quality.verified) == (3, "met 3 of 5 MMAT criteria", False)
+    at = _as(monkeypatch, VERIFIER, "appraise_page")
+    at.button(key="appraise_verify").click().run()
+    assert appraisal.study_quality(store, review.id)[study].verified
+    assert len(at.get("image")) == 1  # the traffic-light chart
+
+
+def test_a_commissioner_is_stopped_at_the_door(database, monkeypatch):
+    store, review = database
+    store.ensure_user("cara", role="commissioner")
+    for module in ("extract_page", "appraise_page"):
+        at = _as(monkeypatch, "cara", module)
+        assert "may not extract data" in at.warning[0].value
+        assert included_record_ids(store, review)  # the studies are there; cara cannot see them
+        assert not at.title
