@@ -11,6 +11,7 @@ user would, and writes docs/screenshots/<page>.png.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -38,6 +39,9 @@ PAGES = [
     ("evidence-by-approach?q=help+with+money+worries", "evidence-by-approach",
      "Strength of evidence", None),
     ("code", "code", "Code studies", None),
+    ("extract", "extract", "Your extraction", "pick_nrp"),
+    ("appraise", "appraise", "Design category", "pick_nrp"),
+    ("appraise", "appraise-chart", "Design category", "appraisal_chart"),
     (f"synthesis?{_SYNTH_CELL}", "synthesis", "What the studies say together", None),
     (f"synthesis?{_SYNTH_CELL}", "synthesis-certainty", "What the studies say together",
      "certainty_tab"),
@@ -99,6 +103,13 @@ def main(only: list[str]) -> None:
                 if action == "share_story":  # the library's form for adding a story
                     page.get_by_role("tab", name="Share a story").click()
                     page.get_by_role("tabpanel").get_by_role("textbox").first.wait_for()
+                if action == "pick_nrp":  # the demo study with most extracted
+                    page.get_by_test_id("stSelectbox").filter(has_text="Study").first.click()
+                    page.get_by_role("option", name=re.compile("Neighbourhood Resilience")).click()
+                    page.wait_for_timeout(1500)
+                if action == "appraisal_chart":  # the summary tab's traffic-light chart
+                    page.get_by_role("tab", name="Summary and chart").click()
+                    page.get_by_test_id("stImage").first.wait_for()
                 if action == "certainty_tab":
                     page.get_by_role("tab", name="Certainty").click()
                     page.get_by_text("How sure we are").first.wait_for()

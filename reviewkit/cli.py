@@ -316,6 +316,43 @@ def cmd_code(args) -> int:
     return 0
 
 
+def cmd_extraction_export(args) -> int:
+    """Write the review's extracted data (the values each study ends with) as CSV or Excel."""
+    from reviewkit.extraction import export_csv, export_xlsx, progress, study_extractions
+
+    store = _open_store(args)
+    review = store.get_review(args.review)
+    _allowed(args, store, "review.read", review)
+    excel = args.output.lower().endswith(".xlsx")
+    Path(args.output).write_bytes((export_xlsx if excel else export_csv)(store, review))
+    counts = progress(study_extractions(store, review))
+    print(f"{sum(counts.values()) - counts['not started']} studies extracted "
+          f"({counts['verified']} verified) from '{review.name}', written to {args.output}.")
+    return 0
+
+
+def cmd_appraisal_export(args) -> int:
+    """Write the review's quality appraisals as a table (CSV, Excel) or traffic-light chart."""
+    from reviewkit import appraisal
+
+    store = _open_store(args)
+    review = store.get_review(args.review)
+    _allowed(args, store, "review.read", review)
+    kind = Path(args.output).suffix.lower().lstrip(".")
+    writers = {"csv": appraisal.export_csv, "xlsx": appraisal.export_xlsx,
+               "png": lambda s, r, tool: appraisal.traffic_light(s, r, tool=tool, fmt="png"),
+               "svg": lambda s, r, tool: appraisal.traffic_light(s, r, tool=tool, fmt="svg")}
+    if kind not in writers:
+        raise ReviewkitError(f"{args.output}: the file must end in .csv, .xlsx, .png or .svg.")
+    data = writers[kind](store, review, tool=args.tool)
+    Path(args.output).write_bytes(data)
+    rows = appraisal.summary_rows(store, review, tool=args.tool)
+    print(f"{len(rows)} studies appraised with {args.tool} "
+          f"({sum(r.quality.verified for r in rows)} verified) in '{review.name}', written to "
+          f"{args.output}.")
+    return 0
+
+
 def cmd_brief(args) -> int:
     """Write an evidence brief for an approach (or the whole review) as docx, pdf or md."""
     from reviewkit.approach_search import resolve_approach
@@ -882,6 +919,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("code", cmd_code, "Suggest codes for studies: record_id,scheme,code,confidence.")
     p.add_argument("data", metavar="DATA.csv")
     p.add_argument("--output", required=True, metavar="FILE")
+
+    p = command("extraction-export", cmd_extraction_export,
+                "Write the data extracted from a review's included studies (one row per study "
+                "and per study outcome, a column per form field) as CSV or Excel (.xlsx).")
+    p.add_argument("--review", required=True, metavar="NAME")
+    p.add_argument("--output", required=True, metavar="FILE.csv|FILE.xlsx")
+
+    p = command("appraisal-export", cmd_appraisal_export,
+                "Write a review's quality appraisals: the summary table (.csv, .xlsx) or the "
+                "traffic-light chart (.png, .svg), chosen by the file's ending.")
+    p.add_argument("--review", required=True, metavar="NAME")
+    p.add_argument("--output", required=True, metavar="FILE")
+    p.add_argument("--tool", default="mmat", metavar="KEY",
+                   help="mmat (default), sr_checklist, or a tool the review's lead wrote")
 
     p = command("brief", cmd_brief, "Write an evidence brief for an approach or a whole review.")
     p.add_argument("--approach", metavar="NAME", help="in everyday words, e.g. 'social prescribing'")

@@ -75,6 +75,9 @@ def ensure_demo_review(store: Store, *, folder: Path = DEMO_DIR, actor: str = "a
     if not review.settings.get("demo_screened") and (folder / "screening.csv").exists():
         seed_screening(store, review, folder)
         review = store.get_review(name)
+    if review.settings.get("demo_screened") and not review.settings.get("demo_extracted"):
+        seed_extraction_and_appraisal(store, review)
+        review = store.get_review(name)
     return review
 
 
@@ -262,3 +265,160 @@ def _screen(store: Store, rid: int, row: dict) -> None:
         for reviewer in REVIEWERS:
             store.add_decision(rid, stage="full_text", decision=ft, reviewer=reviewer,
                                reason=row["ft_reason"] if ft == "exclude" else "")
+
+
+# -- extraction and quality appraisal of a handful of included studies ------------------------
+#
+# Entered from what the source documents (../shared/seeds: the NRP paper and the Champs rapid
+# review) say about each study, in our own words.  Where the documents are silent, a field is
+# left empty and an appraisal question is answered "can't tell".
+
+_YES = "yes"
+_CANT = "cant_tell"
+
+DEMO_EXTRACTION: dict[str, dict] = {
+    "N37": {
+        "study": {
+            "setting": "Nine disadvantaged neighbourhoods ('Neighbourhoods for Learning') in "
+                       "North West England, 2014-2019, beside nine comparison areas.",
+            "population": "Residents of the neighbourhoods; a household survey of about 3,000 "
+                          "households at each wave; interviews with 41 people (8 community "
+                          "facilitators, 19 Resident Advisers, 14 from councils, voluntary "
+                          "groups and business).",
+            "approach": "The Neighbourhood Resilience Programme: residents, academic leads and a "
+                        "community facilitator chose local priorities, ran resident-led "
+                        "enquiries with peer researchers and took small local actions across "
+                        "five resilience domains.",
+            "comparison": "Nine comparison areas surveyed at the same two waves "
+                          "(difference-in-differences).",
+            "sample_size": 3000,
+            "follow_up": "Baseline 2015/16, repeated 2018/19 at the end of the programme.",
+        },
+        "outcomes": {
+            "empowerment_control": {
+                "measure": "Share of residents agreeing they can influence decisions about their "
+                           "area (survey question, four-point scale).",
+                "result": "Up 4 points in programme areas and down 3 in comparison areas: "
+                          "+7.5 points relative to comparison (95% CI 1.6 to 13.5).",
+                "direction": "favours the approach"},
+            "mental_health": {
+                "measure": "Share reporting symptoms of anxiety, and of depression (survey).",
+                "result": "Anxiety about 5 points lower, with a very wide confidence interval; no "
+                          "effect on depression.",
+                "direction": "mixed or inconsistent"},
+            "social_cohesion": {
+                "measure": "Semi-structured interviews; survey measures of social conditions.",
+                "result": "Interviewees described wider and deeper connections between residents "
+                          "and organisations; the survey's social measures showed no change.",
+                "direction": "mixed or inconsistent"},
+        },
+        "verified": True,
+    },
+    "N15": {
+        "study": {
+            "setting": "Big Local areas in England (a place-based community empowerment "
+                       "initiative).",
+            "population": "Residents involved in Big Local.",
+            "approach": "Residents taking part in running their area's Big Local.",
+            "follow_up": "Longitudinal survey (waves not given in the source documents).",
+        },
+        "outcomes": {
+            "mental_health": {
+                "measure": "Mental wellbeing in a longitudinal survey of residents.",
+                "result": "Personal benefits of taking part were unevenly spread; for some, "
+                          "involvement harmed wellbeing.",
+                "direction": "mixed or inconsistent"},
+        },
+        "verified": False,
+    },
+    "N45": {
+        "study": {
+            "setting": "Big Local areas in England.",
+            "population": "Residents and others involved in a large place-based community "
+                          "empowerment initiative.",
+            "approach": "Residents deciding together how to spend money allocated to their area.",
+        },
+        "outcomes": {
+            "social_cohesion": {
+                "measure": "Qualitative interviews.",
+                "result": "Doing things together mattered more than spending the money; wider "
+                          "social connections were a main gain.",
+                "direction": "favours the approach"},
+        },
+        "verified": True,
+    },
+    "C06": {
+        "study": {
+            "setting": "Social prescribing services (evidence reviewed by Champs for Cheshire "
+                       "and Merseyside).",
+            "population": "People referred from primary care to non-clinical community support.",
+            "approach": "Referral through a link worker to arts, reading, exercise, befriending, "
+                        "volunteering, self-help and advice.",
+            "comparison": "As in the reviewed evaluations (not given in the source documents).",
+        },
+        "outcomes": {
+            "health_wellbeing": {
+                "measure": "Various, across the evaluations reviewed.",
+                "result": "A large body of evidence, but too weak to show that social prescribing "
+                          "works or is worth its cost.",
+                "direction": "not reported"},
+        },
+        "verified": True,
+    },
+}
+
+# MMAT for empirical studies, the review checklist for the review.  N15 waits for a second
+# person; the others were checked.
+DEMO_APPRAISAL: dict[str, dict] = {
+    "N37": {"tool": "mmat", "design": "mixed_methods", "answers": {
+        "S1": _YES, "S2": _YES, "5.1": _YES, "5.2": _YES, "5.3": _YES, "5.4": _YES,
+        "5.5": _CANT},
+        "notes": {"5.5": "Survey methods and response are reported elsewhere, not in this paper."},
+        "overall": "Survey and interviews are brought together well; the survey's own quality "
+                   "cannot be judged from this paper.", "verified": True},
+    "N15": {"tool": "mmat", "design": "non_randomised", "answers": {
+        "S1": _YES, "S2": _YES, "3.1": _CANT, "3.2": _CANT, "3.3": _CANT, "3.4": _CANT,
+        "3.5": _YES},
+        "overall": "Under review when cited; the source documents give its findings only.",
+        "verified": False},
+    "N45": {"tool": "mmat", "design": "qualitative", "answers": {
+        "S1": _YES, "S2": _YES, "1.1": _YES, "1.2": _YES, "1.3": _CANT, "1.4": _YES,
+        "1.5": _CANT},
+        "overall": "A qualitative approach fits a question about what involvement meant to "
+                   "people.", "verified": True},
+    "C06": {"tool": "sr_checklist", "design": "review", "answers": {
+        "R1": _YES, "R2": _CANT, "R3": _CANT, "R4": _CANT, "R5": _CANT, "R6": _CANT,
+        "R7": _YES, "R8": _YES, "R9": _CANT, "R10": _YES, "R11": _CANT, "R12": _CANT,
+        "R13": _CANT},
+        "overall": "A systematic review that judged its evidence weak.", "verified": True},
+}
+
+
+def seed_extraction_and_appraisal(store: Store, review: Review) -> None:
+    """Give a handful of the demo's included studies extracted data and an appraisal: the
+    first demo reviewer extracts and appraises, the second verifies."""
+    from reviewkit import appraisal, extraction
+    from reviewkit.coding import included_record_ids
+
+    first, second = REVIEWERS
+    included = set(included_record_ids(store, review))
+    works = work_records(store, review)
+    for work, data in DEMO_EXTRACTION.items():
+        found = sorted(set(works.get(work, [])) & included)
+        if not found:
+            continue
+        rid = found[0]
+        extraction.enter_values(store, review, rid, data["study"], actor=first)
+        for outcome, values in data["outcomes"].items():
+            extraction.enter_values(store, review, rid, values, actor=first, outcome=outcome)
+        extraction.mark_done(store, review, rid, actor=first)
+        if data["verified"]:
+            extraction.verify_study(store, review, rid, actor=second)
+        judged = DEMO_APPRAISAL.get(work)
+        if judged:
+            appraisal.appraise(store, review, rid, actor=first, tool=judged["tool"],
+                               design=judged["design"], answers=judged["answers"],
+                               notes=judged.get("notes"), overall=judged["overall"])
+            if judged["verified"]:
+                appraisal.verify_appraisal(store, review, rid, actor=second, tool=judged["tool"])
+    store.update_review(review.id, actor=LEAD, settings_update={"demo_extracted": True})

@@ -143,6 +143,18 @@ def demo_on_sqlite(tmp_path):
 
 
 @pytest.fixture
+def untouched(demo_on_sqlite):
+    """Like ``demo_on_sqlite``, with only the included studies the demo left unextracted and
+    unappraised (it gives a handful both)."""
+    from reviewkit import appraisal, extraction
+
+    store, review, ids = demo_on_sqlite
+    seeded = {rid for rid, study in extraction.study_extractions(store, review).items()
+              if study.status != "not started"} | set(appraisal.study_quality(store, review.id))
+    return store, review, [rid for rid in ids if rid not in seeded]
+
+
+@pytest.fixture
 def demo_database_url(tmp_path):
     """A SQLite file holding the demo review, for pages and the app that open it themselves."""
     return copy_demo_database(tmp_path / "demo.sqlite")

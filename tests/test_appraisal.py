@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from openpyxl import load_workbook
 
-from reviewkit import appraisal
+from reviewkit import appraisal, extraction
 from reviewkit.accounts import PermissionDenied
 from reviewkit.appraisal import MMAT, SR_CHECKLIST, judge
 from reviewkit.errors import ReviewkitError
@@ -66,8 +66,8 @@ def test_answers_the_tool_does_not_ask_are_refused_by_name():
         appraisal.check_answers(MMAT, "qualitative", {"1.1": "maybe"})
 
 
-def test_one_appraises_and_a_second_verifies(demo_on_sqlite):
-    store, review, ids = demo_on_sqlite
+def test_one_appraises_and_a_second_verifies(untouched):
+    store, review, ids = untouched
     answers = {**YES_SCREEN, "3.1": "yes", "3.2": "yes", "3.3": "cant_tell", "3.4": "yes",
                "3.5": "no"}
     result = appraisal.appraise(store, review, ids[0], actor=FIRST, design="non_randomised",
@@ -82,15 +82,16 @@ def test_one_appraises_and_a_second_verifies(demo_on_sqlite):
     quality = appraisal.study_quality(store, review.id)[ids[0]]
     assert quality.verified and quality.verified_by == SECOND
     assert quality.design_label == "Quantitative non-randomised"
-    lines = [e for e in store.audit_entries(review.id) if e.action.startswith("appraisal.")]
+    lines = [e for e in store.audit_entries(review.id) if e.action.startswith("appraisal.")
+             and e.entity_id == str(ids[0])]
     assert [(e.action, e.actor) for e in lines] == [("appraisal.verify", SECOND),
                                                      ("appraisal.appraisal", FIRST)]
     assert lines[1].details["answers"] == answers
     assert lines[1].details["summary"] == "met 3 of 5 MMAT criteria"
 
 
-def test_two_appraise_and_agree(demo_on_sqlite):
-    store, review, ids = demo_on_sqlite
+def test_two_appraise_and_agree(untouched):
+    store, review, ids = untouched
     study = ids[1]
     base = {**YES_SCREEN, "1.1": "yes", "1.2": "yes", "1.3": "yes", "1.4": "yes", "1.5": "yes"}
     appraisal.appraise(store, review, study, actor=FIRST, design="qualitative", answers=base)
@@ -105,8 +106,8 @@ def test_two_appraise_and_agree(demo_on_sqlite):
     assert quality.appraisers == (FIRST, SECOND)
 
 
-def test_study_quality_prefers_the_study_level_mmat_appraisal(demo_on_sqlite):
-    store, review, ids = demo_on_sqlite
+def test_study_quality_prefers_the_study_level_mmat_appraisal(untouched):
+    store, review, ids = untouched
     study = ids[2]
     appraisal.appraise(store, review, study, actor=FIRST, design="descriptive", outcome="anxiety",
                        answers={**YES_SCREEN, "4.1": "yes"})
@@ -120,8 +121,8 @@ def test_study_quality_prefers_the_study_level_mmat_appraisal(demo_on_sqlite):
     assert (chosen.outcome, chosen.met, chosen.label) == ("", 3, "met 3 of 5 MMAT criteria")
 
 
-def test_the_lead_writes_a_custom_tool_and_a_commissioner_may_not_appraise(demo_on_sqlite):
-    store, review, ids = demo_on_sqlite
+def test_the_lead_writes_a_custom_tool_and_a_commissioner_may_not_appraise(untouched):
+    store, review, ids = untouched
     tool = appraisal.simple_tool("local_fit", "Fit to Cheshire and Merseyside",
                                  ["Is the setting like ours?", "Were residents involved?", ""])
     with pytest.raises(PermissionDenied, match="maria \\(researcher\\) may not change"):
@@ -149,8 +150,8 @@ def _two_appraised(store, review, ids):
                        answers={"S1": "yes", "S2": "no"}, overall="=cmd|' /C calc'!A0")
 
 
-def test_the_traffic_light_chart_as_png_and_svg(demo_on_sqlite):
-    store, review, ids = demo_on_sqlite
+def test_the_traffic_light_chart_as_png_and_svg(untouched):
+    store, review, ids = untouched
     _two_appraised(store, review, ids)
     png = appraisal.traffic_light(store, review, fmt="png")
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
@@ -166,18 +167,37 @@ def test_the_traffic_light_chart_as_png_and_svg(demo_on_sqlite):
         appraisal.traffic_light(store, review, fmt="gif")
 
 
-def test_summary_exports_read_back(demo_on_sqlite):
-    store, review, ids = demo_on_sqlite
+def test_summary_exports_read_back(untouched):
+    store, review, ids = untouched
     _two_appraised(store, review, ids)
     header, body = appraisal.summary_table(store, review)
+    ours = {ids[0], ids[1]}
+    assert len([row for row in body if row[0] not in ours]) == 3  # the demo's MMAT appraisals
+    body = [row for row in body if row[0] in ours]
     assert header[:8] == ["record_id", "study", "year", "tool", "design", "criteria_met",
                           "criteria_total", "summary"]
     assert [row[7] for row in body] == ["met 3 of 5 MMAT criteria",
                                         "did not pass MMAT screening (S2 no)"]
     rows = list(csv.reader(io.StringIO(appraisal.export_csv(store, review).decode("utf-8-sig"))))
     assert rows[0] == header
-    assert [r[:8] for r in rows[1:]] == [[str(c) for c in row[:8]] for row in body]
-    assert rows[2][header.index("overall")] == "'=cmd|' /C calc'!A0"
+    rows = [r for r in rows[1:] if int(r[0]) in ours]
+    assert [r[:8] for r in rows] == [[str(c) for c in row[:8]] for row in body]
+    assert rows[1][header.index("overall")] == "'=cmd|' /C calc'!A0"
     sheet = load_workbook(io.BytesIO(appraisal.export_xlsx(store, review)))["Appraisal"]
     back = [[("" if c is None else c) for c in row] for row in sheet.iter_rows(values_only=True)]
-    assert back[0] == header and back[1:] == body
+    assert back[0] == header and [row for row in back[1:] if row[0] in ours] == body
+
+
+def test_the_demo_review_carries_appraisals_and_extractions_from_the_sources(demo_on_sqlite):
+    store, review, _ids = demo_on_sqlite
+    quality = appraisal.study_quality(store, review.id)
+    by_title = {store.get_record(rid).record.title[:40]: q for rid, q in quality.items()}
+    nrp = next(q for title, q in by_title.items() if title.startswith("Neighbourhood Resilience"))
+    assert (nrp.label, nrp.design, nrp.verified) == ("met 4 of 5 MMAT criteria", "mixed_methods",
+                                                     True)
+    assert sorted(q.tool for q in quality.values()) == ["mmat", "mmat", "mmat", "sr_checklist"]
+    assert sum(not q.verified for q in quality.values()) == 1  # one waits for a second person
+    studies = extraction.study_extractions(store, review)
+    result = studies[nrp.record_id].final[("result", "empowerment_control")]
+    assert "+7.5 points" in result and "1.6 to 13.5" in result
+    assert extraction.progress(studies)["verified"] == 3

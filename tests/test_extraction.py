@@ -17,8 +17,10 @@ LEAD = "admin"  # the local admin leads every review
 FIRST, SECOND = "maria", "tom"
 
 
-def _audit(store, review, prefix):
-    return [e for e in store.audit_entries(review.id) if e.action.startswith(prefix)]
+def _audit(store, review, prefix, ids=None):
+    """The review's audit lines whose action starts with ``prefix`` (about ``ids`` only)."""
+    return [e for e in store.audit_entries(review.id) if e.action.startswith(prefix)
+            and (ids is None or e.entity_id in {str(i) for i in ids})]
 
 
 def test_the_starting_template_covers_a_public_health_study():
@@ -46,8 +48,8 @@ def test_a_bad_field_is_refused_by_name(field, message):
         extraction.field_from_dict(field)
 
 
-def test_only_the_lead_changes_the_form_and_each_change_is_audited(demo_on_sqlite):
-    store, review, _ids = demo_on_sqlite
+def test_only_the_lead_changes_the_form_and_each_change_is_audited(untouched):
+    store, review, _ids = untouched
     form = extraction.review_form(store, review.id)
     added = extraction.with_field(form, extraction.Field(
         "delivery", "Delivered by", kind="multi_choice",
@@ -89,8 +91,8 @@ def test_several_choices_keep_the_form_order_and_refuse_strangers():
         extraction.parse_value(extraction.default_form().get("sample_size"), "many")
 
 
-def test_one_extracts_and_a_second_verifies(demo_on_sqlite):
-    store, review, ids = demo_on_sqlite
+def test_one_extracts_and_a_second_verifies(untouched):
+    store, review, ids = untouched
     study = ids[0]
     extraction.enter_values(store, review, study, {"setting": "Nine neighbourhoods, North West England",
                                                    "sample_size": "3000"}, actor=FIRST)
@@ -111,7 +113,7 @@ def test_one_extracts_and_a_second_verifies(demo_on_sqlite):
                           ("direction", "empowerment_control"): "favours the approach"}
     assert done.values[("sample_size", "")] == {FIRST: 3000}  # the extractor's own value stays
     # every value and status change left an audit line saying who and what
-    actions = [(e.action, e.actor) for e in reversed(_audit(store, review, "extraction."))]
+    actions = [(e.action, e.actor) for e in reversed(_audit(store, review, "extraction.", [study]))]
     assert actions == [("extraction.extraction", FIRST)] * 3 + [
         ("extraction.done", FIRST), ("extraction.consensus", SECOND),
         ("extraction.verified", SECOND)]
@@ -120,18 +122,18 @@ def test_one_extracts_and_a_second_verifies(demo_on_sqlite):
                            "after": "2950", "status": "verified"}
 
 
-def test_changing_a_value_keeps_the_old_one_in_the_audit_log(demo_on_sqlite):
-    store, review, ids = demo_on_sqlite
+def test_changing_a_value_keeps_the_old_one_in_the_audit_log(untouched):
+    store, review, ids = untouched
     extraction.enter_value(store, review, ids[1], "setting", "Widnes", actor=FIRST)
     extraction.enter_value(store, review, ids[1], "setting", "Widnes (same value)", actor=FIRST)
     extraction.enter_value(store, review, ids[1], "setting", "Widnes (same value)", actor=FIRST)
-    lines = _audit(store, review, "extraction.extraction")
+    lines = _audit(store, review, "extraction.extraction", [ids[1]])
     assert [(e.details["before"], e.details["after"]) for e in reversed(lines)] == [
         ("", "Widnes"), ("Widnes", "Widnes (same value)")]
 
 
-def test_two_extract_and_reconcile_the_differences(demo_on_sqlite):
-    store, review, ids = demo_on_sqlite
+def test_two_extract_and_reconcile_the_differences(untouched):
+    store, review, ids = untouched
     study = ids[2]
     extraction.save_form(store, review, replace(extraction.review_form(store, review.id),
                                                 workflow="reconcile"), actor=LEAD)
@@ -157,8 +159,8 @@ def test_two_extract_and_reconcile_the_differences(demo_on_sqlite):
     assert line.details["before"] == f"{FIRST}: 120 | {SECOND}: 112" and line.details["after"] == "116"
 
 
-def test_a_commissioner_cannot_extract_and_excluded_studies_are_refused(demo_on_sqlite):
-    store, review, ids = demo_on_sqlite
+def test_a_commissioner_cannot_extract_and_excluded_studies_are_refused(untouched):
+    store, review, ids = untouched
     store.ensure_user("cara", role="commissioner")
     with pytest.raises(PermissionDenied, match="cara \\(commissioner\\) may not extract"):
         extraction.enter_value(store, review, ids[0], "setting", "Halton", actor="cara")
@@ -167,7 +169,7 @@ def test_a_commissioner_cannot_extract_and_excluded_studies_are_refused(demo_on_
         extraction.enter_value(store, review, excluded, "setting", "Halton", actor=FIRST)
     with pytest.raises(ReviewkitError, match="asked per outcome: say which outcome"):
         extraction.enter_value(store, review, ids[0], "result", "better", actor=FIRST)
-    assert _audit(store, review, "extraction.") == []
+    assert _audit(store, review, "extraction.", ids) == []
 
 
 def _extract_two(store, review, ids):
@@ -193,8 +195,8 @@ def _expected(store, review):
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
-def test_exports_read_back_to_the_same_values(demo_on_sqlite, kind):
-    store, review, ids = demo_on_sqlite
+def test_exports_read_back_to_the_same_values(untouched, kind):
+    store, review, ids = untouched
     _extract_two(store, review, ids)
     data = (extraction.export_csv if kind == "csv" else extraction.export_xlsx)(store, review)
     back = extraction.read_export(data, extraction.review_form(store, review.id),
@@ -207,7 +209,9 @@ def test_exports_read_back_to_the_same_values(demo_on_sqlite, kind):
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
         # a value that looks like a formula is text in the spreadsheet
         assert rows[1][rows[0].index("setting")] == "'=HYPERLINK(\"http://x\", \"click\")"
-        assert {r[rows[0].index("status")] for r in rows[1:]} == {"verified", "draft"}
+        mine = [r for r in rows[1:] if r[0] in {str(ids[0]), str(ids[1])}]
+        assert {r[0]: r[rows[0].index("status")] for r in mine} == {
+            str(ids[0]): "verified", str(ids[1]): "draft"}
     else:
         book = load_workbook(io.BytesIO(data))
         assert book.sheetnames == ["Extraction", "Form"]
@@ -218,8 +222,8 @@ def test_exports_read_back_to_the_same_values(demo_on_sqlite, kind):
                                                        "help"]
 
 
-def test_a_hand_edited_export_with_a_bad_cell_is_refused_by_row_and_column(demo_on_sqlite):
-    store, review, ids = demo_on_sqlite
+def test_a_hand_edited_export_with_a_bad_cell_is_refused_by_row_and_column(untouched):
+    store, review, ids = untouched
     _extract_two(store, review, ids)
     text = extraction.export_csv(store, review).decode("utf-8-sig").replace("3000", "lots")
     with pytest.raises(ReviewkitError, match="x.csv, row 2, column sample_size: .*not 'lots'"):
@@ -229,8 +233,8 @@ def test_a_hand_edited_export_with_a_bad_cell_is_refused_by_row_and_column(demo_
         extraction.read_export(b"a,b\n1,2\n", extraction.default_form(), filename="x.csv")
 
 
-def test_a_deleted_study_leaves_the_export_and_comes_back_restored(demo_on_sqlite):
-    store, review, ids = demo_on_sqlite
+def test_a_deleted_study_leaves_the_export_and_comes_back_restored(untouched):
+    store, review, ids = untouched
     _extract_two(store, review, ids)
     before = extraction.export_csv(store, review)
     trash.delete_record(store, ids[0], actor=LEAD, reason="entered twice")
@@ -238,3 +242,26 @@ def test_a_deleted_study_leaves_the_export_and_comes_back_restored(demo_on_sqlit
         extraction.export_csv(store, review).decode("utf-8-sig")))}
     trash.restore_record(store, ids[0], actor=LEAD)
     assert extraction.export_csv(store, review) == before
+
+
+def test_the_command_line_writes_both_exports(demo_on_sqlite, tmp_path, capsys):
+    from reviewkit.cli import main
+
+    store, review, _ids = demo_on_sqlite
+    for name in ("extraction.csv", "extraction.xlsx"):
+        out = tmp_path / name
+        assert main(["--database", store.url, "extraction-export", "--review", review.name,
+                     "--output", str(out)]) == 0
+        said = capsys.readouterr().out
+        assert "4 studies extracted (3 verified)" in said and str(out) in said
+        back = extraction.read_export(out.read_bytes(), extraction.review_form(store, review.id),
+                                      filename=name)
+        assert back and all(rid in extraction.study_extractions(store, review) for rid, _ in back)
+    for name in ("appraisal.csv", "appraisal.svg", "appraisal.png"):
+        assert main(["--database", store.url, "appraisal-export", "--review", review.name,
+                     "--output", str(tmp_path / name)]) == 0
+        assert "3 studies appraised with mmat (2 verified)" in capsys.readouterr().out
+    assert (tmp_path / "appraisal.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["--database", store.url, "appraisal-export", "--review", review.name,
+                 "--output", str(tmp_path / "appraisal.gif")]) == 1
+    assert "must end in .csv, .xlsx, .png or .svg" in capsys.readouterr().err

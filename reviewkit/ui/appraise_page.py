@@ -112,6 +112,14 @@ def _study_panel(store, review, tool: appraisal.Tool, finals: dict) -> None:
             st.warning("A screening answer is No or Can't tell: further appraisal may not be "
                        "feasible or useful for this study.")
     me = current_user() or "admin"
+    if quality and me not in quality.appraisers:
+        st.dataframe(pd.DataFrame([
+            {"Question": f"{c.key}. {c.text}",
+             "Answer": _answer_name(quality.answers[c.key]) if c.key in quality.answers else "",
+             "Note": quality.notes.get(c.key, "")}
+            for c in tool.criteria(quality.design)]), hide_index=True, width="stretch")
+        if quality.overall:
+            st.caption("Overall: " + md_escape(quality.overall))
     mine = next((q for (rid, t, o), q in finals.items()
                  if rid == record_id and t == tool.key and not o and me in q.appraisers), None)
     _questions(store, review, record_id, tool, design, mine)

@@ -147,11 +147,12 @@ def _check_panel(store, review, record_id: int, form: extraction.Form, study) ->
                       kwargs={"actor": me, "outcome": diff.outcome, "done": "Agreed value saved."})
 
 
-def _values_table(form: extraction.Form, study) -> None:
+def _values_table(form: extraction.Form, study, label) -> None:
     rows = []
     for (key, outcome), value in sorted(study.final.items(), key=lambda kv: kv[0][1]):
         item = next((f for f in form.fields if f.key == key), None)
-        rows.append({"Field": item.label if item else key, "Outcome": outcome,
+        rows.append({"Field": item.label if item else key,
+                     "Outcome": label("outcome", outcome) if outcome else "",
                      "Value": extraction.show_value(value)})
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
@@ -184,17 +185,24 @@ def _extract_tab(store, review, form: extraction.Form) -> None:
     with left:
         _full_text(store, record_id)
     with right:
-        st.caption(f"{md_escape(extraction.WORKFLOWS[form.workflow])}. Status: "
-                   f"{STATUS_WORDS[study.status].lower()}.")
-        _form_panel(store, review, record_id, form, study)
         me = current_user() or "admin"
-        st.button("Mark my extraction done", key=f"done_{record_id}", icon=":material/done_all:",
-                  disabled=me not in study.extractors, on_click=_act,
-                  args=(extraction.mark_done, store, review, record_id),
-                  kwargs={"actor": me, "done": "Marked done: a second person can now check it."})
+        who = ", ".join(f"{p} ({s})" for p, s in sorted(study.extractors.items()))
+        st.caption(f"{md_escape(extraction.WORKFLOWS[form.workflow])}. Status: "
+                   f"{STATUS_WORDS[study.status].lower()}"
+                   + (f"; extracted by {md_escape(who)}" if who else "")
+                   + (f"; verified by {md_escape(', '.join(study.verified_by))}"
+                      if study.verified_by else "") + ".")
+        if study.final:
+            st.markdown("**Values the study ends with**")
+            _values_table(form, study, review_codebook(store, review.id).label)
         _check_panel(store, review, record_id, form, study)
-        st.markdown("**Values the study ends with**")
-        _values_table(form, study)
+        with st.expander("Your extraction", expanded=me in study.extractors or not study.final):
+            _form_panel(store, review, record_id, form, study)
+            st.button("Mark my extraction done", key=f"done_{record_id}",
+                      icon=":material/done_all:", disabled=me not in study.extractors,
+                      on_click=_act, args=(extraction.mark_done, store, review, record_id),
+                      kwargs={"actor": me,
+                              "done": "Marked done: a second person can now check it."})
     both = st.columns(2)
     both[0].download_button("Download all extractions (CSV)", extraction.export_csv(store, review),
                             file_name="extraction.csv", mime="text/csv", icon=":material/download:")
