@@ -32,20 +32,19 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
 
 from reviewkit.errors import NotFoundError, ReviewkitError
 from reviewkit.store import (
     Review,
     Store,
     User,
-    _now,
     clear_login_failures,
     lock_login,
     login_locked_until,
     note_login_failure,
+    people,
+    rows,
 )
-from reviewkit.store.schema import meta, review_members, reviews, users
 
 ROLES = ("admin", "researcher", "peer_researcher", "commissioner")
 ROLE_NAMES = {
@@ -90,7 +89,6 @@ REVIEW_ACTIONS = frozenset({
     "evidence.read", "audit.read", "trash.restore", "archive.export", "extract",
 })
 
-_ACCOUNTS_KEY = "accounts"
 _HASHER = PasswordHasher()  # Argon2id with the library's current recommended parameters
 MIN_PASSWORD_LENGTH = 10
 # Wrong passwords allowed per account and per address before each further one locks that
@@ -136,8 +134,7 @@ class Member:
 def accounts_enabled(store: Store) -> bool:
     """Whether people must log in (a team install) or not (the single-user default)."""
     with store.read() as conn:
-        value = conn.execute(select(meta.c.value).where(meta.c.key == _ACCOUNTS_KEY)).scalar()
-    return value == "on"
+        return people.accounts_switch(conn) == "on"
 
 
 def set_accounts(store: Store, on: bool, *, actor: str) -> None:
@@ -147,20 +144,13 @@ def set_accounts(store: Store, on: bool, *, actor: str) -> None:
         raise PermissionDenied(f"{actor} ({ROLE_NAMES[actor_user.role]}) may not turn "
                                "accounts on or off; only an admin may.")
     with store.write() as conn:
-        if on:
-            ready = conn.execute(select(users.c.username).where(
-                users.c.role == "admin", users.c.password_hash.is_not(None),
-                users.c.disabled.is_(False))).first()
-            if ready is None:
-                raise ReviewkitError(
-                    "Accounts cannot be turned on yet: no admin has a password, so nobody "
-                    "could log in afterwards. Give an admin a password first "
-                    "(python -m reviewkit user add NAME --role admin).")
+        if on and not people.admin_can_log_in(conn):
+            raise ReviewkitError(
+                "Accounts cannot be turned on yet: no admin has a password, so nobody "
+                "could log in afterwards. Give an admin a password first "
+                "(python -m reviewkit user add NAME --role admin).")
         value = "on" if on else "off"
-        updated = conn.execute(meta.update().where(meta.c.key == _ACCOUNTS_KEY)
-                               .values(value=value))
-        if updated.rowcount == 0:
-            conn.execute(meta.insert().values(key=_ACCOUNTS_KEY, value=value))
+        people.set_accounts_switch(conn, value)
         Store.audit(conn, actor_id=actor_user.id, action=f"accounts.{value}", entity="install",
                     entity_id="accounts")
 
@@ -205,12 +195,10 @@ def create_user(store: Store, username: str, *, role: str, password: str | None 
     hashed = hash_password(password) if password else None
     actor_id = _acting_user(store, actor).id
     with store.write() as conn:
-        if conn.execute(select(users.c.id).where(users.c.username == username)).first():
+        if people.user_id(conn, username) is not None:
             raise ReviewkitError(f"A user called '{username}' already exists.")
-        new_id = conn.execute(users.insert().values(
-            username=username, display_name=display_name or username, role=role,
-            password_hash=hashed, created_at=_now(), disabled=False,
-        )).inserted_primary_key[0]
+        new_id = people.insert_user(conn, username, role=role, display_name=display_name,
+                                    password_hash=hashed)
         Store.audit(conn, actor_id=actor_id, action="user.create", entity="user",
                     entity_id=new_id, details={"username": username, "role": role,
                                                "password_set": bool(hashed)})
@@ -231,10 +219,9 @@ def _change_user(store: Store, username: str, *, actor: str,
             # Two admins demoting each other at once must not both see the other still an
             # admin: every change that can take an admin away queues on the accounts row, so
             # the second one counts the admins after the first has committed.
-            conn.execute(select(meta.c.key).where(meta.c.key == _ACCOUNTS_KEY)
-                         .with_for_update())
+            people.accounts_switch(conn, hold=True)
         for action, details, values in changes:
-            conn.execute(users.update().where(users.c.id == target.id).values(**values))
+            people.update_user(conn, target.id, **values)
             Store.audit(conn, actor_id=actor_id, action=action, entity="user",
                         entity_id=target.id, details={"username": username, **details})
         if removes_admin:
@@ -243,12 +230,9 @@ def _change_user(store: Store, username: str, *, actor: str,
 
 
 def _keep_one_admin(conn, username: str) -> None:
-    if conn.execute(select(meta.c.value).where(meta.c.key == _ACCOUNTS_KEY)).scalar() != "on":
+    if people.accounts_switch(conn) != "on":
         return
-    left = conn.execute(select(users.c.id).where(
-        users.c.role == "admin", users.c.disabled.is_(False),
-        users.c.password_hash.is_not(None))).first()
-    if left is None:
+    if not people.admin_can_log_in(conn):
         raise ReviewkitError(f"'{username}' is the last admin who can log in; make someone "
                              "else an admin first.")
 
@@ -315,7 +299,7 @@ def change_account(store: Store, username: str, *, actor: str, role: str | None 
 def list_users(store: Store) -> list[tuple[User, bool, bool]]:
     """Every account with (has a password, is disabled)."""
     with store.read() as conn:
-        rows = conn.execute(select(users).order_by(users.c.username)).all()
+        rows = people.user_rows(conn)
     return [(User(r.id, r.username, r.display_name, r.role), r.password_hash is not None,
              bool(r.disabled)) for r in rows]
 
@@ -337,11 +321,10 @@ def authenticate(store: Store, username: str, password: str, *,
     while, and a locked one is refused before any password is checked.
     """
     keys = _throttle_keys(username, address)
-    now = _now()
+    now = rows.now()
     with store.read() as conn:
         locked = login_locked_until(conn, keys)
-        row = conn.execute(select(users).where(users.c.username == (username or "").strip())
-                           ).first()
+        row = people.user_row(conn, (username or "").strip())
     if locked is not None and locked > now:
         minutes = max(1, math.ceil((locked - now).total_seconds() / 60))
         raise LoginRequired(f"Too many wrong passwords for this account or from this address: "
@@ -369,8 +352,7 @@ def authenticate(store: Store, username: str, password: str, *,
     with store.write() as conn:
         clear_login_failures(conn, keys[:1])  # the address keeps its count
         if _HASHER.check_needs_rehash(stored):
-            conn.execute(users.update().where(users.c.id == row.id)
-                         .values(password_hash=_HASHER.hash(password)))
+            people.update_user(conn, row.id, password_hash=_HASHER.hash(password))
     return User(row.id, row.username, row.display_name, row.role)
 
 
@@ -387,20 +369,11 @@ def add_member(store: Store, review_id: int, username: str, *, role: str = "rese
         raise NotFoundError(f"There is no user called '{username}'.")
     actor_id = _acting_user(store, actor).id
     with store.write() as conn:
-        found = conn.execute(select(review_members.c.role).where(
-            review_members.c.review_id == review_id,
-            review_members.c.user_id == target.id)).first()
-        if found is None:
-            conn.execute(review_members.insert().values(
-                review_id=review_id, user_id=target.id, role=role, added_at=_now()))
-        else:
-            conn.execute(review_members.update().where(
-                review_members.c.review_id == review_id,
-                review_members.c.user_id == target.id).values(role=role))
+        was = people.member_role(conn, review_id, target.id)
+        people.set_member(conn, review_id, target.id, role)
         Store.audit(conn, actor_id=actor_id, action="member.add", entity="user",
                     entity_id=target.id, review_id=review_id,
-                    details={"username": username, "role": role,
-                             "was": found.role if found else None})
+                    details={"username": username, "role": role, "was": was})
 
 
 def remove_member(store: Store, review_id: int, username: str, *, actor: str) -> None:
@@ -411,33 +384,24 @@ def remove_member(store: Store, review_id: int, username: str, *, actor: str) ->
         raise NotFoundError(f"There is no user called '{username}'.")
     actor_id = _acting_user(store, actor).id
     with store.write() as conn:
-        found = conn.execute(select(review_members.c.role).where(
-            review_members.c.review_id == review_id,
-            review_members.c.user_id == target.id)).first()
-        if found is None:
+        was = people.member_role(conn, review_id, target.id)
+        if was is None:
             raise NotFoundError(f"'{username}' is not a member of this review.")
-        conn.execute(review_members.delete().where(
-            review_members.c.review_id == review_id, review_members.c.user_id == target.id))
+        people.drop_member(conn, review_id, target.id)
         Store.audit(conn, actor_id=actor_id, action="member.remove", entity="user",
                     entity_id=target.id, review_id=review_id,
-                    details={"username": username, "role": found.role})
+                    details={"username": username, "role": was})
 
 
 def members(store: Store, review_id: int) -> list[Member]:
     with store.read() as conn:
-        rows = conn.execute(select(users.c.username, users.c.display_name, users.c.role,
-                                   review_members.c.role.label("member_role"))
-                            .join(users, users.c.id == review_members.c.user_id)
-                            .where(review_members.c.review_id == review_id)
-                            .order_by(users.c.username)).all()
+        rows = people.member_rows(conn, review_id)
     return [Member(r.username, r.display_name, r.role, r.member_role) for r in rows]
 
 
 def _membership(store: Store, user: User, review_id: int) -> str | None:
     with store.read() as conn:
-        return conn.execute(select(review_members.c.role).where(
-            review_members.c.review_id == review_id,
-            review_members.c.user_id == user.id)).scalar()
+        return people.member_role(conn, review_id, user.id)
 
 
 # -- permission checks --------------------------------------------------------------------
@@ -473,8 +437,7 @@ def _refusal(store: Store, username: str | None, action: str, review_id: int | N
     user = _who(store, username)
     if user is not None:
         with store.read() as conn:
-            disabled = conn.execute(select(users.c.disabled).where(users.c.id == user.id)
-                                    ).scalar()
+            disabled = people.is_disabled(conn, user.id)
         if disabled:
             return f"The account '{user.username}' is switched off, so it may not {what}."
     role = user.role if user else None
@@ -493,7 +456,7 @@ def _refusal(store: Store, username: str | None, action: str, review_id: int | N
 
 def _review_label(store: Store, review_id: int) -> str:
     with store.read() as conn:
-        name = conn.execute(select(reviews.c.name).where(reviews.c.id == review_id)).scalar()
+        name = people.review_name(conn, review_id)
     return f"the review '{name}'" if name else f"review {review_id}"
 
 
@@ -516,6 +479,5 @@ def visible_reviews(store: Store, username: str | None) -> list[Review]:
     if user.role == "admin":
         return every
     with store.read() as conn:
-        mine = set(conn.execute(select(review_members.c.review_id).where(
-            review_members.c.user_id == user.id)).scalars())
+        mine = people.reviews_of(conn, user.id)
     return [r for r in every if r.id in mine]

@@ -39,17 +39,15 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
-    Integer,
     LargeBinary,
     String,
     Table,
     UniqueConstraint,
-    bindparam,
-    select,
 )
 
 from reviewkit.errors import ReviewkitError
-from reviewkit.store import Review, Store
+from reviewkit.store import Review, Store, people
+from reviewkit.store import archive as archive_rows
 from reviewkit.store.schema import (
     AUDIT_DETAIL_IDS,
     SCHEMA_VERSION,
@@ -131,60 +129,8 @@ class ArchiveSummary:
 # -- which tables belong to a review ------------------------------------------------------
 
 
-def _foreign_targets(column: Column) -> list[Table]:
-    return [fk.column.table for fk in column.foreign_keys]
-
-
-def _review_tables() -> list[Table]:
-    """Tables (other than reviews and users) whose rows hang off a review, parents first.
-
-    A table belongs when one of its foreign keys points at reviews, or at a table that
-    belongs.  The audit log comes last: its entity ids may name rows of any other table.
-    """
-    owned: list[Table] = []
-    changed = True
-    while changed:
-        changed = False
-        for table in metadata.sorted_tables:
-            if table in owned or table in (reviews, users):
-                continue
-            parents = {t for c in table.columns for t in _foreign_targets(c)} - {table}
-            if reviews in parents or parents & set(owned):
-                owned.append(table)
-                changed = True
-    order = {t.name: i for i, t in enumerate(metadata.sorted_tables)}
-    return sorted(owned, key=lambda t: (t is audit_log, order[t.name]))
-
-
-def _scope(table: Table, review_id: int, owned: list[Table]):
-    """The WHERE clause picking a table's rows that belong to one review."""
-    for column in table.columns:
-        if reviews in _foreign_targets(column):
-            return column == review_id
-    for column in sorted(table.columns, key=lambda c: c.nullable):
-        for parent in _foreign_targets(column):
-            if parent in owned and parent is not table:
-                parent_key = _surrogate_key(parent)
-                if parent_key is None:
-                    continue
-                return column.in_(select(parent_key).where(_scope(parent, review_id, owned)))
-    raise ReviewkitError(f"Cannot tell which rows of '{table.name}' belong to a review.")
-
-
-def _surrogate_key(table: Table) -> Column | None:
-    """The table's single integer id column that the database numbers, if it has one."""
-    keys = list(table.primary_key.columns)
-    if len(keys) == 1 and isinstance(keys[0].type, Integer) and not keys[0].foreign_keys:
-        return keys[0]
-    return None
-
-
 def _exported_columns(table: Table) -> list[Column]:
     return [c for c in table.columns if c.name not in SECRET_COLUMNS]
-
-
-def _fk_columns(table: Table) -> list[tuple[Column, Table]]:
-    return [(c, target) for c in table.columns for target in _foreign_targets(c)]
 
 
 # -- values to and from JSON --------------------------------------------------------------
@@ -256,28 +202,6 @@ def _reviewkit_version() -> str:
         return "unknown"
 
 
-def _dump_rows(conn: Connection, review_id: int) -> dict[str, list[dict]]:
-    """Every row of the review, table by table, plus the users they point at."""
-    owned = _review_tables()
-    found: dict[str, list] = {}
-    review_row = conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
-    if review_row is None:
-        raise ReviewkitError(f"There is no review with id {review_id} to export.")
-    found[reviews.name] = [review_row]
-    for table in owned:
-        query = select(table).where(_scope(table, review_id, owned))
-        found[table.name] = list(conn.execute(query.order_by(*table.primary_key.columns)))
-    user_ids: set[int] = set()
-    for name, rows in found.items():
-        for column, target in _fk_columns(metadata.tables[name]):
-            if target is users:
-                user_ids.update(r._mapping[column.name] for r in rows
-                                if r._mapping[column.name] is not None)
-    found[users.name] = list(conn.execute(
-        select(users).where(users.c.id.in_(sorted(user_ids))).order_by(users.c.id)))
-    return found
-
-
 def _map_ids(value, change):
     """An audit detail (one id, a list of them, or a list of lists) with each id changed."""
     if isinstance(value, list):
@@ -301,7 +225,7 @@ def export_review(store: Store, review_id: int, *, actor: str) -> bytes:
     """Return one review, with everything that belongs to it, as the bytes of a zip archive."""
     actor_user = store.ensure_user(actor)
     with store.read() as conn:
-        found = _dump_rows(conn, review_id)
+        found = archive_rows.dump_rows(conn, review_id)
     review_name = found[reviews.name][0].name
     created_at = datetime.now(UTC)
     blobs = _Blobs()
@@ -508,7 +432,7 @@ def _verified_members(zf, by_name, manifest: dict, archive: str, limits: Archive
 def _parse_tables(manifest: dict, contents: dict[str, bytes], archive: str
                   ) -> dict[str, list[dict]]:
     """Turn each table's JSON lines into row dicts, checking tables, columns and counts."""
-    carried = {reviews.name, users.name} | {t.name for t in _review_tables()}
+    carried = {reviews.name, users.name} | {t.name for t in archive_rows.review_tables()}
     parsed: dict[str, list[dict]] = {}
     for name, entry in manifest["tables"].items():
         if name not in carried:
@@ -598,13 +522,12 @@ class _Importer:
         known = {}
         for number, row in enumerate(self.tables.get(users.name, []), start=1):
             name = row["username"]
-            existing = self.conn.execute(
-                select(users.c.id).where(users.c.username == name)).scalar()
+            existing = people.user_id(self.conn, name)
             if existing is None:
                 values = {c.name: self.value(users, row, c, number)
                           for c in _exported_columns(users)
                           if c.name in row and c is not users.c.id}
-                existing = self.conn.execute(users.insert().values(**values)).inserted_primary_key[0]
+                existing = archive_rows.insert_row(self.conn, users, values)
                 self.users_created.append(name)
             known[row["id"]] = existing
         self.ids[users.name] = known
@@ -614,16 +537,15 @@ class _Importer:
         values = {c.name: self.value(reviews, row, c, 1) for c in reviews.columns
                   if c.name in row and c is not reviews.c.id}
         values["name"] = name
-        for column, target in _fk_columns(reviews):
+        for column, target in archive_rows.fk_columns(reviews):
             values[column.name] = self.new_id(target, row[column.name], reviews, column, 1)
-        new = self.conn.execute(reviews.insert().values(**values)).inserted_primary_key[0]
+        new = archive_rows.insert_row(self.conn, reviews, values)
         self.ids[reviews.name] = {row["id"]: new}
         return new
 
     def _free_text(self, table: Table, column: Column, wanted: str, taken: set[str]) -> str:
         candidate, number = wanted, 2
-        while candidate in taken or self.conn.execute(
-                select(column).where(column == candidate)).first() is not None:
+        while candidate in taken or archive_rows.name_taken(self.conn, column, candidate):
             candidate, number = f"{wanted}-{number}", number + 1
         taken.add(candidate)
         if candidate != wanted:
@@ -635,8 +557,8 @@ class _Importer:
         if not rows:
             self.ids[table.name] = {}
             return
-        key = _surrogate_key(table)
-        fks = _fk_columns(table)
+        key = archive_rows.surrogate_key(table)
+        fks = archive_rows.fk_columns(table)
         later = [(c, t) for c, t in fks if t is table]
         unique = _unique_text_columns(table)
         taken: dict[str, set[str]] = {c.name: set() for c in unique}
@@ -677,22 +599,15 @@ class _Importer:
                 values["entity_id"] = self._audit_entity_id(row)
                 values["details"] = self._audit_details(row, values["details"], number)
             prepared.append(values)
-        if key is not None:
-            inserted = self.conn.execute(
-                table.insert().returning(key, sort_by_parameter_order=True), prepared)
-            new_ids = list(inserted.scalars())
-            self.ids[table.name] = {row[key.name]: new for row, new in zip(rows, new_ids)}
-        else:
-            self.conn.execute(table.insert(), prepared)
-            self.ids[table.name] = {}
+        new_ids = archive_rows.insert_rows(self.conn, table, prepared, key)
+        self.ids[table.name] = ({row[key.name]: new for row, new in zip(rows, new_ids)}
+                                if key is not None else {})
         for column, _target in later:
             updates = [{"_key": self.ids[table.name][row[key.name]],
                         "_value": self.new_id(table, row[column.name], table, column, number)}
                        for number, row in enumerate(rows, start=1)
                        if row[column.name] is not None]
-            if updates:
-                self.conn.execute(table.update().where(key == bindparam("_key"))
-                                  .values({column.name: bindparam("_value")}), updates)
+            archive_rows.set_by_key(self.conn, table, key, column.name, updates)
 
     def _audit_details(self, row: dict, details, number: int):
         """The line's details with the ids and renamed slugs they hold rewritten for here."""
@@ -736,13 +651,11 @@ def _acting_user(store: Store, conn: Connection, username: str) -> int:
     username = username.strip()
     if not username:
         raise ReviewkitError("A user name cannot be empty.")
-    found = conn.execute(select(users.c.id).where(users.c.username == username)).scalar()
+    found = people.user_id(conn, username)
     if found is not None:
         return found
     role = "admin" if username == "admin" else "researcher"
-    new_id = conn.execute(users.insert().values(
-        username=username, display_name=username, role=role, created_at=datetime.now(UTC),
-        disabled=False)).inserted_primary_key[0]
+    new_id = people.insert_user(conn, username, role=role)
     store.audit(conn, actor_id=new_id, action="user.create", entity="user", entity_id=new_id,
                 details={"username": username, "role": role})
     return new_id
@@ -823,7 +736,7 @@ def import_review(store: Store, data: bytes, *, actor: str, new_name: str | None
     if not name:
         raise ArchiveError(filename, "the review needs a name: give a new one.")
     with store.write() as conn:
-        if conn.execute(select(reviews.c.id).where(reviews.c.name == name)).first():
+        if archive_rows.name_taken(conn, reviews.c.name, name):
             hint = "" if new_name else " Give it a new name to import it beside the existing one."
             raise ArchiveError(filename, f"a review called '{name}' already exists here.{hint}")
         importer = _Importer(conn, tables, files, filename)
@@ -831,7 +744,7 @@ def import_review(store: Store, data: bytes, *, actor: str, new_name: str | None
         actor_id = _acting_user(store, conn, actor)
         importer.import_users()
         review_id = importer.import_review_row(name)
-        for table in _review_tables():
+        for table in archive_rows.review_tables():
             importer.import_table(table)
         rows = {t: len(r) for t, r in tables.items()}
         for username in importer.users_created:

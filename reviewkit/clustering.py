@@ -22,7 +22,6 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from sklearn.metrics import silhouette_score
-from sqlalchemy import select
 from threadpoolctl import threadpool_limits
 
 from reviewkit.coding import read_study_csv
@@ -30,11 +29,8 @@ from reviewkit.embedding_cache import embeddings_for_records
 from reviewkit.embeddings import embed
 from reviewkit.errors import ReviewkitError
 from reviewkit.export_cells import cell_writer
-from reviewkit.screening.agreement import record_statuses
-from reviewkit.screening.queue import FT, stage_records
-from reviewkit.screening.rapid import votes_needed
-from reviewkit.store import Review, Store
-from reviewkit.store.schema import records
+from reviewkit.screening.status import included_record_ids as included_record_ids  # re-export
+from reviewkit.store import Store, record_rows
 
 DEFAULT_K_RANGE = (2, 12)
 # When k is chosen, a topic should hold this many studies on average: on a small set the
@@ -279,26 +275,12 @@ def project_2d(vectors: np.ndarray, *, method: str = "pca", random_state: int = 
 # -- a stored review --------------------------------------------------------------------------
 
 
-def included_record_ids(store: Store, review: Review) -> list[int]:
-    """Ids of the studies finally included: through both screening stages, as on the
-    Overview and the PRISMA diagram."""
-    passed = stage_records(store, review, FT)
-    decisions = store.current_decisions(review.id, stage=FT)
-    statuses = record_statuses(decisions, passed, reviewers_required=votes_needed(
-        store, review, FT, passed, decisions))
-    return [rid for rid in passed
-            if statuses[rid].state == "decided" and statuses[rid].final == "include"]
-
-
 def review_texts(store: Store, review_id: int, record_ids: Iterable[int] | None = None
                  ) -> tuple[list[int], list[str]]:
     """Ids and texts (title and abstract) of a review's records left after deduplication,
     all of them or only those in ``record_ids``."""
-    query = (select(records.c.id, records.c.title, records.c.abstract)
-             .where(records.c.review_id == review_id, records.c.deleted_at.is_(None),
-                    records.c.duplicate_of.is_(None)).order_by(records.c.id))
     with store.read() as conn:
-        rows = conn.execute(query).all()
+        rows = record_rows.kept_texts(conn, review_id)
     if record_ids is not None:
         wanted = set(record_ids)
         rows = [r for r in rows if r.id in wanted]
@@ -375,16 +357,10 @@ def cluster_table(clustering: Clustering) -> list[dict]:
 
 def study_details(store: Store, record_ids: Sequence[int]) -> dict[int, dict]:
     """Title, year and journal of each record, by id."""
-    found: dict[int, dict] = {}
-    ids = list(record_ids)
     with store.read() as conn:
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            for row in conn.execute(select(records.c.id, records.c.title, records.c.year,
-                                           records.c.journal).where(records.c.id.in_(part))):
-                found[row.id] = {"record_id": row.id, "title": row.title or "",
-                                 "year": row.year, "journal": row.journal or ""}
-    return found
+        found = record_rows.summaries_by_id(conn, record_ids)
+    return {rid: {"record_id": rid, "title": row.title or "", "year": row.year,
+                  "journal": row.journal or ""} for rid, row in found.items()}
 
 
 def studies_in_cluster(record_ids: Sequence[int], clustering: Clustering, cluster: int

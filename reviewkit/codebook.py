@@ -12,17 +12,15 @@ import copy
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 import yaml
 from rapidfuzz import fuzz
-from sqlalchemy import func, select
 
 from reviewkit.errors import NotFoundError, ReviewkitError
 from reviewkit.store import Store
-from reviewkit.store.schema import codebooks, users
+from reviewkit.store import codes as code_rows
 
 DEFAULT_CODEBOOK = Path(str(resources.files("reviewkit") / "data" / "codebook.yaml"))
 _SLUG_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -366,15 +364,11 @@ def save_codebook(store: Store, review_id: int, codebook: Codebook, actor: str) 
 
 def save_codebook_in(conn, review_id: int, codebook: Codebook, actor_id: int) -> int:
     """:func:`save_codebook` inside a transaction the caller holds (with more to do in it)."""
-    latest = conn.execute(select(func.max(codebooks.c.version))
-                          .where(codebooks.c.review_id == review_id)).scalar()
+    latest = code_rows.latest_codebook_version(conn, review_id)
     version = (latest or 0) + 1
-    before = conn.execute(select(codebooks.c.content).where(
-        codebooks.c.review_id == review_id, codebooks.c.version == latest)).scalar()
-    content = to_dict(replace(codebook, version=version))
-    conn.execute(codebooks.insert().values(
-        review_id=review_id, version=version, content=content, created_by=actor_id,
-        created_at=datetime.now(UTC)))
+    before = code_rows.codebook_content(conn, review_id, latest) if latest else None
+    code_rows.insert_codebook(conn, review_id, version,
+                              to_dict(replace(codebook, version=version)), actor_id)
     Store.audit(conn, actor_id=actor_id, action="codebook.save", entity="codebook",
                 entity_id=f"{review_id}:{version}", review_id=review_id,
                 details={"version": version, "codes": {
@@ -407,11 +401,8 @@ def codebook_changes(old: Codebook, new: Codebook) -> list[str]:
 
 def review_codebook(store: Store, review_id: int, version: int | None = None) -> Codebook:
     """Return the review's codebook: its latest (or a given) version, else the bundled one."""
-    query = select(codebooks.c.content).where(codebooks.c.review_id == review_id)
-    if version is not None:
-        query = query.where(codebooks.c.version == version)
     with store.read() as conn:
-        content = conn.execute(query.order_by(codebooks.c.version.desc()).limit(1)).scalar()
+        content = code_rows.codebook_content(conn, review_id, version)
     if content is None:
         if version is not None:
             raise NotFoundError(f"Review {review_id} has no codebook version {version}.")
@@ -421,9 +412,6 @@ def review_codebook(store: Store, review_id: int, version: int | None = None) ->
 
 def codebook_versions(store: Store, review_id: int) -> list[dict]:
     """Return the review's saved versions, oldest first: version, created_at, created_by."""
-    query = (select(codebooks.c.version, codebooks.c.created_at, users.c.username)
-             .join(users, users.c.id == codebooks.c.created_by)
-             .where(codebooks.c.review_id == review_id).order_by(codebooks.c.version))
     with store.read() as conn:
         return [{"version": v, "created_at": at, "created_by": who}
-                for v, at, who in conn.execute(query)]
+                for v, at, who in code_rows.codebook_version_rows(conn, review_id)]

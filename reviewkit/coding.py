@@ -23,11 +23,10 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select
 
 from reviewkit.codebook import (
     Code,
@@ -52,8 +51,10 @@ from reviewkit.embeddings import embed
 from reviewkit.errors import ReviewkitError
 from reviewkit.export_cells import cell_writer
 from reviewkit.records import Record
-from reviewkit.store import Review, Store
-from reviewkit.store.schema import record_codes, records, users
+from reviewkit.screening.status import included_record_ids  # re-exported: callers import it here
+from reviewkit.store import Review, Store, record_rows
+from reviewkit.store import codes as code_rows
+from reviewkit.store.rows import now as rows_now
 
 DEFAULT_SCHEMES = ("approach", "outcome", "design")
 DEFAULT_THRESHOLD = 0.4
@@ -280,17 +281,6 @@ class RecordCode:
     created_at: datetime
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _current(review_id: int, record_id: int | None = None):
-    clauses = [record_codes.c.review_id == review_id, record_codes.c.superseded_at.is_(None)]
-    if record_id is not None:
-        clauses.append(record_codes.c.record_id == record_id)
-    return clauses
-
-
 def store_suggestions(store: Store, review_id: int, record_id: int,
                       suggestions: Iterable[Suggestion], actor: str) -> int:
     """Store auto suggestions for a record, replacing its earlier pending ones.
@@ -299,22 +289,17 @@ def store_suggestions(store: Store, review_id: int, record_id: int,
     many suggestions were stored.
     """
     actor_id = store.ensure_user(actor).id
-    now = _now()
+    now = rows_now()
     with store.write() as conn:
-        current = conn.execute(select(record_codes.c.id, record_codes.c.scheme,
-                                      record_codes.c.code, record_codes.c.status)
-                               .where(*_current(review_id, record_id))).all()
+        current = code_rows.current_codes(conn, review_id, record_id)
         decided = {(r.scheme, r.code) for r in current if r.status != "suggested"}
         pending = [r.id for r in current if r.status == "suggested"]
-        if pending:
-            conn.execute(record_codes.update().where(record_codes.c.id.in_(pending))
-                         .values(superseded_at=now))
+        code_rows.supersede_rows(conn, pending, now)
         rows = [{"review_id": review_id, "record_id": record_id, "scheme": s.scheme,
                  "code": s.code, "confidence": float(s.confidence), "source": "auto",
                  "status": "suggested", "coder_id": actor_id, "created_at": now}
                 for s in suggestions if (s.scheme, s.code) not in decided]
-        if rows:
-            conn.execute(record_codes.insert(), rows)
+        code_rows.insert_codes(conn, rows)
         store.audit(conn, actor_id=actor_id, action="coding.suggest", entity="record",
                     entity_id=record_id, review_id=review_id,
                     details={"suggested": [f"{r['scheme']}:{r['code']}" for r in rows],
@@ -349,15 +334,11 @@ def _decide(store: Store, review_id: int, record_id: int, scheme: str, code: str
             *, status: str, direction: str | None = None, finding: str | None = None
             ) -> RecordCode:
     actor_id = store.ensure_user(actor).id
-    now = _now()
+    now = rows_now()
     with store.write() as conn:
-        old = conn.execute(select(record_codes).where(
-            *_current(review_id, record_id), record_codes.c.scheme == scheme,
-            record_codes.c.code == code).order_by(record_codes.c.id.desc())).first()
+        old = code_rows.latest_code(conn, review_id, record_id, scheme, code)
         if old is not None:
-            conn.execute(record_codes.update().where(
-                *_current(review_id, record_id), record_codes.c.scheme == scheme,
-                record_codes.c.code == code).values(superseded_at=now))
+            code_rows.supersede_code(conn, review_id, record_id, scheme, code, now)
         values = {
             "review_id": review_id, "record_id": record_id, "scheme": scheme, "code": code,
             "confidence": old.confidence if old is not None else None,
@@ -368,7 +349,7 @@ def _decide(store: Store, review_id: int, record_id: int, scheme: str, code: str
             "finding": finding if finding is not None else (old.finding if old else ""),
             "coder_id": actor_id, "created_at": now,
         }
-        new_id = conn.execute(record_codes.insert().values(**values)).inserted_primary_key[0]
+        new_id = code_rows.insert_code(conn, values)
         action = "coding.finding" if direction is not None else f"coding.{status[:-2]}"
         store.audit(conn, actor_id=actor_id, action=action, entity="record",
                     entity_id=record_id, review_id=review_id,
@@ -384,29 +365,7 @@ def repoint_codes(store: Store, review_id: int, scheme: str, old: str, new: str,
     """Move every current use of code ``old`` to ``new`` (after merging codes); return count."""
     actor_id = store.ensure_user(actor).id
     with store.write() as conn:
-        return _repoint_in(conn, review_id, scheme, old, new, actor_id)
-
-
-def _repoint_in(conn, review_id: int, scheme: str, old: str, new: str, actor_id: int) -> int:
-    now = _now()
-    moving = conn.execute(select(record_codes).where(
-        *_current(review_id), record_codes.c.scheme == scheme,
-        record_codes.c.code == old)).all()
-    has_new = {r.record_id for r in conn.execute(select(record_codes.c.record_id).where(
-        *_current(review_id), record_codes.c.scheme == scheme, record_codes.c.code == new))}
-    if moving:
-        conn.execute(record_codes.update().where(
-            record_codes.c.id.in_([r.id for r in moving])).values(superseded_at=now))
-    rows = [{**{k: getattr(r, k) for k in ("review_id", "record_id", "scheme", "confidence",
-                                            "source", "status", "direction", "finding")},
-             "code": new, "coder_id": actor_id, "created_at": now}
-            for r in moving if r.record_id not in has_new]
-    if rows:
-        conn.execute(record_codes.insert(), rows)
-    Store.audit(conn, actor_id=actor_id, action="coding.repoint", entity="code",
-                entity_id=f"{scheme}:{old}", review_id=review_id,
-                details={"from": old, "to": new, "records": [r.record_id for r in moving]})
-    return len(moving)
+        return code_rows.repoint(conn, review_id, scheme, old, new, actor_id)
 
 
 def record_codes_for_review(store: Store, review_id: int, status: str | None = "confirmed",
@@ -416,17 +375,10 @@ def record_codes_for_review(store: Store, review_id: int, status: str | None = "
     ``record_id`` keeps one record's codes only.  Codes of deleted records are left out; they
     come back when the record is restored.
     """
-    query = (select(record_codes, users.c.username)
-             .join(users, users.c.id == record_codes.c.coder_id)
-             .join(records, records.c.id == record_codes.c.record_id)
-             .where(*_current(review_id, record_id), records.c.deleted_at.is_(None))
-             .order_by(record_codes.c.record_id, record_codes.c.id))
-    if status is not None:
-        query = query.where(record_codes.c.status == status)
     with store.read() as conn:
-        return [RecordCode(r.id, r.record_id, r.scheme, r.code, r.confidence, r.source, r.status,
-                           r.direction, r.finding, r.username, r.created_at)
-                for r in conn.execute(query)]
+        found = code_rows.review_code_rows(conn, review_id, status=status, record_id=record_id)
+    return [RecordCode(r.id, r.record_id, r.scheme, r.code, r.confidence, r.source, r.status,
+                       r.direction, r.finding, r.username, r.created_at) for r in found]
 
 
 def review_feedback(store: Store, review_id: int) -> list[Feedback]:
@@ -437,8 +389,7 @@ def review_feedback(store: Store, review_id: int) -> list[Feedback]:
         return []
     ids = sorted({c.record_id for c in decided})
     with store.read() as conn:
-        found = conn.execute(select(records.c.id, records.c.title, records.c.abstract)
-                             .where(records.c.id.in_(ids))).all()
+        found = record_rows.texts_by_id(conn, ids)
     texts = {r.id: "\n".join(p for p in (r.title, r.abstract) if p) for r in found}
     return [Feedback(texts.get(c.record_id, ""), c.scheme, c.code, c.status == "confirmed")
             for c in decided if texts.get(c.record_id)]
@@ -453,23 +404,6 @@ CODING_SCHEMES = ("approach", "outcome", "design", "domain")
 CODED_WHEN = frozenset({"approach", "outcome"})
 _STATUS_ORDER = {"confirmed": 0, "suggested": 1, "rejected": 2}
 _SLUG_RE = re.compile(r"[a-z][a-z0-9_]*")
-
-
-def included_record_ids(store: Store, review: Review) -> list[int]:
-    """The review's included studies, in record order.
-
-    The rule the PRISMA diagram and the progress view use: records through title and abstract
-    screening, then decided 'include' at full text.
-    """
-    from reviewkit.screening.agreement import record_statuses
-    from reviewkit.screening.queue import FT, stage_records
-    from reviewkit.screening.rapid import votes_needed
-
-    passed = stage_records(store, review, FT)
-    decisions = store.current_decisions(review.id, stage=FT)
-    statuses = record_statuses(decisions, passed, reviewers_required=votes_needed(
-        store, review, FT, passed, decisions))
-    return [rid for rid, s in statuses.items() if s.state == "decided" and s.final == "include"]
 
 
 @dataclass(frozen=True)
@@ -529,8 +463,7 @@ def coding_queue(store: Store, review: Review) -> CodingQueue:
     for row in record_codes_for_review(store, review.id, status="confirmed"):
         schemes.setdefault(row.record_id, set()).add(row.scheme)
     with store.read() as conn:
-        found = {r.id: r for r in conn.execute(
-            select(records.c.id, records.c.title, records.c.year).where(records.c.id.in_(ids)))}
+        found = record_rows.summaries_by_id(conn, ids)
     studies = [StudyToCode(rid, found[rid].title or "", found[rid].year,
                            CODED_WHEN <= schemes.get(rid, set())) for rid in ids if rid in found]
     studies.sort(key=lambda s: (s.coded, s.record_id))
@@ -656,7 +589,7 @@ def merge_review_codes(store: Store, review_id: int, scheme: str, keep: str, dro
     actor_id = store.ensure_user(actor).id
     with store.write() as conn:  # one transaction: never a codebook without its studies moved
         version = save_codebook_in(conn, review_id, merged, actor_id)
-        moved = _repoint_in(conn, review_id, scheme, drop, keep, actor_id)
+        moved = code_rows.repoint(conn, review_id, scheme, drop, keep, actor_id)
     return version, moved
 
 

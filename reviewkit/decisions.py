@@ -1,7 +1,7 @@
 """Decisions taken away: each record with its standing, filtered, exported, and read back.
 
-A record's standing at each stage comes from :func:`record_statuses`; a filter picks records
-by stage, decision, reason, reviewer and label (a confirmed code); the export writes them as
+A record's standing at each stage comes from :mod:`reviewkit.screening.status`; a filter
+picks records by stage, decision, reason, reviewer and label (a confirmed code); the export writes them as
 CSV, Excel or RIS.  In RIS the decisions go in ``N1`` notes in the forms the two peers write
 (ASReview: ``ASReview_relevant``/``ASReview_irrelevant``; Rayyan: ``RAYYAN-INCLUSION: {"ana"
 =>"Included"} | RAYYAN-EXCLUSION-REASONS: ...``) and in one ``reviewkit-decisions: [...]``
@@ -19,17 +19,21 @@ from reviewkit import formats
 from reviewkit.errors import ReviewkitError
 from reviewkit.export_cells import csv_bytes, xlsx_bytes
 from reviewkit.records import Record
-from reviewkit.screening.agreement import (
+from reviewkit.screening.agreement import conflicts_visible, visible_decisions
+from reviewkit.screening.rapid import rapid_mode, rapid_plan
+from reviewkit.screening.status import (
+    FT,
+    TA,
     RecordStatus,
-    conflicts_visible,
+    included_ids,
     record_statuses,
-    visible_decisions,
+    reviewers_required,
+    statuses_by_stage,
+    votes_needed_by_stage,
 )
-from reviewkit.screening.rapid import rapid_mode, rapid_plan, votes_needed
 from reviewkit.store import Decision, Review, Store, StoredRecord
 from reviewkit.store.decision_filter import Visibility, VotesNeeded
 
-TA, FT = "title_abstract", "full_text"
 STAGE_NAMES = {TA: "Title and abstract", FT: "Full text"}
 # What a filter or an export calls a record's standing at a stage.
 OUTCOMES = {
@@ -125,12 +129,11 @@ def _votes_needed(store: Store, review: Review, seen: dict[str, list[Decision]]
                   ) -> dict[str, VotesNeeded]:
     """The votes each stage needs, as the store's filter takes them."""
     if not rapid_mode(review):
-        return dict.fromkeys((TA, FT), VotesNeeded(int(review.settings.get(
-            "reviewers_required", 1))))
+        return dict.fromkeys((TA, FT), VotesNeeded(reviewers_required(review)))
     ids = store.kept_record_ids(review.id)
     first = rapid_plan(store, review, TA, ids, seen[TA], advance=False)
-    through = [rid for rid, s in record_statuses(seen[TA], ids, reviewers_required=(
-        first.votes_needed)).items() if s.state == "decided" and s.final == "include"]
+    through = included_ids(record_statuses(seen[TA], ids,
+                                           reviewers_required=first.votes_needed))
     second = rapid_plan(store, review, FT, through, seen[FT], advance=False)
     return {TA: VotesNeeded(1, first.needs_two), FT: VotesNeeded(1, second.needs_two)}
 
@@ -169,11 +172,8 @@ def review_decisions(store: Store, review: Review, viewer: str,
     seen = {stage: visible_decisions(store, review, store.current_decisions(review.id,
                                                                             stage=stage), viewer)
             for stage in (TA, FT)}
-    first = record_statuses(seen[TA], ids, reviewers_required=votes_needed(
-        store, review, TA, ids, seen[TA]))
-    through = [rid for rid, s in first.items() if s.state == "decided" and s.final == "include"]
-    second = record_statuses(seen[FT], through, reviewers_required=votes_needed(
-        store, review, FT, through, seen[FT]))
+    status = statuses_by_stage(seen, ids, reviewers_required=votes_needed_by_stage(store, review))
+    first, second = status.stages[TA], status.stages[FT]
     by_record: dict[int, list[Decision]] = {}
     for stage in (TA, FT):
         for d in seen[stage]:

@@ -10,16 +10,13 @@ import hashlib
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from sqlalchemy import select
 
 from reviewkit import embeddings as _embeddings
 from reviewkit.errors import ReviewkitError
 from reviewkit.store import Store
-from reviewkit.store.schema import embeddings as embedding_rows
+from reviewkit.store import vectors as vector_rows
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
-# SQLite allows a limited number of bound parameters per statement.
-_CHUNK = 500
 
 
 def model_name(model=None) -> str:
@@ -72,40 +69,17 @@ def embeddings_for_records(store: Store, record_ids: Sequence[int], texts: Seque
 
 
 def _read(store: Store, record_ids: list[int], name: str) -> dict[int, tuple[str, np.ndarray]]:
-    found = {}
     with store.read() as conn:
-        for start in range(0, len(record_ids), _CHUNK):
-            part = record_ids[start:start + _CHUNK]
-            rows = conn.execute(select(embedding_rows.c.record_id, embedding_rows.c.text_sha256,
-                                       embedding_rows.c.vector)
-                                .where(embedding_rows.c.model == name,
-                                       embedding_rows.c.record_id.in_(part)))
-            for rid, digest, blob in rows:
-                found[rid] = (digest, np.frombuffer(blob, dtype=np.float32))
-    return found
+        return vector_rows.read_vectors(conn, record_ids, name)
 
 
 def _write(store: Store, rows: list[tuple[int, str, np.ndarray]], name: str, *,
            replace: set[int]) -> None:
     with store.write() as conn:
-        stale = sorted(replace)
-        for start in range(0, len(stale), _CHUNK):
-            conn.execute(embedding_rows.delete().where(
-                embedding_rows.c.model == name,
-                embedding_rows.c.record_id.in_(stale[start:start + _CHUNK])))
-        # a record listed twice is stored once
-        unique = {rid: (digest, vector) for rid, digest, vector in rows}
-        if unique:
-            conn.execute(embedding_rows.insert(), [
-                {"record_id": rid, "model": name, "text_sha256": digest,
-                 "vector": np.asarray(vector, dtype=np.float32).tobytes()}
-                for rid, (digest, vector) in unique.items()])
+        vector_rows.write_vectors(conn, rows, name, replace=replace)
 
 
 def forget_embeddings(store: Store, *, name: str | None = None) -> int:
     """Drop cached vectors (of one model, or all); return how many were dropped."""
     with store.write() as conn:
-        query = embedding_rows.delete()
-        if name is not None:
-            query = query.where(embedding_rows.c.model == name)
-        return conn.execute(query).rowcount
+        return vector_rows.drop_vectors(conn, model=name)

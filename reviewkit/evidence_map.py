@@ -17,14 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
-from sqlalchemy import select
 
 from reviewkit.codebook import Codebook, load_codebook
 from reviewkit.coding import record_codes_for_review
 from reviewkit.errors import ReviewkitError
 from reviewkit.export_cells import cell_writer
-from reviewkit.store import Store
-from reviewkit.store.schema import records
+from reviewkit.store import Store, record_rows
 
 COLOUR_BY = ("design", "direction", "certainty", "quality")
 CERTAINTY_KEYS = ("high", "moderate", "low", "very_low", "")
@@ -210,9 +208,7 @@ def coded_studies_for_review(store: Store, review_id: int) -> list[CodedStudy]:
     if not by_record:
         return []
     with store.read() as conn:
-        found = {r.id: r for r in conn.execute(
-            select(records.c.id, records.c.title, records.c.year)
-            .where(records.c.id.in_(sorted(by_record))))}
+        found = record_rows.summaries_by_id(conn, sorted(by_record))
     studies = []
     for record_id, rows in by_record.items():
         outcome_rows = [r for r in rows if r.scheme == "outcome"]

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
 from reviewkit.review_settings import setting_value
-from reviewkit.screening.agreement import record_statuses
 from reviewkit.screening.rapid import RapidSummary, rapid_prisma_lines, rapid_summary, votes_needed
+from reviewkit.screening.status import FT, TA, statuses_by_stage
 from reviewkit.screening.stopping import StoppingAdvice, stopping_advice
 from reviewkit.store import Review, Store
 
@@ -76,11 +76,13 @@ def _flow(kept: list[int], title_abstract: list, full_text: list, need_title_abs
     ``need_*`` is what ``record_statuses`` takes as ``reviewers_required`` (for full text,
     made from the records that passed); returns the flow and the records that passed.
     """
-    first = record_statuses(title_abstract, kept, reviewers_required=need_title_abstract)
-    screened = [s for s in first.values() if s.state == "decided"]
-    passed = [s.record_id for s in screened if s.final == "include"]
-    second = record_statuses(full_text, passed, reviewers_required=need_full_text(passed))
-    full = [s for s in second.values() if s.state == "decided"]
+    status = statuses_by_stage(
+        {TA: title_abstract, FT: full_text}, kept,
+        reviewers_required=lambda stage, ids, _decisions: (
+            need_title_abstract if stage == TA else need_full_text(ids)))
+    screened = [s for s in status.stages[TA].values() if s.state == "decided"]
+    passed = status.records_at(FT)
+    full = [s for s in status.stages[FT].values() if s.state == "decided"]
     reasons = Counter((s.reason or "No reason given") for s in full if s.final == "exclude")
     return _Flow(
         screened=len(screened),
@@ -114,13 +116,13 @@ def prisma_counts(store: Store, review: Review, *, round_number: int | None = No
 
     with store.read() as conn:
         origins = record_origins(conn, review.id)
-    title_abstract = store.current_decisions(review.id, stage="title_abstract")
-    full_text = store.current_decisions(review.id, stage="full_text")
+    title_abstract = store.current_decisions(review.id, stage=TA)
+    full_text = store.current_decisions(review.id, stage=FT)
     kept = [o.id for o in origins if o.duplicate_of is None]
-    need_title_abstract = votes_needed(store, review, "title_abstract", kept, title_abstract)
+    need_title_abstract = votes_needed(store, review, TA, kept, title_abstract)
 
     def need_full_text(passed: list[int]):
-        return votes_needed(store, review, "full_text", passed, full_text)
+        return votes_needed(store, review, FT, passed, full_text)
 
     flow, passed = _flow(kept, title_abstract, full_text, need_title_abstract, need_full_text)
     previous = None

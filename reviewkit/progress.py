@@ -6,11 +6,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from reviewkit.coding import record_codes_for_review
-from reviewkit.screening.agreement import record_statuses
-from reviewkit.screening.rapid import votes_needed
+from reviewkit.screening.status import STAGES, screening_status
 from reviewkit.store import Review, Store
 
-STAGE_NAMES = {"title_abstract": "Title and abstract", "full_text": "Full text"}
+STAGE_NAMES = {"title_abstract": "Title and abstract", "full_text": "Full text"}  # in STAGES order
 
 
 @dataclass
@@ -34,20 +33,18 @@ class ReviewProgress:
 
 def review_progress(store: Store, review: Review) -> ReviewProgress:
     """Gather every stage's counts, per-reviewer work, conflicts and coding still to do."""
-    ids = store.kept_record_ids(review.id)
-    stages, included = [], []
-    for stage in STAGE_NAMES:
-        decisions = store.current_decisions(review.id, stage=stage)
-        statuses = record_statuses(decisions, ids, reviewers_required=votes_needed(
-            store, review, stage, ids, decisions))
+    status = screening_status(store, review)
+    stages = []
+    for stage in STAGES:
+        statuses = status.stages[stage]
         states = Counter(s.state for s in statuses.values())
         stages.append(StageProgress(
-            stage=stage, records=len(ids), decided=states["decided"],
+            stage=stage, records=len(statuses), decided=states["decided"],
             conflicts=states["conflict"], maybes=states["maybe"],
             waiting=states["unscreened"] + states["waiting"],
-            by_reviewer=dict(Counter(d.reviewer for d in decisions if d.kind == "vote"))))
-        included = [rid for rid, s in statuses.items() if s.state == "decided" and s.final == "include"]
-        ids = included
+            by_reviewer=dict(Counter(d.reviewer for d in status.decisions[stage]
+                                     if d.kind == "vote"))))
+    included = status.included
     coded: dict[int, set[str]] = {}
     for row in record_codes_for_review(store, review.id, status="confirmed"):
         coded.setdefault(row.record_id, set()).add(row.scheme)

@@ -24,18 +24,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select
-
 from reviewkit.errors import NotFoundError, ReviewkitError
 from reviewkit.store import Store
-from reviewkit.store.schema import (
-    audit_log,
-    fulltexts,
-    import_batches,
-    library_entries,
-    records,
-    reviews,
-)
+from reviewkit.store import trash as rows
+from reviewkit.store.rows import now as _now
+from reviewkit.store.schema import fulltexts, library_entries, records, reviews
 
 KINDS = ("import", "record", "story", "fulltext", "review")
 
@@ -51,10 +44,6 @@ class DeletedItem:
     note: str = ""  # e.g. how many records an import holds
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _actor_id(store: Store, actor: str) -> int:
     return store.ensure_user(actor).id
 
@@ -64,59 +53,11 @@ def _reason(reason: str) -> dict:
     return {"reason": reason} if reason else {}
 
 
-# -- duplicates whose kept record goes --------------------------------------------------------
-
-
-def _promote_orphans(conn, review_id: int, gone) -> list[list]:
-    """Re-home live duplicates of the records in ``gone`` (a subquery of ids).
-
-    Each group's lowest remaining id becomes the kept record.  Returns [member, old kept, new
-    kept or None] for every record changed, for the audit line and a later restore.
-    """
-    orphans = conn.execute(select(records.c.id, records.c.duplicate_of).where(
-        records.c.review_id == review_id, records.c.deleted_at.is_(None),
-        records.c.duplicate_of.in_(gone)).order_by(records.c.id)).all()
-    groups: dict[int, list[int]] = {}
-    for rid, kept in orphans:
-        groups.setdefault(kept, []).append(rid)
-    changes = []
-    for old_kept, members in groups.items():
-        leader, rest = members[0], members[1:]
-        conn.execute(records.update().where(records.c.id == leader).values(duplicate_of=None))
-        changes.append([leader, old_kept, None])
-        if rest:
-            conn.execute(records.update().where(records.c.id.in_(rest))
-                         .values(duplicate_of=leader))
-            changes.extend([rid, old_kept, leader] for rid in rest)
-    return changes
-
-
-def _unpromote(conn, review_id: int, changes: list[list]) -> None:
-    """Undo :func:`_promote_orphans` for records nobody has re-linked since.
-
-    Only the review's own records are touched, whatever the audit line says.
-    """
-    for member, old_kept, new_kept in changes or []:
-        conn.execute(records.update().where(
-            records.c.id == member, records.c.review_id == review_id,
-            records.c.deleted_at.is_(None),
-            records.c.duplicate_of.is_(None) if new_kept is None
-            else records.c.duplicate_of == new_kept).values(duplicate_of=old_kept))
-
-
-def _last_deletion(conn, action: str, entity: str, entity_id: int) -> dict:
-    details = conn.execute(select(audit_log.c.details).where(
-        audit_log.c.action == action, audit_log.c.entity == entity,
-        audit_log.c.entity_id == str(entity_id)).order_by(audit_log.c.id.desc()).limit(1)
-    ).scalar()
-    return dict(details or {})
-
-
 # -- imports ------------------------------------------------------------------------------------
 
 
 def _batch_row(conn, batch_id: int):
-    row = conn.execute(select(import_batches).where(import_batches.c.id == batch_id)).first()
+    row = rows.batch_row(conn, batch_id)
     if row is None:
         raise NotFoundError(f"There is no import with id {batch_id}.")
     return row
@@ -131,18 +72,8 @@ def delete_import(store: Store, batch_id: int, *, actor: str, reason: str = "") 
         if batch.deleted_at is not None:
             raise ReviewkitError(f"The import '{batch.filename}' (id {batch_id}) is already "
                                  "deleted.")
-        conn.execute(import_batches.update().where(import_batches.c.id == batch_id)
-                     .values(deleted_at=now))
-        # Records deleted one by one earlier keep their own time, so they stay deleted when
-        # the import comes back.
-        gone = conn.execute(records.update().where(
-            records.c.batch_id == batch_id, records.c.deleted_at.is_(None))
-            .values(deleted_at=now)).rowcount
-        stamp = conn.execute(select(import_batches.c.deleted_at)
-                             .where(import_batches.c.id == batch_id)).scalar_one()
-        ids = select(records.c.id).where(records.c.batch_id == batch_id,
-                                         records.c.deleted_at == stamp)
-        changes = _promote_orphans(conn, batch.review_id, ids)
+        gone, ids = rows.delete_batch(conn, batch_id, now)
+        changes = rows.promote_orphans(conn, batch.review_id, ids)
         store.audit(conn, actor_id=actor_id, action="import.delete", entity="import_batch",
                     entity_id=batch_id, review_id=batch.review_id,
                     details={"filename": batch.filename, "records": gone,
@@ -158,21 +89,14 @@ def restore_import(store: Store, batch_id: int, *, actor: str) -> int:
         if batch.deleted_at is None:
             raise ReviewkitError(f"The import '{batch.filename}' (id {batch_id}) is not deleted.")
         _check_review_live(conn, batch.review_id)
-        twin = conn.execute(select(import_batches.c.id, import_batches.c.filename).where(
-            import_batches.c.review_id == batch.review_id,
-            import_batches.c.sha256 == batch.sha256,
-            import_batches.c.deleted_at.is_(None))).first()
+        twin = rows.live_batch_of(conn, batch.review_id, batch.sha256)
         if twin is not None:
             raise ReviewkitError(
                 f"The same file was imported again afterwards as '{twin.filename}' (import "
                 f"{twin.id}). Delete that import first if you want this one back; a review "
                 "never holds the same file twice.")
-        back = conn.execute(records.update().where(
-            records.c.batch_id == batch_id, records.c.deleted_at == batch.deleted_at)
-            .values(deleted_at=None)).rowcount
-        conn.execute(import_batches.update().where(import_batches.c.id == batch_id)
-                     .values(deleted_at=None))
-        _unpromote(conn, batch.review_id, _last_deletion(
+        back = rows.restore_batch(conn, batch_id, batch.deleted_at)
+        rows.unpromote(conn, batch.review_id, rows.last_deletion(
             conn, "import.delete", "import_batch", batch_id).get("repointed"))
         store.audit(conn, actor_id=actor_id, action="import.restore", entity="import_batch",
                     entity_id=batch_id, review_id=batch.review_id,
@@ -183,17 +107,14 @@ def restore_import(store: Store, batch_id: int, *, actor: str) -> int:
 def deleted_import_of(store: Store, review_id: int, sha256: str) -> int | None:
     """The id of a deleted import of the same bytes into this review, if there is one."""
     with store.read() as conn:
-        return conn.execute(select(import_batches.c.id).where(
-            import_batches.c.review_id == review_id, import_batches.c.sha256 == sha256,
-            import_batches.c.deleted_at.is_not(None))
-            .order_by(import_batches.c.id.desc())).scalar()
+        return rows.deleted_batch_of(conn, review_id, sha256)
 
 
 # -- single records -----------------------------------------------------------------------------
 
 
 def _record_row(conn, record_id: int):
-    row = conn.execute(select(records).where(records.c.id == record_id)).first()
+    row = rows.record_row(conn, record_id)
     if row is None:
         raise NotFoundError(f"There is no record with id {record_id}.")
     return row
@@ -206,9 +127,8 @@ def delete_record(store: Store, record_id: int, *, actor: str, reason: str = "")
         row = _record_row(conn, record_id)
         if row.deleted_at is not None:
             raise ReviewkitError(f"Record {record_id} is already deleted.")
-        conn.execute(records.update().where(records.c.id == record_id)
-                     .values(deleted_at=_now()))
-        changes = _promote_orphans(conn, row.review_id, [record_id])
+        rows.mark_deleted(conn, records, record_id, _now())
+        changes = rows.promote_orphans(conn, row.review_id, [record_id])
         store.audit(conn, actor_id=actor_id, action="record.delete", entity="record",
                     entity_id=record_id, review_id=row.review_id,
                     details={"title": row.title[:200], "batch_id": row.batch_id,
@@ -229,8 +149,8 @@ def restore_record(store: Store, record_id: int, *, actor: str) -> None:
             raise ReviewkitError(
                 f"Record {record_id} belongs to the deleted import '{batch.filename}' (import "
                 f"{batch.id}); restore that import first.")
-        conn.execute(records.update().where(records.c.id == record_id).values(deleted_at=None))
-        _unpromote(conn, row.review_id, _last_deletion(
+        rows.mark_deleted(conn, records, record_id, None)
+        rows.unpromote(conn, row.review_id, rows.last_deletion(
             conn, "record.delete", "record", record_id).get("repointed"))
         store.audit(conn, actor_id=actor_id, action="record.restore", entity="record",
                     entity_id=record_id, review_id=row.review_id,
@@ -241,7 +161,7 @@ def restore_record(store: Store, record_id: int, *, actor: str) -> None:
 
 
 def _review_row(conn, review_id: int):
-    row = conn.execute(select(reviews).where(reviews.c.id == review_id)).first()
+    row = rows.review_row(conn, review_id)
     if row is None:
         raise NotFoundError(f"There is no review with id {review_id}.")
     return row
@@ -260,7 +180,7 @@ def delete_review(store: Store, review_id: int, *, actor: str, reason: str = "")
         row = _review_row(conn, review_id)
         if row.deleted_at is not None:
             raise ReviewkitError(f"The review '{row.name}' is already deleted.")
-        conn.execute(reviews.update().where(reviews.c.id == review_id).values(deleted_at=_now()))
+        rows.mark_deleted(conn, reviews, review_id, _now())
         store.audit(conn, actor_id=actor_id, action="review.delete", entity="review",
                     entity_id=review_id, review_id=review_id,
                     details={"name": row.name, **_reason(reason)})
@@ -273,7 +193,7 @@ def restore_review(store: Store, review_id: int, *, actor: str) -> None:
         row = _review_row(conn, review_id)
         if row.deleted_at is None:
             raise ReviewkitError(f"The review '{row.name}' is not deleted.")
-        conn.execute(reviews.update().where(reviews.c.id == review_id).values(deleted_at=None))
+        rows.mark_deleted(conn, reviews, review_id, None)
         store.audit(conn, actor_id=actor_id, action="review.restore", entity="review",
                     entity_id=review_id, review_id=review_id, details={"name": row.name})
 
@@ -281,17 +201,15 @@ def restore_review(store: Store, review_id: int, *, actor: str) -> None:
 def deleted_reviews(store: Store) -> list[DeletedItem]:
     """Every deleted review, most recently deleted first."""
     with store.read() as conn:
-        rows = conn.execute(select(reviews.c.id, reviews.c.name, reviews.c.deleted_at)
-                            .where(reviews.c.deleted_at.is_not(None))
-                            .order_by(reviews.c.deleted_at.desc())).all()
-    return [DeletedItem("review", r.id, f"Review '{r.name}'", r.deleted_at) for r in rows]
+        found = rows.deleted_review_rows(conn)
+    return [DeletedItem("review", r.id, f"Review '{r.name}'", r.deleted_at) for r in found]
 
 
 # -- contributed stories ------------------------------------------------------------------------
 
 
 def _story_row(conn, entry_id: int):
-    row = conn.execute(select(library_entries).where(library_entries.c.id == entry_id)).first()
+    row = rows.story_row(conn, entry_id)
     if row is None:
         raise NotFoundError(f"There is no contributed story with id {entry_id}.")
     return row
@@ -304,8 +222,7 @@ def delete_story(store: Store, entry_id: int, *, actor: str, reason: str = "") -
         row = _story_row(conn, entry_id)
         if row.deleted_at is not None:
             raise ReviewkitError(f"The story '{row.slug}' is already deleted.")
-        conn.execute(library_entries.update().where(library_entries.c.id == entry_id)
-                     .values(deleted_at=_now()))
+        rows.mark_deleted(conn, library_entries, entry_id, _now())
         store.audit(conn, actor_id=actor_id, action="library.delete", entity="library_entry",
                     entity_id=entry_id, review_id=row.review_id,
                     details={"slug": row.slug, "status": row.status, **_reason(reason)})
@@ -318,8 +235,7 @@ def restore_story(store: Store, entry_id: int, *, actor: str) -> None:
         row = _story_row(conn, entry_id)
         if row.deleted_at is None:
             raise ReviewkitError(f"The story '{row.slug}' is not deleted.")
-        conn.execute(library_entries.update().where(library_entries.c.id == entry_id)
-                     .values(deleted_at=None))
+        rows.mark_deleted(conn, library_entries, entry_id, None)
         store.audit(conn, actor_id=actor_id, action="library.restore", entity="library_entry",
                     entity_id=entry_id, review_id=row.review_id,
                     details={"slug": row.slug, "status": row.status})
@@ -329,11 +245,7 @@ def restore_story(store: Store, entry_id: int, *, actor: str) -> None:
 
 
 def _fulltext_row(conn, fulltext_id: int):
-    row = conn.execute(select(fulltexts.c.id, fulltexts.c.record_id, fulltexts.c.filename,
-                              fulltexts.c.deleted_at, records.c.review_id,
-                              records.c.deleted_at.label("record_deleted_at"))
-                       .join(records, records.c.id == fulltexts.c.record_id)
-                       .where(fulltexts.c.id == fulltext_id)).first()
+    row = rows.fulltext_row(conn, fulltext_id)
     if row is None:
         raise NotFoundError(f"There is no attached full text with id {fulltext_id}.")
     return row
@@ -342,9 +254,8 @@ def _fulltext_row(conn, fulltext_id: int):
 def current_fulltext_id(store: Store, record_id: int) -> int | None:
     """The id of the full text now attached to a record (None when there is none)."""
     with store.read() as conn:
-        return conn.execute(select(fulltexts.c.id).where(
-            fulltexts.c.record_id == record_id, fulltexts.c.deleted_at.is_(None))
-            .order_by(fulltexts.c.id.desc())).scalar()
+        attached = rows.attached_fulltext_ids(conn, record_id)
+    return attached[0] if attached else None
 
 
 def delete_fulltext(store: Store, fulltext_id: int, *, actor: str, reason: str = "") -> None:
@@ -354,8 +265,7 @@ def delete_fulltext(store: Store, fulltext_id: int, *, actor: str, reason: str =
         row = _fulltext_row(conn, fulltext_id)
         if row.deleted_at is not None:
             raise ReviewkitError(f"The full text '{row.filename}' is already deleted.")
-        conn.execute(fulltexts.update().where(fulltexts.c.id == fulltext_id)
-                     .values(deleted_at=_now()))
+        rows.mark_deleted(conn, fulltexts, fulltext_id, _now())
         store.audit(conn, actor_id=actor_id, action="fulltext.delete", entity="fulltext",
                     entity_id=fulltext_id, review_id=row.review_id,
                     details={"filename": row.filename, "record_id": row.record_id,
@@ -377,13 +287,9 @@ def restore_fulltext(store: Store, fulltext_id: int, *, actor: str) -> None:
         if row.record_deleted_at is not None:
             raise ReviewkitError(f"The full text '{row.filename}' belongs to the deleted record "
                                  f"{row.record_id}; restore the record first.")
-        current = list(conn.execute(select(fulltexts.c.id).where(
-            fulltexts.c.record_id == row.record_id, fulltexts.c.deleted_at.is_(None))).scalars())
-        if current:
-            conn.execute(fulltexts.update().where(fulltexts.c.id.in_(current))
-                         .values(deleted_at=now))
-        conn.execute(fulltexts.update().where(fulltexts.c.id == fulltext_id)
-                     .values(deleted_at=None))
+        current = sorted(rows.attached_fulltext_ids(conn, row.record_id))
+        rows.set_aside_fulltexts(conn, current, now)
+        rows.mark_deleted(conn, fulltexts, fulltext_id, None)
         store.audit(conn, actor_id=actor_id, action="fulltext.restore", entity="fulltext",
                     entity_id=fulltext_id, review_id=row.review_id,
                     details={"filename": row.filename, "record_id": row.record_id,
@@ -402,35 +308,18 @@ def deleted_items(store: Store, review_id: int) -> list[DeletedItem]:
     """
     found: list[DeletedItem] = []
     with store.read() as conn:
-        for b in conn.execute(select(import_batches).where(
-                import_batches.c.review_id == review_id, import_batches.c.deleted_at.is_not(None))):
+        for b in rows.deleted_batches(conn, review_id):
             found.append(DeletedItem("import", b.id, f"Import '{b.filename}'", b.deleted_at,
                                      f"{b.record_count} records from "
                                      f"{b.database_name or b.format.upper()}"))
-        on_their_own = (select(records.c.id, records.c.title, records.c.deleted_at)
-                        .join(import_batches, import_batches.c.id == records.c.batch_id)
-                        .where(records.c.review_id == review_id,
-                               records.c.deleted_at.is_not(None),
-                               or_(import_batches.c.deleted_at.is_(None),
-                                   import_batches.c.deleted_at != records.c.deleted_at)))
-        for r in conn.execute(on_their_own):
+        for r in rows.records_deleted_alone(conn, review_id):
             found.append(DeletedItem("record", r.id, f"Record {r.id}: {r.title[:120]}",
                                      r.deleted_at))
-        for s in conn.execute(select(library_entries).where(
-                or_(library_entries.c.review_id == review_id,
-                    library_entries.c.review_id.is_(None)),
-                library_entries.c.deleted_at.is_not(None))):
+        for s in rows.deleted_stories(conn, review_id):
             found.append(DeletedItem("story", s.id, f"Story '{s.title}'", s.deleted_at,
                                      f"was {s.status}"))
-        attached = set(conn.execute(select(fulltexts.c.record_id).join(
-            records, records.c.id == fulltexts.c.record_id).where(
-            records.c.review_id == review_id, fulltexts.c.deleted_at.is_(None))).scalars())
-        for f in conn.execute(select(fulltexts.c.id, fulltexts.c.record_id, fulltexts.c.filename,
-                                     fulltexts.c.deleted_at)
-                              .join(records, records.c.id == fulltexts.c.record_id)
-                              .where(records.c.review_id == review_id,
-                                     records.c.deleted_at.is_(None),
-                                     fulltexts.c.deleted_at.is_not(None))):
+        texts, attached = rows.deleted_fulltexts(conn, review_id)
+        for f in texts:
             note = "replaced by another file" if f.record_id in attached else ""
             found.append(DeletedItem("fulltext", f.id,
                                      f"Full text '{f.filename}' of record {f.record_id}",
@@ -446,8 +335,7 @@ def _sortable(moment: datetime) -> datetime:
 def count_deleted_records(store: Store, review_id: int) -> int:
     """How many of a review's records are deleted (on their own or with their import)."""
     with store.read() as conn:
-        return conn.execute(select(func.count()).select_from(records).where(
-            records.c.review_id == review_id, records.c.deleted_at.is_not(None))).scalar_one()
+        return rows.count_deleted_records(conn, review_id)
 
 
 def review_of(store: Store, kind: str, item_id: int) -> int | None:

@@ -28,6 +28,7 @@ from reviewkit.errors import ReviewkitError
 from reviewkit.evidence_map import CodedStudy, coded_studies_for_review
 from reviewkit.prisma import PrismaCounts, prisma_counts
 from reviewkit.rounds import changes_since_last_round
+from reviewkit.screening.status import reviewers_required
 from reviewkit.search_appendix import search_methods_text
 from reviewkit.store import Review, Store
 
@@ -106,7 +107,7 @@ def approach_evidence(store: Store, review: Review, approach: str | None, *, vie
 def _methods(review: Review, p: PrismaCounts, topic: str | None, strength: Strength) -> str:
     sources = p.identified_by_source + p.identified_other
     names = ", ".join(name for name, _ in sources)
-    who = " by two reviewers each" if int(review.settings.get("reviewers_required", 1)) >= 2 else ""
+    who = " by two reviewers each" if reviewers_required(review) >= 2 else ""
     scope = ""
     if topic:
         scope = (f" Of these, {_count(strength.n_primary, 'primary study', 'primary studies')} "

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-
 from reviewkit.accounts import PermissionDenied
 from reviewkit.errors import NotFoundError, ReviewkitError
 from reviewkit.library.anonymise import flag_personal_details
@@ -29,9 +27,9 @@ from reviewkit.library.entries import (
     entry_from_front_matter,
 )
 from reviewkit.library.visibility import Viewer, can_moderate, visible_to
-from reviewkit.store import Store
+from reviewkit.store import Store, library_rows
 from reviewkit.store.library_rows import forget_audit_details
-from reviewkit.store.schema import library_entries, review_members, reviews, users
+from reviewkit.store.rows import now
 
 DECISIONS = {"publish": "published", "reject": "rejected", "send_back": "sent_back"}
 # What a contributor reads about their story, by status.
@@ -121,7 +119,7 @@ def _slugify(text: str) -> str:
 
 def _free_slug(conn, wanted: str, folder: str | Path) -> str:
     taken = {path.stem for path in entry_files(folder)} if Path(folder).is_dir() else set()
-    taken |= set(conn.execute(select(library_entries.c.slug)).scalars())
+    taken |= library_rows.taken_slugs(conn)
     slug, number = wanted, 2
     while slug in taken:
         slug, number = f"{wanted}-{number}", number + 1
@@ -170,14 +168,13 @@ def add_contribution(store: Store, *, front_matter: Mapping, body: str, consent:
         if review_id is not None:
             fields["review_id"] = int(review_id)
         entry = entry_from_front_matter(fields, str(body).strip())
-        new_id = conn.execute(library_entries.insert().values(
-            slug=entry.id, title=entry.title, entry_type=entry.type,
+        new_id = library_rows.insert_entry(
+            conn, slug=entry.id, title=entry.title, entry_type=entry.type,
             front_matter=entry.front_matter(), body=entry.body, status="pending",
             visibility=entry.visibility, review_id=review_id,
             consent=consent.as_record(recorded_by=actor), created_by=actor_id,
-            created_at=datetime.now(UTC), replacements=list(replacements or []),
-            sent_text=dict(sent) if sent else None,
-        )).inserted_primary_key[0]
+            replacements=list(replacements or []),
+            sent_text=dict(sent) if sent else None)
         # The audit line says what kinds of personal detail were spotted, never the details.
         store.audit(conn, actor_id=actor_id, action="library.contribute", entity="library_entry",
                     entity_id=new_id, review_id=review_id,
@@ -189,8 +186,7 @@ def add_contribution(store: Store, *, front_matter: Mapping, body: str, consent:
 
 def _review_exists(store: Store, review_id: int) -> bool:
     with store.read() as conn:
-        return conn.execute(select(reviews.c.id).where(
-            reviews.c.id == review_id, reviews.c.deleted_at.is_(None))).first() is not None
+        return library_rows.live_review_exists(conn, review_id)
 
 
 def moderate(store: Store, entry_id: int, decision: str, *, actor: str,
@@ -207,8 +203,7 @@ def moderate(store: Store, entry_id: int, decision: str, *, actor: str,
     actor_id = store.ensure_user(actor).id
     viewer = viewer_for(store, actor)
     with store.write() as conn:
-        row = conn.execute(select(library_entries).where(
-            library_entries.c.id == entry_id, library_entries.c.deleted_at.is_(None))).first()
+        row = library_rows.entry_row(conn, entry_id)
         if row is None:
             raise NotFoundError(f"There is no contributed entry with id {entry_id}.")
         if row.status != "pending":
@@ -228,12 +223,11 @@ def moderate(store: Store, entry_id: int, decision: str, *, actor: str,
                                       for item in (row.replacements or [])]
         if decision != "send_back":  # only a story sent back may come again in its own words
             values["sent_text"] = None
-        conn.execute(library_entries.update().where(library_entries.c.id == entry_id)
-                     .values(**values))
+        library_rows.update_entry(conn, entry_id, **values)
         store.audit(conn, actor_id=actor_id, action=f"library.{decision}",
                     entity="library_entry", entity_id=entry_id, review_id=row.review_id,
                     details={"slug": row.slug, "note": note})
-        row = conn.execute(select(library_entries).where(library_entries.c.id == entry_id)).first()
+        row = library_rows.entry_row(conn, entry_id, live_only=False)
     return _entry(row)
 
 
@@ -255,8 +249,7 @@ def edit_contribution(store: Store, entry_id: int, *, actor: str, body: str | No
         raise ReviewkitError(f"These fields cannot be edited: {', '.join(fixed)}.")
     actor_id = store.ensure_user(actor).id
     with store.write() as conn:
-        row = conn.execute(select(library_entries).where(
-            library_entries.c.id == entry_id, library_entries.c.deleted_at.is_(None))).first()
+        row = library_rows.entry_row(conn, entry_id)
         if row is None:
             raise NotFoundError(f"There is no contributed entry with id {entry_id}.")
         old_fields = dict(row.front_matter or {})
@@ -278,13 +271,13 @@ def edit_contribution(store: Store, entry_id: int, *, actor: str, body: str | No
             old["body"], new["body"] = row.body, new_body
         if not new:
             return _entry(row)
-        conn.execute(library_entries.update().where(library_entries.c.id == entry_id).values(
-            title=entry.title, entry_type=entry.type, visibility=entry.visibility,
-            front_matter=stored, body=new_body))
+        library_rows.update_entry(conn, entry_id, title=entry.title, entry_type=entry.type,
+                                  visibility=entry.visibility, front_matter=stored,
+                                  body=new_body)
         store.audit(conn, actor_id=actor_id, action="library.edit", entity="library_entry",
                     entity_id=entry_id, review_id=row.review_id,
                     details={"slug": row.slug, "old": old, "new": new, "note": note})
-        row = conn.execute(select(library_entries).where(library_entries.c.id == entry_id)).first()
+        row = library_rows.entry_row(conn, entry_id, live_only=False)
     return _entry(row)
 
 
@@ -299,9 +292,7 @@ def stored_entries(store: Store, *, statuses: Iterable[str] = ("published", "pen
                    ) -> list[LibraryEntry]:
     """Return contributed entries with the given statuses, oldest first (no viewer applied)."""
     with store.read() as conn:
-        rows = conn.execute(select(library_entries).where(
-            library_entries.c.status.in_(list(statuses)),
-            library_entries.c.deleted_at.is_(None)).order_by(library_entries.c.id)).all()
+        rows = library_rows.entry_rows(conn, statuses=statuses)
     return [_entry(row) for row in rows]
 
 
@@ -318,8 +309,7 @@ def viewer_for(store: Store, username: str | None) -> Viewer:
     if user is None:
         return Viewer.public()
     with store.read() as conn:
-        rows = conn.execute(select(review_members.c.review_id, review_members.c.role).where(
-            review_members.c.user_id == user.id)).all()
+        rows = library_rows.memberships(conn, user.id)
     return Viewer(team_review_ids=frozenset(r.review_id for r in rows),
                   moderator=user.role == "admin",
                   moderated_review_ids=frozenset(r.review_id for r in rows if r.role == "admin"))
@@ -352,9 +342,7 @@ def my_stories(store: Store, username: str) -> list[StoryStatus]:
     if user is None:
         return []
     with store.read() as conn:
-        rows = conn.execute(select(library_entries).where(
-            library_entries.c.created_by == user.id, library_entries.c.deleted_at.is_(None))
-            .order_by(library_entries.c.id.desc())).all()
+        rows = library_rows.entry_rows(conn, created_by=user.id, newest_first=True)
     return [StoryStatus(row.id, row.title, row.status, row.decision_note or "",
                         dict(row.sent_text) if row.status == "sent_back" and row.sent_text
                         else None) for row in rows]
@@ -376,10 +364,7 @@ class ModerationView:
 def moderation_queue(store: Store, *, viewer: Viewer) -> list[ModerationView]:
     """Return the waiting stories ``viewer`` may moderate, oldest first, with the whole picture."""
     with store.read() as conn:
-        rows = conn.execute(select(library_entries, users.c.username).join(
-            users, users.c.id == library_entries.c.created_by).where(
-            library_entries.c.status == "pending", library_entries.c.deleted_at.is_(None))
-            .order_by(library_entries.c.id)).all()
+        rows = library_rows.entry_rows(conn, statuses=("pending",), with_contributor=True)
     found = []
     for row in rows:
         entry = _entry(row)
@@ -401,8 +386,7 @@ def withdraw_consent(store: Store, entry_id: int, *, actor: str) -> None:
     user = store.ensure_user(actor)
     viewer = viewer_for(store, actor)
     with store.write() as conn:
-        row = conn.execute(select(library_entries).where(
-            library_entries.c.id == entry_id, library_entries.c.deleted_at.is_(None))).first()
+        row = library_rows.entry_row(conn, entry_id)
         if row is None:
             raise NotFoundError(f"There is no contributed story with id {entry_id}.")
         if row.status == "withdrawn":
@@ -410,11 +394,11 @@ def withdraw_consent(store: Store, entry_id: int, *, actor: str) -> None:
         if row.created_by != user.id and not can_moderate(_entry(row), viewer, any_status=True):
             raise PermissionDenied(f"{actor} may not withdraw this story: only the person who "
                                    "sent it or a moderator can.")
-        conn.execute(library_entries.update().where(library_entries.c.id == entry_id).values(
-            slug=f"withdrawn-{entry_id}", title="Withdrawn story", body="",
+        library_rows.update_entry(
+            conn, entry_id, slug=f"withdrawn-{entry_id}", title="Withdrawn story", body="",
             front_matter={"status": "withdrawn"}, status="withdrawn", replacements=[],
             decision_note=None, sent_text=None,
-            consent={"withdrawn_at": datetime.now(UTC).isoformat(timespec="seconds")}))
+            consent={"withdrawn_at": now().isoformat(timespec="seconds")})
         withdrawn = _entry(row)
         forget_audit_details(conn, entity="library_entry", entity_id=entry_id)
         store.audit(conn, actor_id=user.id, action="library.withdraw", entity="library_entry",

@@ -1,91 +1,23 @@
-"""From reviewers' votes to each record's standing: agreed, waiting, in conflict, or resolved.
+"""How far reviewers agree, and who may see whose votes (blinding).
 
-Pure functions over the decisions the store returns, so that the Screening page, the
-conflicts view, the PRISMA counts and the CLI all read one set of rules.
+Each record's standing (agreed, waiting, in conflict, resolved) is worked out in
+:mod:`reviewkit.screening.status`; its names are re-exported here for existing callers.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import combinations
 
-from sqlalchemy import select
-
 from reviewkit.review_settings import setting_value
-from reviewkit.store import Decision, Review, Store
-from reviewkit.store.schema import review_members, users
+from reviewkit.screening.status import STATES, RecordStatus, record_statuses
+from reviewkit.store import Decision, Review, Store, people
 
-# The order a record's state is shown in, and the words used for it.
-STATES = {
-    "unscreened": "Not screened yet",
-    "waiting": "Waiting for another reviewer",
-    "conflict": "Reviewers disagree",
-    "maybe": "Marked maybe: needs discussion",
-    "decided": "Decided",
-}
-
-
-@dataclass(frozen=True)
-class RecordStatus:
-    """Where one record stands at one stage."""
-
-    record_id: int
-    state: str  # one of STATES
-    final: str | None = None  # include | exclude | not_retrieved, once decided
-    reason: str = ""  # the exclusion reason behind a final exclude
-    votes: dict[str, str] = field(default_factory=dict)  # reviewer -> decision
-    resolved_by: str = ""
-
-
-def record_statuses(decisions: Iterable[Decision], record_ids: Iterable[int], *,
-                    reviewers_required: int | Callable[[int], int] = 1
-                    ) -> dict[int, RecordStatus]:
-    """Return each record's standing given the current decisions at one stage.
-
-    A record is decided when ``reviewers_required`` reviewers agree (all include, all exclude,
-    or all 'report not retrieved'), or when someone resolved it.  Disagreement is a conflict;
-    a 'maybe' keeps the record open for discussion.  ``reviewers_required`` may also be a
-    function of the record id, for reviews where some records need two votes and others one
-    (rapid-review screening, :mod:`reviewkit.screening.rapid`).
-
-    >>> from datetime import datetime
-    >>> votes = [Decision(1, 7, "title_abstract", "ana", "include", "", "", datetime.now()),
-    ...          Decision(2, 7, "title_abstract", "ben", "exclude", "Wrong population", "", datetime.now())]
-    >>> record_statuses(votes, [7, 8], reviewers_required=2)[7].state
-    'conflict'
-    """
-    votes: dict[int, dict[str, Decision]] = defaultdict(dict)
-    resolutions: dict[int, Decision] = {}
-    for d in decisions:
-        if d.kind == "resolution":
-            resolutions[d.record_id] = d
-        else:
-            votes[d.record_id][d.reviewer] = d
-    out = {}
-    for rid in record_ids:
-        mine = votes.get(rid, {})
-        calls = {reviewer: d.decision for reviewer, d in mine.items()}
-        if rid in resolutions:
-            settled = resolutions[rid]
-            out[rid] = RecordStatus(rid, "decided", settled.decision, settled.reason, calls,
-                                    resolved_by=settled.reviewer)
-        elif not mine:
-            out[rid] = RecordStatus(rid, "unscreened", votes=calls)
-        elif "maybe" in calls.values():
-            state = "conflict" if len(set(calls.values())) > 1 else "maybe"
-            out[rid] = RecordStatus(rid, state, votes=calls)
-        elif len(set(calls.values())) > 1:
-            out[rid] = RecordStatus(rid, "conflict", votes=calls)
-        elif len(mine) < (reviewers_required(rid) if callable(reviewers_required)
-                          else reviewers_required):
-            out[rid] = RecordStatus(rid, "waiting", votes=calls)
-        else:
-            decision = next(iter(calls.values()))
-            reasons = sorted({d.reason for d in mine.values() if d.reason})
-            out[rid] = RecordStatus(rid, "decided", decision, "; ".join(reasons), calls)
-    return out
+__all__ = ["STATES", "Agreement", "RecordStatus", "agreement", "cohens_kappa",
+           "conflicts_visible", "gwets_ac1", "is_blinded", "is_review_lead", "record_statuses",
+           "set_blinded", "visible_decisions"]
 
 
 def cohens_kappa(pairs: list[tuple[str, str]]) -> float | None:
@@ -184,16 +116,10 @@ def is_blinded(review: Review) -> bool:
 def is_review_lead(store: Store, review_id: int, username: str) -> bool:
     """An admin of the whole install, or a member whose role in this review is admin (its lead)."""
     with store.read() as conn:
-        role = conn.execute(select(users.c.role).where(users.c.username == username)).scalar()
+        role = people.user_role(conn, username)
         if role is None:
             return False
-        if role == "admin":
-            return True
-        membership = conn.execute(
-            select(review_members.c.role).join(users, users.c.id == review_members.c.user_id)
-            .where(review_members.c.review_id == review_id, users.c.username == username)
-        ).scalar()
-    return membership == "admin"
+        return role == "admin" or people.member_role_by_name(conn, review_id, username) == "admin"
 
 
 def conflicts_visible(store: Store, review: Review, username: str) -> bool:

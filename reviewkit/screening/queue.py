@@ -11,9 +11,6 @@ import random
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from reviewkit.screening.agreement import record_statuses
 from reviewkit.screening.rapid import (
     CALIBRATION,
     RapidPlan,
@@ -23,10 +20,15 @@ from reviewkit.screening.rapid import (
     rapid_plan,
     votes_needed,
 )
-from reviewkit.store import Decision, Review, Store
-from reviewkit.store.schema import review_members, users
-
-TA, FT = "title_abstract", "full_text"
+from reviewkit.screening.status import (
+    FT,
+    TA,
+    included_ids,
+    record_statuses,
+    reviewers_required,
+    stage_record_ids,
+)
+from reviewkit.store import Decision, Review, Store, people
 
 
 def record_text(title: str, abstract: str) -> str:
@@ -34,15 +36,8 @@ def record_text(title: str, abstract: str) -> str:
     return f"{(title or '').strip()} {(abstract or '').strip()}".strip()
 
 
-def stage_records(store: Store, review: Review, stage: str) -> list[int]:
-    """The records screened at a stage: all kept records, or those through to full text."""
-    kept = store.kept_record_ids(review.id)
-    if stage == TA:
-        return kept
-    decisions = store.current_decisions(review.id, stage=TA)
-    first = record_statuses(decisions, kept,
-                            reviewers_required=votes_needed(store, review, TA, kept, decisions))
-    return [rid for rid, s in first.items() if s.state == "decided" and s.final == "include"]
+# The records screened at a stage (its home is reviewkit.screening.status).
+stage_records = stage_record_ids
 
 
 def labels_from(store: Store, review: Review) -> dict[int, int]:
@@ -122,12 +117,12 @@ def screening_state(store: Store, review: Review, stage: str, reviewer: str) -> 
         ids, decisions = kept, first
     else:
         voted = {d.record_id for d in first}
-        passed = record_statuses(first, [rid for rid in kept if rid in voted],
-                                 reviewers_required=votes_needed(store, review, TA, kept, first))
-        ids = [rid for rid, s in passed.items() if s.state == "decided" and s.final == "include"]
+        ids = included_ids(record_statuses(
+            first, [rid for rid in kept if rid in voted],
+            reviewers_required=votes_needed(store, review, TA, kept, first)))
         decisions = store.current_decisions(review.id, stage=stage)
     plan = rapid_plan(store, review, stage, ids, decisions) if rapid_mode(review) else None
-    required = plan.votes_needed if plan else int(review.settings.get("reviewers_required", 1))
+    required = plan.votes_needed if plan else reviewers_required(review)
     # only records someone voted on need weighing; every other one is simply unscreened
     here = set(ids)
     voted = {d.record_id for d in decisions} & here
@@ -240,6 +235,21 @@ class Prioritiser:
             return list(self._order)
 
 
+def review_prioritiser(store: Store, review: Review, *, exploration: float = 0.0,
+                       model: str | None = None) -> Prioritiser:
+    """A prioritiser over the review's records left after deduplication, first ordered by
+    how well they match its question and inclusion criteria; ``model`` defaults to the
+    review's screening model setting."""
+    from reviewkit.review_settings import setting_value
+
+    kept = store.kept_titles_abstracts(review.id)
+    ids = [rid for rid, _, _ in kept]
+    texts = [record_text(title, abstract) for _, title, abstract in kept]
+    criteria = "\n".join([review.question, review.inclusion_criteria])
+    return Prioritiser(ids, texts, criteria, exploration=exploration,
+                       model=model or setting_value(review, "screening_model"))
+
+
 def next_record(candidates: set[int], *, ranked: list[int], mode: str = "ranked",
                 seed: int = 0) -> int | None:
     """Pick the next record to show from ``candidates``: by ranking, or in a seeded random order."""
@@ -263,7 +273,7 @@ def to_screen(store: Store, review: Review, stage: str, reviewer: str) -> set[in
     ids = stage_records(store, review, stage)
     decisions = store.current_decisions(review.id, stage=stage)
     plan = rapid_plan(store, review, stage, ids, decisions) if rapid_mode(review) else None
-    required = plan.votes_needed if plan else int(review.settings.get("reviewers_required", 1))
+    required = plan.votes_needed if plan else reviewers_required(review)
     statuses = record_statuses(decisions, ids, reviewers_required=required)
     pending = {rid for rid, s in statuses.items()
                if s.state in ("unscreened", "waiting") and reviewer not in s.votes}
@@ -308,10 +318,9 @@ def next_for(store: Store, review: Review, stage: str, reviewer: str, pending: s
                                 lease_minutes=HAND_OUT_MINUTES, votes_needed=2)
     if not split_screening(review):
         return next_record(pending, ranked=ranked, mode=mode, seed=seed)
-    required = int(review.settings.get("reviewers_required", 1))
     return store.claim_next(review.id, stage, reviewer,
                             screening_order(pending, ranked=ranked, mode=mode, seed=seed),
-                            lease_minutes=HAND_OUT_MINUTES, votes_needed=required)
+                            lease_minutes=HAND_OUT_MINUTES, votes_needed=reviewers_required(review))
 
 
 def undo_for(store: Store, review: Review, stage: str, reviewer: str, record_id: int) -> bool:
@@ -336,10 +345,7 @@ def screening_team(store: Store, review: Review) -> list[str]:
     """Who shares the screening: the review's members who screen, anyone who has voted, and
     anyone holding a record just now."""
     with store.read() as conn:
-        members = set(conn.execute(
-            select(users.c.username).join(review_members, review_members.c.user_id == users.c.id)
-            .where(review_members.c.review_id == review.id,
-                   review_members.c.role.in_(("admin", "researcher")))).scalars())
+        members = people.member_names(conn, review.id, ("admin", "researcher"))
     voters = {d.reviewer for stage in (TA, FT)
               for d in store.current_decisions(review.id, stage=stage) if d.kind == "vote"}
     holders = {h.reviewer for stage in (TA, FT) for h in store.hand_outs(review.id, stage)}

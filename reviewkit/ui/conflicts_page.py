@@ -9,10 +9,10 @@ from reviewkit.screening.agreement import (
     agreement,
     conflicts_visible,
     is_blinded,
-    record_statuses,
     set_blinded,
 )
 from reviewkit.screening.rapid import rapid_methods_text, rapid_summary, votes_needed
+from reviewkit.screening.status import record_statuses
 from reviewkit.ui.common import allowed, current_user, get_store, md_escape, require_review
 
 STAGE_NAMES = {"title_abstract": "Title and abstract", "full_text": "Full text"}

@@ -22,7 +22,7 @@ from reviewkit.screening.queue import (
     Prioritiser,
     found_curve,
     next_for,
-    record_text,
+    review_prioritiser,
     screening_state,
     screening_team,
     split_screening,
@@ -40,12 +40,8 @@ ORDERS = {"ranked": "Most likely relevant first", "random": "Random order"}
 def _prioritiser(review_id: int, record_count: int, exploration: float,
                  model: str = "tfidf_svm") -> Prioritiser:
     store = get_store()
-    review = store.review_by_id(review_id)
-    kept = store.kept_titles_abstracts(review_id)
-    ids = [rid for rid, _, _ in kept]
-    texts = [record_text(title, abstract) for _, title, abstract in kept]
-    criteria = "\n".join([review.question, review.inclusion_criteria])
-    return Prioritiser(ids, texts, criteria, exploration=exploration, model=model)
+    return review_prioritiser(store, store.review_by_id(review_id), exploration=exploration,
+                              model=model)
 
 
 def _marked(text: str, include: list[str], exclude: list[str]) -> str:
