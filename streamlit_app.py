@@ -52,6 +52,8 @@ PAGES = [
                          url_path="appraise"), "extract"),
     ("Evidence", st.Page(_page_of("synthesis_page"), title="Synthesis and certainty",
                          icon=":material/balance:", url_path="synthesis"), "evidence.read"),
+    ("Evidence", st.Page(_page_of("codebook_page"), title="Codebook",
+                         icon=":material/menu_book:", url_path="codebook"), "code"),
     ("Evidence", st.Page(_page_of("clusters_page"), title="Clusters", icon=":material/scatter_plot:",
                          url_path="clusters"), "review.read"),
     ("Evidence", st.Page(_page_of("library_page"), title="Local stories",

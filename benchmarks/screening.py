@@ -38,8 +38,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from reviewkit.files import read_simulation_csv  # noqa: E402
 from reviewkit.screening.model import DEFAULT_MODEL, MODELS, Ranker  # noqa: E402
-from reviewkit.screening.simulation import read_simulation_csv, record_texts  # noqa: E402
+from reviewkit.screening.simulation import record_texts  # noqa: E402
 from reviewkit.screening.stopping import stopping_advice  # noqa: E402
 
 DATA = Path("/work/shared/data/synergy")
@@ -131,7 +132,7 @@ def run_ours(path: Path, ids: list[str], priors: tuple[int, int], seed: int, tmp
     """
     output = tmp / "ours.csv"
     code = (
-        "import sys; from reviewkit.screening.simulation import simulate_csv; "
+        "import sys; from reviewkit.files import simulate_csv; "
         "encoder = None\n"
         "if sys.argv[7]:\n"
         f"    sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); from screening import CachedEncoder; "

@@ -48,7 +48,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from screening import choose_priors  # noqa: E402
 
-from reviewkit.screening.simulation import read_simulation_csv, record_texts, simulate  # noqa: E402
+from reviewkit.files import read_simulation_csv  # noqa: E402
+from reviewkit.screening.simulation import record_texts, simulate  # noqa: E402
 from reviewkit.screening.stopping import first_safe_position  # noqa: E402
 
 DATA = Path("/work/shared/data/synergy")

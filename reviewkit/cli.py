@@ -48,11 +48,12 @@ def _actor(args, store=None) -> str:
 
 
 def _allowed(args, store, action: str, review=None) -> str:
-    """Return the acting user's name after checking that they may do ``action``."""
+    """Return the acting user's name after checking that they may do ``action`` (in
+    ``review``: a Review or a review id)."""
     from reviewkit.accounts import require
 
     actor = _actor(args, store)
-    require(store, actor, action, review_id=review.id if review is not None else None)
+    require(store, actor, action, review_id=getattr(review, "id", review))
     return actor
 
 
@@ -269,8 +270,8 @@ def _id_list(text: str | None) -> list[str]:
 
 def cmd_simulate(args) -> int:
     """Simulate screening a labelled CSV with the app's model; write the screening order."""
+    from reviewkit.files import simulate_csv
     from reviewkit.screening.model import check_model
-    from reviewkit.screening.simulation import simulate_csv
     from reviewkit.screening.stopping import DEFAULT_RULE, check_stopping_choice
 
     rule = args.stop_rule or DEFAULT_RULE
@@ -291,16 +292,16 @@ def cmd_search(args) -> int:
     """Search the case-study and story library; print one JSON line per hit."""
     import json
 
-    from reviewkit.library.search import search_cli
+    from reviewkit.library.search import search_public
 
-    for hit in search_cli(args.query, args.top, store=_open_store(args)):
+    for hit in search_public(args.query, args.top, store=_open_store(args)):
         print(json.dumps({k: hit[k] for k in ("id", "title", "type", "score")}, ensure_ascii=False))
     return 0
 
 
 def cmd_cluster(args) -> int:
     """Group studies by topic; write record_id,cluster_id,cluster_label."""
-    from reviewkit.clustering import cluster_csv
+    from reviewkit.files import cluster_csv
 
     result = cluster_csv(args.data, args.output, k=args.k)
     print(f"{len(result.labels)} studies in {result.k} clusters; written to {args.output}.")
@@ -309,7 +310,7 @@ def cmd_cluster(args) -> int:
 
 def cmd_code(args) -> int:
     """Suggest approach, outcome and design codes; write record_id,scheme,code,confidence."""
-    from reviewkit.coding import code_csv
+    from reviewkit.files import code_csv
 
     written = code_csv(args.data, args.output)
     print(f"{written} code suggestions written to {args.output}.")
@@ -542,11 +543,11 @@ def cmd_restore(args) -> int:
     if kind == "review":
         _actor(args, store)  # who is asking first: which reviews were deleted is not public
         name = " ".join(args.review.split())
-        found = [r for r in trash.deleted_reviews(store) if r.label == f"Review '{name}'"]
-        if not found:
+        found = trash.deleted_review_named(store, name)
+        if found is None:
             raise ReviewkitError(f"There is no deleted review called '{name}'.")
-        trash.restore_review(store, found[0].id,
-                             actor=_allowed(args, store, "trash.restore", found[0]))
+        trash.restore_review(store, found,
+                             actor=_allowed(args, store, "trash.restore", found))
         print(f"Review '{name}' restored.")
         return 0
     review = store.get_review(args.review)
@@ -799,6 +800,10 @@ def _add_common(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from reviewkit.accounts import MEMBER_ROLES, ROLES
+    from reviewkit.audit import EXPORT_FORMATS as AUDIT_FORMATS
+    from reviewkit.formats import FORMATS
+
     parser = argparse.ArgumentParser(
         prog="python -m reviewkit",
         description="reviewkit: import, deduplicate, screen and map research evidence.")
@@ -817,8 +822,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--review", required=True, metavar="NAME",
                    help="the review to import into (created when new)")
-    p.add_argument("--format", choices=("ris", "bibtex", "medline", "endnote_xml", "csv", "tsv", "pdf",
-                                        "wos", "proquest", "refer", "xlsx", "xls"),
+    p.add_argument("--format", choices=FORMATS,
                    help="file format (default: detected from the content)")
     p.add_argument("--database-name", metavar="NAME",
                    help="the bibliographic database searched, e.g. Scopus (default: from the file)")
@@ -961,7 +965,7 @@ def build_parser() -> argparse.ArgumentParser:
                                   "enable, list.")
     p.add_argument("action", choices=("add", "password", "role", "disable", "enable", "list"))
     p.add_argument("name", nargs="?", metavar="NAME")
-    p.add_argument("--role", choices=("admin", "researcher", "peer_researcher", "commissioner"))
+    p.add_argument("--role", choices=ROLES)
     p.add_argument("--display-name", metavar="TEXT")
     p.add_argument("--password-stdin", action="store_true",
                    help="read the new password from the first line of standard input "
@@ -971,7 +975,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("add", "remove", "list"))
     p.add_argument("name", nargs="?", metavar="NAME")
     p.add_argument("--review", required=True, metavar="NAME")
-    p.add_argument("--role", choices=("admin", "researcher", "peer_researcher", "commissioner"),
+    p.add_argument("--role", choices=MEMBER_ROLES,
                    help="role in this review; 'admin' makes them its lead (default researcher)")
 
     p = command("accounts", cmd_accounts,
@@ -985,7 +989,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "Export a review's audit trail (who did what, when), newest first.")
     p.add_argument("--review", required=True, metavar="NAME")
     p.add_argument("--output", required=True, metavar="FILE")
-    p.add_argument("--format", choices=("csv", "jsonl"), default="csv",
+    p.add_argument("--format", choices=AUDIT_FORMATS, default="csv",
                    help="csv (UTF-8 with BOM, opens in Excel; details as JSON) or jsonl "
                         "(default csv)")
     p.add_argument("--actor", metavar="NAME", help="only lines by this user")

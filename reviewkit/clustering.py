@@ -15,7 +15,6 @@ import html
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -24,7 +23,6 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
-from reviewkit.coding import read_study_csv
 from reviewkit.embedding_cache import embeddings_for_records
 from reviewkit.embeddings import embed
 from reviewkit.errors import ReviewkitError
@@ -422,20 +420,9 @@ def _shorten(text: str, size: int) -> str:
     return text if len(text) <= size else text[:size - 1].rstrip() + "…"
 
 
-# -- command line -----------------------------------------------------------------------------
+# -- assignments as CSV (the app's download and ``python -m reviewkit cluster``) -----------------
 
 CLUSTER_CSV_COLUMNS = ("record_id", "cluster_id", "cluster_label")
-
-
-def cluster_csv(path: str | Path, output: str | Path, k: int | None = None, *,
-                model=None) -> Clustering:
-    """Cluster the studies in a CSV; write record_id,cluster_id,cluster_label rows."""
-    rows = read_study_csv(path)
-    texts = [f"{r['title']}\n{r['abstract']}".strip() for r in rows]
-    result = cluster_records(texts, k=k, model=cluster_model(len(texts), model))
-    with open(output, "w", newline="", encoding="utf-8") as handle:
-        write_assignments(handle, [row["record_id"] for row in rows], result)
-    return result
 
 
 def write_assignments(handle, record_ids: Sequence, clustering: Clustering) -> None:
@@ -447,7 +434,7 @@ def write_assignments(handle, record_ids: Sequence, clustering: Clustering) -> N
 
 
 def assignments_csv(record_ids: Sequence, clustering: Clustering) -> bytes:
-    """The assignments as CSV bytes (UTF-8), the same columns as ``cluster_csv`` writes."""
+    """The assignments as CSV bytes (UTF-8), the same columns as the CLI writes."""
     buffer = io.StringIO(newline="")
     write_assignments(buffer, record_ids, clustering)
     return buffer.getvalue().encode("utf-8")

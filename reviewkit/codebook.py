@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -415,3 +416,116 @@ def codebook_versions(store: Store, review_id: int) -> list[dict]:
     with store.read() as conn:
         return [{"version": v, "created_at": at, "created_by": who}
                 for v, at, who in code_rows.codebook_version_rows(conn, review_id)]
+
+
+# -- editing a review's codebook ---------------------------------------------------------------
+
+
+def code_slug(label: str) -> str:
+    """Make a code's short name from its label.
+
+    >>> code_slug("Arts & crafts for 16-25s")
+    'arts_crafts_for_16_25s'
+    >>> code_slug("2nd chance")
+    'code_2nd_chance'
+    """
+    slug = "_".join(normalize_phrase(label).replace("&", " ").split())
+    if not slug:
+        raise ReviewkitError(f"Cannot make a short name from '{label}': give one with letters.")
+    return slug if slug[0].isalpha() else f"code_{slug}"
+
+
+def split_synonyms(text: str) -> list[str]:
+    """Synonyms typed as one text, separated by commas, semicolons or new lines."""
+    return [part.strip() for part in re.split(r"[,;\n]", text or "") if part.strip()]
+
+
+def new_code(codebook: Codebook, scheme: str, label: str, *, description: str = "",
+             synonyms: Iterable[str] = (), slug: str | None = None) -> Codebook:
+    """Return a codebook with a new code; its short name comes from the label unless given."""
+    label = " ".join((label or "").split())
+    if not label:
+        raise ReviewkitError("A new code needs a label.")
+    slug = (slug or "").strip() or code_slug(label)
+    if not _SLUG_RE.fullmatch(slug):
+        raise ReviewkitError(f"'{slug}' is not a valid short name: use lower case letters, "
+                             "digits and underscores, starting with a letter.")
+    return add_code(codebook, scheme, Code(slug, label, " ".join(description.split()),
+                                           list(synonyms)))
+
+
+def edit_code(codebook: Codebook, scheme: str, code: str, *, label: str, description: str,
+              synonyms: Iterable[str]) -> Codebook:
+    """Return a codebook with a code's label, description and synonyms as given.
+
+    A new label keeps the old one as a synonym, so searches for the old words still work.
+    """
+    edited = update_code(codebook, scheme, code, description=description,
+                         synonyms=list(synonyms))
+    if " ".join((label or "").split()) != edited.code(scheme, code).label:
+        edited = rename_code(edited, scheme, code, label or "")
+    return edited
+
+
+def save_codebook_edit(store: Store, review_id: int, edited: Codebook, actor: str
+                       ) -> tuple[int | None, list[str]]:
+    """Save an edited codebook as the review's next version: (version, what changed).
+
+    Nothing is saved, and the version is None, when the edit changes nothing.
+    """
+    changes = codebook_changes(review_codebook(store, review_id), edited)
+    if not changes:
+        return None, []
+    return save_codebook(store, review_id, edited, actor), changes
+
+
+def merge_review_codes(store: Store, review_id: int, scheme: str, keep: str, drop: str,
+                       actor: str) -> tuple[int, int]:
+    """Fold code ``drop`` into ``keep`` in the review's codebook (a new version) and move the
+    studies coded ``drop`` to ``keep``.  Returns (version, how many codes moved)."""
+    merged = merge_codes(review_codebook(store, review_id), scheme, keep, drop)
+    actor_id = store.ensure_user(actor).id
+    with store.write() as conn:  # one transaction: never a codebook without its studies moved
+        version = save_codebook_in(conn, review_id, merged, actor_id)
+        moved = code_rows.repoint(conn, review_id, scheme, drop, keep, actor_id)
+    return version, moved
+
+
+def codebook_history(store: Store, review_id: int) -> list[dict]:
+    """The review's codebook versions, oldest first, each with what it changed.
+
+    Keys: version, created_at, created_by, changes (lines from
+    :func:`reviewkit.codebook.codebook_changes`; version 1 is compared with the bundled
+    codebook).
+    """
+    history, previous = [], load_codebook()
+    for saved in codebook_versions(store, review_id):
+        book = review_codebook(store, review_id, version=saved["version"])
+        history.append({**saved, "changes": codebook_changes(previous, book)})
+        previous = book
+    return history
+
+
+def codebook_from_upload(data: bytes | str, current: Codebook) -> Codebook:
+    """Read an uploaded YAML codebook, or raise ReviewkitError saying what is wrong with it.
+
+    Every scheme of ``current`` must still be there: the map, briefs and coding rely on them.
+    """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ReviewkitError("The codebook file is not UTF-8 text.") from exc
+    try:
+        book = from_yaml(data)
+    except ReviewkitError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ReviewkitError(
+            "The codebook's layout is not as expected: each scheme needs a list of codes, and "
+            f"each code at least a 'code' (its short name) and a 'label' ({exc}).") from exc
+    missing = [name for name in current.schemes if name not in book.schemes]
+    if missing:
+        raise ReviewkitError(f"The uploaded codebook lacks the scheme(s) {', '.join(missing)}; "
+                             "keep every scheme of the current codebook.")
+    return book

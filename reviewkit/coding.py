@@ -18,38 +18,23 @@ measures precision and recall against hand-coded studies.
 
 from __future__ import annotations
 
-import csv
 import math
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 
 from reviewkit.codebook import (
-    Code,
     Codebook,
-    add_code,
     code_word_forms,
-    codebook_changes,
-    codebook_versions,
     find_code_words,
-    from_yaml,
     load_codebook,
-    merge_codes,
-    normalize_phrase,
-    rename_code,
     review_codebook,
-    save_codebook,
-    save_codebook_in,
     to_yaml,
-    update_code,
 )
 from reviewkit.embeddings import embed
 from reviewkit.errors import ReviewkitError
-from reviewkit.export_cells import cell_writer
 from reviewkit.records import Record
 from reviewkit.screening.status import included_record_ids  # re-exported: callers import it here
 from reviewkit.store import Review, Store, record_rows
@@ -403,7 +388,6 @@ CODING_SCHEMES = ("approach", "outcome", "design", "domain")
 # view: an evidence map needs an approach and an outcome).
 CODED_WHEN = frozenset({"approach", "outcome"})
 _STATUS_ORDER = {"confirmed": 0, "suggested": 1, "rejected": 2}
-_SLUG_RE = re.compile(r"[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -518,150 +502,3 @@ def code_use_counts(store: Store, review_id: int) -> dict[tuple[str, str], int]:
     for row in record_codes_for_review(store, review_id, status="confirmed"):
         counts[(row.scheme, row.code)] = counts.get((row.scheme, row.code), 0) + 1
     return counts
-
-
-# -- editing a review's codebook ---------------------------------------------------------------
-
-
-def code_slug(label: str) -> str:
-    """Make a code's short name from its label.
-
-    >>> code_slug("Arts & crafts for 16-25s")
-    'arts_crafts_for_16_25s'
-    >>> code_slug("2nd chance")
-    'code_2nd_chance'
-    """
-    slug = "_".join(normalize_phrase(label).replace("&", " ").split())
-    if not slug:
-        raise ReviewkitError(f"Cannot make a short name from '{label}': give one with letters.")
-    return slug if slug[0].isalpha() else f"code_{slug}"
-
-
-def split_synonyms(text: str) -> list[str]:
-    """Synonyms typed as one text, separated by commas, semicolons or new lines."""
-    return [part.strip() for part in re.split(r"[,;\n]", text or "") if part.strip()]
-
-
-def new_code(codebook: Codebook, scheme: str, label: str, *, description: str = "",
-             synonyms: Iterable[str] = (), slug: str | None = None) -> Codebook:
-    """Return a codebook with a new code; its short name comes from the label unless given."""
-    label = " ".join((label or "").split())
-    if not label:
-        raise ReviewkitError("A new code needs a label.")
-    slug = (slug or "").strip() or code_slug(label)
-    if not _SLUG_RE.fullmatch(slug):
-        raise ReviewkitError(f"'{slug}' is not a valid short name: use lower case letters, "
-                             "digits and underscores, starting with a letter.")
-    return add_code(codebook, scheme, Code(slug, label, " ".join(description.split()),
-                                           list(synonyms)))
-
-
-def edit_code(codebook: Codebook, scheme: str, code: str, *, label: str, description: str,
-              synonyms: Iterable[str]) -> Codebook:
-    """Return a codebook with a code's label, description and synonyms as given.
-
-    A new label keeps the old one as a synonym, so searches for the old words still work.
-    """
-    edited = update_code(codebook, scheme, code, description=description,
-                         synonyms=list(synonyms))
-    if " ".join((label or "").split()) != edited.code(scheme, code).label:
-        edited = rename_code(edited, scheme, code, label or "")
-    return edited
-
-
-def save_codebook_edit(store: Store, review_id: int, edited: Codebook, actor: str
-                       ) -> tuple[int | None, list[str]]:
-    """Save an edited codebook as the review's next version: (version, what changed).
-
-    Nothing is saved, and the version is None, when the edit changes nothing.
-    """
-    changes = codebook_changes(review_codebook(store, review_id), edited)
-    if not changes:
-        return None, []
-    return save_codebook(store, review_id, edited, actor), changes
-
-
-def merge_review_codes(store: Store, review_id: int, scheme: str, keep: str, drop: str,
-                       actor: str) -> tuple[int, int]:
-    """Fold code ``drop`` into ``keep`` in the review's codebook (a new version) and move the
-    studies coded ``drop`` to ``keep``.  Returns (version, how many codes moved)."""
-    merged = merge_codes(review_codebook(store, review_id), scheme, keep, drop)
-    actor_id = store.ensure_user(actor).id
-    with store.write() as conn:  # one transaction: never a codebook without its studies moved
-        version = save_codebook_in(conn, review_id, merged, actor_id)
-        moved = code_rows.repoint(conn, review_id, scheme, drop, keep, actor_id)
-    return version, moved
-
-
-def codebook_history(store: Store, review_id: int) -> list[dict]:
-    """The review's codebook versions, oldest first, each with what it changed.
-
-    Keys: version, created_at, created_by, changes (lines from
-    :func:`reviewkit.codebook.codebook_changes`; version 1 is compared with the bundled
-    codebook).
-    """
-    history, previous = [], load_codebook()
-    for saved in codebook_versions(store, review_id):
-        book = review_codebook(store, review_id, version=saved["version"])
-        history.append({**saved, "changes": codebook_changes(previous, book)})
-        previous = book
-    return history
-
-
-def codebook_from_upload(data: bytes | str, current: Codebook) -> Codebook:
-    """Read an uploaded YAML codebook, or raise ReviewkitError saying what is wrong with it.
-
-    Every scheme of ``current`` must still be there: the map, briefs and coding rely on them.
-    """
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ReviewkitError("The codebook file is not UTF-8 text.") from exc
-    try:
-        book = from_yaml(data)
-    except ReviewkitError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ReviewkitError(
-            "The codebook's layout is not as expected: each scheme needs a list of codes, and "
-            f"each code at least a 'code' (its short name) and a 'label' ({exc}).") from exc
-    missing = [name for name in current.schemes if name not in book.schemes]
-    if missing:
-        raise ReviewkitError(f"The uploaded codebook lacks the scheme(s) {', '.join(missing)}; "
-                             "keep every scheme of the current codebook.")
-    return book
-
-
-# -- command line ---------------------------------------------------------------------------
-
-CODE_CSV_COLUMNS = ("record_id", "scheme", "code", "confidence")
-
-
-def read_study_csv(path: str | Path) -> list[dict[str, str]]:
-    """Read a CSV with at least record_id, title and abstract columns."""
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        names = {n.strip().lower(): n for n in reader.fieldnames or []}
-        missing = [c for c in ("record_id", "title", "abstract") if c not in names]
-        if missing:
-            raise ReviewkitError(f"{path}: the CSV needs the column(s) {', '.join(missing)}.")
-        return [{key: (row.get(names[key]) or "").strip()
-                 for key in ("record_id", "title", "abstract")} for row in reader]
-
-
-def code_csv(path: str | Path, output: str | Path, *, codebook: Codebook | None = None,
-             model=None, threshold: float = DEFAULT_THRESHOLD) -> int:
-    """Suggest codes for the studies in a CSV; write record_id,scheme,code,confidence rows."""
-    rows = read_study_csv(path)
-    texts = [f"{r['title']}\n{r['abstract']}".strip() for r in rows]
-    suggestions = suggest_codes(texts, codebook, model=model, threshold=threshold)
-    written = 0
-    with open(output, "w", newline="", encoding="utf-8") as handle:
-        writer = cell_writer(handle)
-        writer.writerow(CODE_CSV_COLUMNS)
-        for row, found in zip(rows, suggestions, strict=True):
-            for s in found:
-                writer.writerow([row["record_id"], s.scheme, s.code, f"{s.confidence:.3f}"])
-                written += 1
-    return written

@@ -205,6 +205,15 @@ def deleted_reviews(store: Store) -> list[DeletedItem]:
     return [DeletedItem("review", r.id, f"Review '{r.name}'", r.deleted_at) for r in found]
 
 
+def deleted_review_named(store: Store, name: str) -> int | None:
+    """The id of the most recently deleted review called ``name`` (spaces as typed do not
+    matter), or None."""
+    wanted = " ".join(name.split())
+    with store.read() as conn:
+        found = rows.deleted_review_rows(conn)
+    return next((r.id for r in found if " ".join(r.name.split()) == wanted), None)
+
+
 # -- contributed stories ------------------------------------------------------------------------
 
 

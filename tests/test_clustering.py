@@ -10,7 +10,6 @@ from sklearn.metrics import adjusted_rand_score
 
 from reviewkit.clustering import (
     CLUSTER_CSV_COLUMNS,
-    cluster_csv,
     cluster_records,
     cluster_review,
     distinctive_terms,
@@ -22,6 +21,7 @@ from reviewkit.embedding_cache import (
     model_name,
 )
 from reviewkit.errors import ReviewkitError
+from reviewkit.files import cluster_csv
 from reviewkit.records import Record
 from tests.test_coding import WordCountModel
 

@@ -15,7 +15,6 @@ from reviewkit.clustering import (
     MIN_AVERAGE_TOPIC_SIZE,
     assignments_csv,
     choose_k,
-    cluster_csv,
     cluster_figure,
     cluster_records,
     cluster_review,
@@ -24,6 +23,7 @@ from reviewkit.clustering import (
     included_record_ids,
     study_details,
 )
+from reviewkit.files import cluster_csv
 from reviewkit.store import Store
 from reviewkit.store.schema import embeddings
 from tests.templates import demo_review

@@ -11,10 +11,8 @@ import pytest
 
 from reviewkit.codebook import load_codebook
 from reviewkit.coding import (
-    CODE_CSV_COLUMNS,
     Feedback,
     Suggestion,
-    code_csv,
     confirm_code,
     record_codes_for_review,
     record_text,
@@ -27,6 +25,7 @@ from reviewkit.coding import (
     suggest_codes,
 )
 from reviewkit.errors import ReviewkitError
+from reviewkit.files import CODE_CSV_COLUMNS, code_csv
 from reviewkit.records import Record
 
 

@@ -6,29 +6,29 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from reviewkit.codebook import (
+    code_slug,
+    codebook_from_upload,
+    codebook_history,
     codebook_versions,
+    edit_code,
     load_codebook,
+    merge_review_codes,
+    new_code,
     review_codebook,
     save_codebook,
+    save_codebook_edit,
+    split_synonyms,
     to_yaml,
 )
 from reviewkit.coding import (
     CODING_SCHEMES,
     Suggestion,
-    code_slug,
     code_use_counts,
-    codebook_from_upload,
-    codebook_history,
     coding_queue,
     confirm_code,
-    edit_code,
     included_record_ids,
-    merge_review_codes,
-    new_code,
     record_codes_for_review,
     reject_code,
-    save_codebook_edit,
-    split_synonyms,
     store_suggestions,
     study_codes,
     suggest_for_records,
@@ -47,6 +47,7 @@ PAGE = ("from reviewkit.ui import common\n"
         "from reviewkit.ui import coding_page as page\n"
         "common.sidebar()\n"
         "page.render()\n")
+BOOK_PAGE = PAGE.replace("coding_page", "codebook_page")
 
 
 @pytest.fixture
@@ -63,13 +64,25 @@ def fresh_database(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
+def _drawn(source: str, database: str):
+    at = AppTest.from_string(source, default_timeout=120).run()
+    assert not at.exception, at.exception
+    store = Store(database)
+    return at, store, store.find_review(load_demo_definition()["name"])
+
+
 @pytest.fixture
 def app(fresh_database):
     """The page drawn once on the demo review, plus a second handle on its database."""
-    at = AppTest.from_string(PAGE, default_timeout=120).run()
-    assert not at.exception, at.exception
-    store = Store(fresh_database)
-    review = store.find_review(load_demo_definition()["name"])
+    at, store, review = _drawn(PAGE, fresh_database)
+    yield at, store, review
+    store.close()
+
+
+@pytest.fixture
+def book(fresh_database):
+    """The Codebook page drawn once on the demo review, and a handle on its database."""
+    at, store, review = _drawn(BOOK_PAGE, fresh_database)
     yield at, store, review
     store.close()
 
@@ -207,7 +220,7 @@ def test_a_study_left_without_an_outcome_goes_first_and_counts_as_to_code(app):
     assert not at.button(key="code_suggest_all").disabled
 
 
-# -- Codebook tab ---------------------------------------------------------------------------------
+# -- Codebook page ---------------------------------------------------------------------------------
 
 
 def table_with(at, column):
@@ -218,8 +231,8 @@ def history_table(at):
     return table_with(at, "What changed")
 
 
-def test_adding_a_code_saves_a_new_version_with_the_change_in_the_history(app):
-    at, store, review = app
+def test_adding_a_code_saves_a_new_version_with_the_change_in_the_history(book):
+    at, store, review = book
     assert codebook_versions(store, review.id) == []
     at.text_input(key="cb_add_label").input("Time banking")
     at.text_area(key="cb_add_description").input("Residents swap hours of help.")
@@ -247,8 +260,8 @@ def test_adding_a_code_saves_a_new_version_with_the_change_in_the_history(app):
     assert len(codebook_versions(store, review.id)) == 1
 
 
-def test_renaming_a_code_keeps_the_old_label_as_a_synonym(app):
-    at, store, review = app
+def test_renaming_a_code_keeps_the_old_label_as_a_synonym(book):
+    at, store, review = book
     scheme = "outcome"
     at.selectbox(key="cb_scheme").set_value(scheme).run()
     code = review_codebook(store, review.id).scheme(scheme).codes[0]
@@ -272,8 +285,8 @@ def test_renaming_a_code_keeps_the_old_label_as_a_synonym(app):
     assert any("Nothing changed" in i.value for i in at.info)
 
 
-def test_merging_two_codes_moves_the_studies_to_the_kept_code(app):
-    at, store, review = app
+def test_merging_two_codes_moves_the_studies_to_the_kept_code(book):
+    at, store, review = book
     uses = code_use_counts(store, review.id)
     used = sorted((n, code) for (scheme, code), n in uses.items() if scheme == "approach")
     (_, drop), (_, keep) = used[0], used[-1]
@@ -296,8 +309,8 @@ def test_merging_two_codes_moves_the_studies_to_the_kept_code(app):
     assert drop not in at.selectbox(key="cb_merge_keep_approach").options
 
 
-def test_bad_yaml_upload_shows_an_error_and_saves_nothing(app):
-    at, store, review = app
+def test_bad_yaml_upload_shows_an_error_and_saves_nothing(book):
+    at, store, review = book
     at.file_uploader(key="cb_upload_0").set_value(
         ("codebook.yaml", b"schemes: [approach: {codes: [", "application/x-yaml")).run()
     assert not at.exception, at.exception
@@ -311,8 +324,8 @@ def test_bad_yaml_upload_shows_an_error_and_saves_nothing(app):
     assert codebook_versions(store, review.id) == []
 
 
-def test_a_good_upload_is_previewed_then_saved_as_a_version(app):
-    at, store, review = app
+def test_a_good_upload_is_previewed_then_saved_as_a_version(book):
+    at, store, review = book
     edited = new_code(load_codebook(), "domain", "Digital inclusion",
                       synonyms=["online access"])
     at.file_uploader(key="cb_upload_0").set_value(

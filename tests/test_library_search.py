@@ -15,7 +15,7 @@ from reviewkit.library import (
     Viewer,
     facet_counts,
     load_entries,
-    search_cli,
+    search_public,
     visible_to,
 )
 from reviewkit.library.quality import evaluate, read_judged_queries
@@ -238,7 +238,7 @@ def test_search_cli_shows_the_public_only(tmp_path, monkeypatch):
                          for line in text.splitlines())
         (folder / f"{slug}.md").write_text(text, encoding="utf-8")
     assert len(load_entries(folder)) == 3
-    rows = search_cli("Bewsey Dallam volunteering", 10, folder=folder, model=WordHashModel())
+    rows = search_public("Bewsey Dallam volunteering", 10, folder=folder, model=WordHashModel())
     assert [row["id"] for row in rows] == [REAL[0].id]
     assert list(rows[0]) == ["id", "title", "type", "score"]
     assert (tmp_path / "data" / "library_vectors.npz").exists()

@@ -13,16 +13,16 @@ from sklearn.base import clone
 
 from reviewkit.embeddings import embed
 from reviewkit.errors import FormatError, NotFoundError
+from reviewkit.files import read_simulation_csv, simulate_csv
 from reviewkit.screening import (
     Ranker,
     estimate_remaining,
     rank_by_criteria,
     simulate,
-    simulate_csv,
     stopping_advice,
 )
 from reviewkit.screening.model import MODELS
-from reviewkit.screening.simulation import read_simulation_csv, record_texts
+from reviewkit.screening.simulation import record_texts
 from reviewkit.screening.stopping import (
     STOPPING_RULES,
     estimate_remaining_by_rate,

@@ -116,6 +116,7 @@ def _page(module_name: str):
     ("library_page", "Local stories"),
     ("coding_page", "Code studies"),
     ("synthesis_page", "Synthesis and certainty"),
+    ("codebook_page", "Codebook"),
     ("clusters_page", "Clusters"),
     ("team_page", "Team"),
     ("audit_page", "Audit trail"),

@@ -37,7 +37,7 @@ from reviewkit.library.search import (
     ParsedQuery,
     SearchHit,
     facet_counts,
-    search_cli,
+    search_public,
 )
 from reviewkit.library.vectors import VectorCache
 from reviewkit.library.visibility import Viewer, visible_entries, visible_to
@@ -70,7 +70,7 @@ __all__ = [
     "moderate",
     "pending_contributions",
     "read_entry",
-    "search_cli",
+    "search_public",
     "stored_entries",
     "studies_for_entry",
     "viewer_for",

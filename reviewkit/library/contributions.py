@@ -27,7 +27,7 @@ from reviewkit.library.entries import (
     entry_from_front_matter,
 )
 from reviewkit.library.visibility import Viewer, can_moderate, visible_to
-from reviewkit.store import Store, library_rows
+from reviewkit.store import Store, library_rows, people
 from reviewkit.store.library_rows import forget_audit_details
 from reviewkit.store.rows import now
 
@@ -309,7 +309,7 @@ def viewer_for(store: Store, username: str | None) -> Viewer:
     if user is None:
         return Viewer.public()
     with store.read() as conn:
-        rows = library_rows.memberships(conn, user.id)
+        rows = people.memberships(conn, user.id)
     return Viewer(team_review_ids=frozenset(r.review_id for r in rows),
                   moderator=user.role == "admin",
                   moderated_review_ids=frozenset(r.review_id for r in rows if r.role == "admin"))

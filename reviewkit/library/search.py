@@ -548,11 +548,11 @@ def facet_counts(hits_or_entries: Iterable[SearchHit | LibraryEntry], *,
 
 
 @lru_cache(maxsize=4)
-def _cli_index(entries: tuple[LibraryEntry, ...], model) -> LibraryIndex:
+def _public_index(entries: tuple[LibraryEntry, ...], model) -> LibraryIndex:
     return LibraryIndex.build(entries, model=model, cache=VectorCache())
 
 
-def search_cli(query: str, top: int = 10, *, store=None, folder=None,
+def search_public(query: str, top: int = 10, *, store=None, folder=None,
                model=None) -> list[dict]:
     """Search the library as the public sees it; one dict per hit with id, title, type, score.
 
@@ -563,6 +563,6 @@ def search_cli(query: str, top: int = 10, *, store=None, folder=None,
     from reviewkit.library.entries import CASE_STUDIES_DIR, library_entries
 
     entries = tuple(library_entries(store, folder or CASE_STUDIES_DIR))
-    hits = _cli_index(entries, model).search(query, top=top, viewer=Viewer.public())
+    hits = _public_index(entries, model).search(query, top=top, viewer=Viewer.public())
     return [{"id": hit.entry.id, "title": hit.entry.title, "type": hit.entry.type,
              "score": round(hit.score, 4)} for hit in hits]

@@ -19,7 +19,7 @@ from reviewkit.screening.stopping import (
 )
 
 _LAZY = {"Ranker": "model", "rank_by_criteria": "model", "retrain_due": "model",
-         "simulate": "simulation", "simulate_csv": "simulation"}
+         "simulate": "simulation"}
 
 
 def __getattr__(name: str):
@@ -39,7 +39,6 @@ __all__ = [
     "rank_by_criteria",
     "retrain_due",
     "simulate",
-    "simulate_csv",
     "stopping_advice",
     "stopping_methods_text",
     "stopping_trace",

@@ -8,12 +8,8 @@ simulation measures exactly what a reviewer using the app would have seen.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-import pandas as pd
-
-from reviewkit.errors import FormatError, NotFoundError
-from reviewkit.export_cells import csv_bytes
+from reviewkit.errors import NotFoundError
 from reviewkit.screening.model import (
     DEFAULT_MODEL,
     Ranker,
@@ -21,9 +17,6 @@ from reviewkit.screening.model import (
     rank_by_criteria,
     retrain_due,
 )
-from reviewkit.screening.stopping import DEFAULT_RULE, check_stopping_choice, stopping_trace
-
-CSV_COLUMNS = ("record_id", "title", "abstract", "label_included")
 
 
 def simulate(
@@ -81,71 +74,8 @@ def simulate(
     return [ids[index] for index in order]
 
 
-def read_simulation_csv(path: str | Path) -> pd.DataFrame:
-    """Read a labelled screening file (columns record_id, title, abstract, label_included)."""
-    frame = pd.read_csv(path, dtype={"record_id": str}, keep_default_na=False)
-    missing = [column for column in CSV_COLUMNS if column not in frame.columns]
-    if missing:
-        raise FormatError(f"missing column(s) {', '.join(missing)}", file=str(path))
-    labels = pd.to_numeric(frame["label_included"], errors="coerce")
-    bad = labels.isna() | ~labels.isin((0, 1))
-    if bad.any():
-        row = int(bad.to_numpy().nonzero()[0][0])
-        raise FormatError("label_included must be 0 or 1", file=str(path), line=row + 2)
-    frame["label_included"] = labels.astype(int)
-    return frame
-
-
-def record_texts(frame: pd.DataFrame) -> list[str]:
+def record_texts(frame) -> list[str]:
     """Join each record's title and abstract into the text the ranker reads (as the app does)."""
     from reviewkit.screening.queue import record_text
 
     return [record_text(t, a) for t, a in zip(frame["title"].astype(str), frame["abstract"].astype(str))]
-
-
-def simulate_csv(
-    path: str | Path,
-    output: str | Path,
-    *,
-    prior_included: Sequence[str] = (),
-    prior_excluded: Sequence[str] = (),
-    seed: int = 0,
-    criteria: str = "",
-    progress: Callable[[int, int], None] | None = None,
-    stop_recall: float | None = None,
-    stop_rule: str = DEFAULT_RULE,
-    model: str = DEFAULT_MODEL,
-    encoder=None,
-) -> list[str]:
-    """Simulate screening the labelled CSV at ``path`` and write the order to ``output``.
-
-    ``output`` gets one column, ``record_id``, in screening order with the priors first.  With
-    ``stop_recall`` it gets a second, ``safe_to_stop``: 1 where the stopping advice by
-    ``stop_rule`` after that record says the recall target is reached, else 0.  ``model``
-    names the ranker's model and ``encoder`` the sentence model of the MiniLM ones.
-    """
-    check_model(model)
-    if stop_recall is not None:
-        check_stopping_choice(stop_rule, stop_recall)
-    frame = read_simulation_csv(path)
-    order = simulate(
-        frame["record_id"].tolist(),
-        record_texts(frame),
-        frame["label_included"].tolist(),
-        prior_included=[str(record_id) for record_id in prior_included],
-        prior_excluded=[str(record_id) for record_id in prior_excluded],
-        seed=seed,
-        criteria=criteria,
-        progress=progress,
-        model=model,
-        encoder=encoder,
-    )
-    columns, rows = ["record_id"], [[record_id] for record_id in order]
-    if stop_recall is not None:
-        label_of = dict(zip(frame["record_id"], frame["label_included"], strict=True))
-        advice = stopping_trace([label_of[record_id] for record_id in order], len(order),
-                                recall_target=stop_recall, rule=stop_rule)
-        columns.append("safe_to_stop")
-        rows = [[record_id, int(safe)] for (record_id,), safe in zip(rows, advice, strict=True)]
-    Path(output).write_bytes(csv_bytes(columns, rows, lineterminator="\n"))
-    return order

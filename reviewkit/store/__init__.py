@@ -40,7 +40,9 @@ from sqlalchemy.pool import StaticPool
 from reviewkit.errors import DuplicateImportError, NotFoundError, ReviewkitError
 from reviewkit.records import BIBLIOGRAPHIC_FIELDS, Record
 from reviewkit.review_settings import default_settings, exclusion_reasons
-from reviewkit.store import schema
+from reviewkit.store import people, schema
+from reviewkit.store.rows import live
+from reviewkit.store.rows import now as _now
 from reviewkit.store.schema import (
     SCHEMA_VERSION,
     audit_log,
@@ -95,8 +97,6 @@ def default_database_url() -> str:
     return f"sqlite:///{folder / 'reviewkit.sqlite'}"
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -343,12 +343,9 @@ class Store:
         role = role or ("admin" if username == DEFAULT_USER else "researcher")
         try:
             with self.write() as conn:
-                existing = conn.execute(select(users).where(users.c.username == username)).first()
-                if existing is None:
-                    new_id = conn.execute(users.insert().values(
-                        username=username, display_name=display_name or username, role=role,
-                        created_at=_now(), disabled=False,
-                    )).inserted_primary_key[0]
+                if people.user_id(conn, username) is None:
+                    new_id = people.insert_user(conn, username, role=role,
+                                                display_name=display_name)
                     self.audit(conn, actor_id=new_id, action="user.create", entity="user",
                                entity_id=new_id, details={"username": username, "role": role})
         except IntegrityError:
@@ -405,7 +402,7 @@ class Store:
     def find_review(self, name: str) -> Review | None:
         with self.read() as conn:
             row = conn.execute(select(reviews).where(
-                reviews.c.name == " ".join(name.split()), reviews.c.deleted_at.is_(None))).first()
+                reviews.c.name == " ".join(name.split()), live(reviews))).first()
         return self._review(row) if row else None
 
     def get_review(self, name: str) -> Review:
@@ -423,7 +420,7 @@ class Store:
 
     def list_reviews(self) -> list[Review]:
         with self.read() as conn:
-            rows = conn.execute(select(reviews).where(reviews.c.deleted_at.is_(None))
+            rows = conn.execute(select(reviews).where(live(reviews))
                                 .order_by(reviews.c.name))
             return [self._review(r) for r in rows]
 
@@ -469,7 +466,7 @@ class Store:
     def _batch_query(self):
         return (select(import_batches, users.c.username)
                 .join(users, users.c.id == import_batches.c.imported_by)
-                .where(import_batches.c.deleted_at.is_(None)))
+                .where(live(import_batches)))
 
     def find_batch(self, review_id: int, sha256: str) -> Batch | None:
         """Return the earlier import of the same bytes into this review, if any."""
@@ -604,7 +601,7 @@ class Store:
         with self.write() as conn:
             review_id = _review_of(conn, record_id)
             conn.execute(fulltexts.update().where(fulltexts.c.record_id == record_id,
-                                                  fulltexts.c.deleted_at.is_(None))
+                                                  live(fulltexts))
                          .values(deleted_at=now))
             conn.execute(fulltexts.insert().values(
                 record_id=record_id, filename=filename, sha256=sha256, content=content,
@@ -617,7 +614,7 @@ class Store:
         """Return (file name, original bytes) of a record's current full text, if any."""
         with self.read() as conn:
             row = conn.execute(select(fulltexts.c.filename, fulltexts.c.content).where(
-                fulltexts.c.record_id == record_id, fulltexts.c.deleted_at.is_(None))
+                fulltexts.c.record_id == record_id, live(fulltexts))
                 .order_by(fulltexts.c.id.desc())).first()
         return (row.filename, row.content) if row else None
 
@@ -625,8 +622,8 @@ class Store:
         with self.read() as conn:
             return set(conn.execute(select(fulltexts.c.record_id).join(
                 records, records.c.id == fulltexts.c.record_id).where(
-                records.c.review_id == review_id, records.c.deleted_at.is_(None),
-                fulltexts.c.deleted_at.is_(None))).scalars())
+                records.c.review_id == review_id, live(records),
+                live(fulltexts))).scalars())
 
     def attach_file_content(self, record_id: int, content: bytes) -> None:
         """Keep the original bytes of a full-text file next to its extracted text."""
@@ -638,7 +635,7 @@ class Store:
     # -- records ------------------------------------------------------------------------
 
     def _record_filter(self, review_id: int, search: str | None):
-        clauses = [records.c.review_id == review_id, records.c.deleted_at.is_(None)]
+        clauses = [records.c.review_id == review_id, live(records)]
         if search and search.strip():
             for word in search.split():
                 # A typed % or _ means that character, not LIKE's wildcard; control characters
@@ -693,7 +690,7 @@ class Store:
             if row is None:
                 raise NotFoundError(f"There is no record with id {record_id}.")
             text = conn.execute(select(fulltexts.c.text).where(
-                fulltexts.c.record_id == record_id, fulltexts.c.deleted_at.is_(None))
+                fulltexts.c.record_id == record_id, live(fulltexts))
                 .order_by(fulltexts.c.id.desc())).scalar()
         stored = _stored(row)
         if text:
@@ -704,7 +701,7 @@ class Store:
         """Ids of the records that remain after deduplication: the ones to screen."""
         with self.read() as conn:
             return list(conn.execute(select(records.c.id).where(
-                records.c.review_id == review_id, records.c.deleted_at.is_(None),
+                records.c.review_id == review_id, live(records),
                 records.c.duplicate_of.is_(None)).order_by(records.c.id)).scalars())
 
     def kept_titles_abstracts(self, review_id: int) -> list[tuple[int, str, str]]:
@@ -712,7 +709,7 @@ class Store:
         screening ranker reads, without building whole records (seconds at 10,000)."""
         with self.read() as conn:
             rows = conn.execute(select(records.c.id, records.c.title, records.c.abstract).where(
-                records.c.review_id == review_id, records.c.deleted_at.is_(None),
+                records.c.review_id == review_id, live(records),
                 records.c.duplicate_of.is_(None)).order_by(records.c.id))
             return [(rid, title or "", abstract or "") for rid, title, abstract in rows]
 
@@ -720,7 +717,7 @@ class Store:
         """How many records were merged into another as duplicates."""
         with self.read() as conn:
             return conn.execute(select(func.count()).select_from(records).where(
-                records.c.review_id == review_id, records.c.deleted_at.is_(None),
+                records.c.review_id == review_id, live(records),
                 records.c.duplicate_of.is_not(None))).scalar_one()
 
     def counts_by_source(self, review_id: int) -> list[tuple[str, int]]:
@@ -733,7 +730,7 @@ class Store:
         query = (select(name.label("source"), func.count(records.c.id))
                  .join(records, records.c.batch_id == import_batches.c.id)
                  .where(import_batches.c.review_id == review_id,
-                        import_batches.c.deleted_at.is_(None), records.c.deleted_at.is_(None))
+                        live(import_batches), live(records))
                  .group_by(name).order_by(name))
         with self.read() as conn:
             return [(source, int(total)) for source, total in conn.execute(query)]
@@ -745,7 +742,7 @@ class Store:
         groups: dict[int, list[int]] = {}
         with self.read() as conn:
             for rid, kept in conn.execute(select(records.c.id, records.c.duplicate_of).where(
-                    records.c.review_id == review_id, records.c.deleted_at.is_(None),
+                    records.c.review_id == review_id, live(records),
                     records.c.duplicate_of.is_not(None)).order_by(records.c.id)):
                 groups.setdefault(kept, []).append(rid)
         return groups
@@ -807,11 +804,10 @@ class Store:
     def duplicate_pairs(self, review_id: int, *, status: str | None = None) -> list[dict]:
         """Return scored pairs (optionally of one status) as plain dicts; pairs with a
         deleted record are left out."""
-        live = select(records.c.id).where(records.c.review_id == review_id,
-                                          records.c.deleted_at.is_(None))
+        present = select(records.c.id).where(records.c.review_id == review_id, live(records))
         query = select(duplicate_pairs).where(duplicate_pairs.c.review_id == review_id,
-                                              duplicate_pairs.c.left_id.in_(live),
-                                              duplicate_pairs.c.right_id.in_(live))
+                                              duplicate_pairs.c.left_id.in_(present),
+                                              duplicate_pairs.c.right_id.in_(present))
         if status:
             query = query.where(duplicate_pairs.c.status == status)
         with self.read() as conn:
@@ -1003,7 +999,7 @@ class Store:
                  .join(users, users.c.id == decisions.c.reviewer_id)
                  .join(records, records.c.id == decisions.c.record_id)
                  .where(decisions.c.review_id == review_id, decisions.c.stage == stage,
-                        decisions.c.superseded_at.is_(None), records.c.deleted_at.is_(None))
+                        decisions.c.superseded_at.is_(None), live(records))
                  .order_by(decisions.c.id))
         with self.read() as conn:
             return [Decision(r.id, r.record_id, r.stage, r.username, r.decision, r.reason,

@@ -14,7 +14,6 @@ from reviewkit.store.rows import live, now
 from reviewkit.store.schema import (
     audit_log,
     library_entries,
-    review_members,
     reviews,
     story_drafts,
     users,
@@ -101,9 +100,3 @@ def entry_rows(conn: Connection, *, statuses: Iterable[str] | None = None,
 def live_review_exists(conn: Connection, review_id: int) -> bool:
     return conn.execute(select(reviews.c.id).where(
         reviews.c.id == review_id, live(reviews))).first() is not None
-
-
-def memberships(conn: Connection, user_id: int) -> list:
-    """(review_id, role) of each review team a user is in."""
-    return conn.execute(select(review_members.c.review_id, review_members.c.role).where(
-        review_members.c.user_id == user_id)).all()

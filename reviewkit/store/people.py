@@ -124,10 +124,15 @@ def member_names(conn: Connection, review_id: int, roles: Iterable[str]) -> set[
                review_members.c.role.in_(tuple(roles)))).scalars())
 
 
+def memberships(conn: Connection, user_id: int) -> list:
+    """(review_id, role) of each review team a user is in."""
+    return conn.execute(select(review_members.c.review_id, review_members.c.role).where(
+        review_members.c.user_id == user_id)).all()
+
+
 def reviews_of(conn: Connection, user_id: int) -> set[int]:
     """The ids of the reviews a user is a member of."""
-    return set(conn.execute(select(review_members.c.review_id).where(
-        review_members.c.user_id == user_id)).scalars())
+    return {row.review_id for row in memberships(conn, user_id)}
 
 
 def review_name(conn: Connection, review_id: int) -> str | None:

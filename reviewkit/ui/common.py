@@ -234,3 +234,19 @@ def link_to(url_path: str, label: str, icon: str) -> None:
     page = st.session_state.get("visible_pages", {}).get(url_path)
     if page is not None:
         st.page_link(page, label=label, icon=icon)
+
+
+# -- messages that survive the rerun after a button --------------------------------------------
+
+
+def say_later(where: str, kind: str, text: str) -> None:
+    """Keep a plain-text message to show on the next run (callbacks run before the page)."""
+    st.session_state[f"code_msg_{where}"] = (kind, text)
+
+
+def show_said(where: str) -> None:
+    """Show, once, the message kept for ``where`` by :func:`say_later`."""
+    said = st.session_state.pop(f"code_msg_{where}", None)
+    if said:
+        kind, text = said
+        {"success": st.success, "error": st.error, "info": st.info}[kind](md_escape(text))
