@@ -506,7 +506,7 @@ def test_saving_edits_merging_and_history(store, demo):
 
 def test_a_merge_that_fails_half_way_leaves_codebook_and_codes_as_they_were(
         store, demo, monkeypatch):
-    from reviewkit import coding
+    from reviewkit.store import codes as code_rows
 
     uses = code_use_counts(store, demo.id)
     keep, drop = [code for (scheme, code), n in uses.items() if scheme == "outcome" and n][:2]
@@ -514,7 +514,7 @@ def test_a_merge_that_fails_half_way_leaves_codebook_and_codes_as_they_were(
     def fail(*args):
         raise RuntimeError("the disk filled up while moving the codes")
 
-    monkeypatch.setattr(coding, "_repoint_in", fail)
+    monkeypatch.setattr(code_rows, "repoint", fail)
     with pytest.raises(RuntimeError):
         merge_review_codes(store, demo.id, "outcome", keep, drop, "bob")
     assert codebook_history(store, demo.id) == []  # no new version either
