@@ -252,3 +252,23 @@ def test_command_line_writes_the_table_and_plots(tmp_path):
                       "Developing resilient communities (demo)", "--approach", "nope",
                       "--output", "x.csv", cwd=tmp_path)
     assert refused.returncode == 1 and "no code 'nope'" in refused.stderr
+
+
+def test_the_database_keeps_one_standing_direction_per_study_and_cell(store, demo):
+    """Two saves at the same instant cannot both leave a direction standing."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import IntegrityError
+
+    from reviewkit.store.schema import effect_directions
+
+    review = demo
+    rid = included_record_ids(store, review)[0]
+    record_direction(store, review, rid, *CELL, direction="positive", actor="admin")
+    row = {"review_id": review.id, "record_id": rid, "approach": CELL[0], "outcome": CELL[1],
+           "direction": "negative", "recorded_by": store.ensure_user("admin").id,
+           "recorded_at": datetime.now(UTC)}
+    with pytest.raises(IntegrityError), store.write() as conn:
+        conn.execute(effect_directions.insert().values(**row))
+    with store.write() as conn:  # a superseded row beside it is fine
+        conn.execute(effect_directions.insert().values(**row, superseded_at=datetime.now(UTC)))

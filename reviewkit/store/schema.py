@@ -708,8 +708,35 @@ def _version_4(conn: Connection) -> None:
     KEPT_RECORDS_INDEX.create(conn)
 
 
+def _standing_index(name: str, table: Table, *columns: str) -> Index:
+    """A unique index over the rows not yet superseded (made by the version-5 data step)."""
+    index = Index(name, *[table.c[c] for c in columns], unique=True,
+                  sqlite_where=table.c.superseded_at.is_(None),
+                  postgresql_where=table.c.superseded_at.is_(None))
+    table.indexes.discard(index)
+    return index
+
+
+# Version 5: at most one standing direction per study and cell, one standing synthesis text
+# and one standing certainty rating per cell, even when two people save at the same instant.
+STANDING_SYNTHESIS_INDEXES = (
+    _standing_index("ux_effect_directions_standing", effect_directions, "review_id",
+                    "record_id", "approach", "outcome"),
+    _standing_index("ux_synthesis_cells_standing", synthesis_cells, "review_id", "approach",
+                    "outcome"),
+    _standing_index("ux_certainty_ratings_standing", certainty_ratings, "review_id",
+                    "approach", "outcome"),
+)
+
+
+def _version_5(conn: Connection) -> None:
+    for index in STANDING_SYNTHESIS_INDEXES:
+        index.create(conn)
+
+
 # Data steps that a version needs beyond new tables and columns: {version: fn(conn)}.
-DATA_STEPS: dict[int, Callable[[Connection], None]] = {3: _one_current_vote, 4: _version_4}
+DATA_STEPS: dict[int, Callable[[Connection], None]] = {3: _one_current_vote, 4: _version_4,
+                                                       5: _version_5}
 
 
 def stored_version(conn: Connection) -> int:
