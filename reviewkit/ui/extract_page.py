@@ -111,7 +111,8 @@ def _form_panel(store, review, record_id: int, form: extraction.Form, study) -> 
 
 def _check_panel(store, review, record_id: int, form: extraction.Form, study) -> None:
     me = current_user() or "admin"
-    others = sorted(p for p, s in study.extractors.items() if p != me and s != "draft")
+    # someone else's finished extraction still waiting for a check
+    others = sorted(p for p, s in study.extractors.items() if p != me and s == "done")
     if form.workflow == "verify" and others:
         st.markdown("**Verify**")
         st.caption(f"Check what {md_escape(', '.join(others))} extracted; correct a value "
