@@ -39,6 +39,14 @@ class Setting:
     default: Any
     help: str
     choices: tuple = ()
+    # What people read for each of ``choices`` in the app (the names stay the CLI's words).
+    choice_labels: tuple = ()
+
+    def choice_label(self, value: Any) -> str:
+        """The words the app shows for one of the choices."""
+        if value in self.choices and self.choice_labels:
+            return self.choice_labels[self.choices.index(value)]
+        return str(value)
 
     @property
     def in_column(self) -> bool:
@@ -76,7 +84,9 @@ SETTINGS: tuple[Setting, ...] = (
             "sample follows until their agreement passes the thresholds below); then each "
             "record is screened by one reviewer, and a random share of each reviewer's "
             "exclusions goes to another reviewer to check. Disagreements go to Conflicts.",
-            choices=("standard", "rapid")),
+            choices=("standard", "rapid"),
+            choice_labels=("Standard: reviewers per record", "Rapid: calibrate, then one "
+                           "reviewer with checks")),
     Setting("calibration_size", "Calibration sample size (rapid mode)", "number", 30,
             "How many randomly drawn records both reviewers screen in each calibration round.",
             choices=(3, 10, 20, 30, 50, 100, 200)),
@@ -99,7 +109,11 @@ SETTINGS: tuple[Setting, ...] = (
             "the shared test sets measured so far); tfidf_logistic, tfidf_nb: the same words with logistic "
             "regression or naive Bayes; minilm_logistic, minilm_svm: the bundled MiniLM "
             "sentence embeddings (slower to start: every abstract is embedded first).",
-            choices=("tfidf_svm", "tfidf_logistic", "tfidf_nb", "minilm_logistic", "minilm_svm")),
+            choices=("tfidf_svm", "tfidf_logistic", "tfidf_nb", "minilm_logistic", "minilm_svm"),
+            choice_labels=("Words, linear SVM (tfidf_svm)", "Words, logistic regression "
+                           "(tfidf_logistic)", "Words, naive Bayes (tfidf_nb)",
+                           "Sentence meaning, logistic regression (minilm_logistic)",
+                           "Sentence meaning, linear SVM (minilm_svm)")),
     Setting("stop_recall", "Recall target for the stopping advice", "choice", 0.95,
             "The share of relevant records screening must find before the advice says stop; "
             "it goes into the methods text and the PRISMA diagram.",
@@ -111,7 +125,10 @@ SETTINGS: tuple[Setting, ...] = (
             "95% recall in all 40 held-out benchmark runs, stopping after about a fifth fewer "
             "records); heuristic: ASReview SAFE-style rule of thumb, no confidence (it missed "
             "the target in 15% of those runs).",
-            choices=("hypergeometric", "counting", "heuristic")),
+            choices=("hypergeometric", "counting", "heuristic"),
+            choice_labels=("Hypergeometric: a statistical guarantee",
+                           "Counting: a model of the rate, no guarantee",
+                           "Heuristic: a rule of thumb")),
     # Reporting items of the rapid-review reporting guideline (Stevens et al. 2024): they go
     # into the methods text and the search appendix (reviewkit.search_appendix).
     Setting("rapid_streamlined", "What was streamlined, and why (rapid reviews)", "text", "",

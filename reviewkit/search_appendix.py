@@ -79,8 +79,13 @@ def _where(s: SearchRecord) -> str:
 
 
 def _source_phrase(s: SearchRecord) -> str:
+    """'Scopus (searched 28 January 2025, export date)': a date's own brackets become a comma,
+    so that none close inside another."""
     where = _where(s)
-    return f"{where} (searched {s.date_searched})" if s.date_searched else where
+    if not s.date_searched:
+        return where
+    when = re.sub(r"\s*\(([^()]*)\)", r", \1", s.date_searched).strip(" ,")
+    return f"{where} (searched {when})"
 
 
 def _listing(items: list[str]) -> str:

@@ -71,3 +71,4 @@ def test_settling_the_only_conflict_leaves_the_maybe_to_discuss(two_reviewer_app
     assert any("No conflicts" in s.value for s in at.success)
     assert "Marked maybe: to discuss (1)" in headings
     assert any("Undecided allotment study" in m.value for m in at.markdown)
+

@@ -201,3 +201,16 @@ def test_cli_records_searches_and_writes_the_appendix(tmp_path, monkeypatch, cap
     assert "1. MEDLINE(R) ALL via Ovid" in headings
     assert "exp Loneliness/ and communit*.mp." in [p.text for p in doc.paragraphs]
     assert doc.tables[0].rows[1].cells[3].text == "Ovid"
+
+
+def test_a_date_with_its_own_brackets_reads_plainly_in_the_methods_text():
+    # Scopus exports pre-fill '28 January 2025 (export date)'; the methods text said
+    # '(searched 28 January 2025 (export date))'
+    from datetime import datetime
+
+    from reviewkit.search_appendix import _source_phrase
+    from reviewkit.search_record import SearchRecord
+
+    found = SearchRecord(1, 1, "scopus.ris", 10, datetime(2025, 1, 28), database="Scopus",
+                         date_searched="28 January 2025 (export date)")
+    assert _source_phrase(found) == "Scopus (searched 28 January 2025, export date)"

@@ -38,7 +38,8 @@ def search_fields(key: str, values: dict[str, str], *, found_in: dict[str, str] 
     a, b, c = st.columns(3)
     method = values.get("method") or "database"
     out = {"method": a.selectbox(FIELD_LABELS["method"], METHODS, index=METHODS.index(method),
-                                 key=f"method-{key}", help=_HELP["method"])}
+                                 key=f"method-{key}", help=_HELP["method"],
+                                 format_func=str.capitalize)}
     out["database"] = b.text_input(FIELD_LABELS["database"], values.get("database", ""),
                                    key=f"db-{key}")
     out["platform"] = c.text_input(FIELD_LABELS["platform"], values.get("platform", ""),

@@ -26,7 +26,7 @@ def setting_widget(setting: Setting, current: Any, *, key: str, disabled: bool =
         return st.selectbox(setting.label, options, index=options.index(current)
                             if current in options else options.index(setting.default),
                             format_func=lambda x: f"{x:.0%}" if isinstance(x, float)
-                            and not setting.name.endswith("kappa") else str(x),
+                            and not setting.name.endswith("kappa") else setting.choice_label(x),
                             **common)
     if setting.default is None:  # on, off, or following another setting
         options = [None, True, False]
