@@ -57,9 +57,15 @@ class CodedStudy:
     direction: str = ""
     finding: str = ""
     directions: dict[str, str] = field(default_factory=dict)
+    # (approach, outcome) -> the direction recorded on the Synthesis page for that cell
+    cell_directions: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def direction_for(self, outcome: str) -> str:
         return self.directions.get(outcome) or self.direction or ""
+
+    def direction_in(self, approach: str, outcome: str) -> str:
+        """The direction in one cell: the synthesis's, else the coded one for the outcome."""
+        return self.cell_directions.get((approach, outcome)) or self.direction_for(outcome)
 
 
 @dataclass
@@ -126,6 +132,7 @@ def build_evidence_map(studies: Iterable, codebook: Codebook | None = None, *,
             continue
         if wanted_directions is not None and not (
                 {study.direction_for(o) for o in study.outcomes} | {study.direction}
+                | set(study.cell_directions.values())
         ) & wanted_directions:
             continue
         if wanted_qualities is not None and quality_keys.get(study.record_id, "") \
@@ -179,7 +186,8 @@ def as_coded_study(study) -> CodedStudy:
         record_id=get("record_id"), title=get("title", "") or "", year=get("year"),
         approaches=_as_list(get("approaches", [])), outcomes=_as_list(get("outcomes", [])),
         design=get("design", "") or "", direction=get("direction", "") or "",
-        finding=get("finding", "") or "", directions=dict(get("directions", None) or {}))
+        finding=get("finding", "") or "", directions=dict(get("directions", None) or {}),
+        cell_directions=dict(get("cell_directions", None) or {}))
 
 
 def _as_list(value) -> list[str]:
@@ -207,8 +215,14 @@ def coded_studies_for_review(store: Store, review_id: int) -> list[CodedStudy]:
         by_record.setdefault(row.record_id, []).append(row)
     if not by_record:
         return []
+    from reviewkit.store.synthesis import current_directions
+    from reviewkit.synthesis import TO_CODING
+
     with store.read() as conn:
         found = record_rows.summaries_by_id(conn, sorted(by_record))
+        recorded: dict[int, dict] = {}
+        for d in current_directions(conn, review_id):
+            recorded.setdefault(d.record_id, {})[(d.approach, d.outcome)] = TO_CODING[d.direction]
     studies = []
     for record_id, rows in by_record.items():
         outcome_rows = [r for r in rows if r.scheme == "outcome"]
@@ -224,7 +238,8 @@ def coded_studies_for_review(store: Store, review_id: int) -> list[CodedStudy]:
             outcomes=[r.code for r in outcome_rows],
             design=designs[0].code if designs else "",
             direction=said.most_common(1)[0][0] if said else "", finding=finding,
-            directions={r.code: r.direction for r in outcome_rows if r.direction}))
+            directions={r.code: r.direction for r in outcome_rows if r.direction},
+            cell_directions=recorded.get(record_id, {})))
     return studies
 
 
@@ -244,7 +259,7 @@ def _categories(evidence_map: EvidenceMap, colour_by: str, study: CodedStudy, ap
                 outcome: str) -> tuple[str, str]:
     """Return (category key, legend name) of a study in a cell."""
     if colour_by == "direction":
-        key = study.direction_for(outcome)
+        key = study.direction_in(approach, outcome)
         return key, DIRECTION_NAMES.get(key, key)
     if colour_by == "certainty":
         key = evidence_map.certainty_of(approach, outcome)
@@ -479,7 +494,8 @@ def map_table_csv(evidence_map: EvidenceMap, *, include_gaps: bool = True) -> by
             if not studies and not include_gaps:
                 continue
             designs = Counter(s.design or "not recorded" for s in studies)
-            directions = Counter(s.direction_for(outcome) or "not recorded" for s in studies)
+            directions = Counter(s.direction_in(approach, outcome) or "not recorded"
+                                 for s in studies)
             writer.writerow([
                 approach, approach_label, outcome, outcome_label, len(studies),
                 ";".join(str(s.record_id) for s in studies),

@@ -244,3 +244,22 @@ def test_the_briefs_verdict_counts_the_directions_the_synthesis_counts(outputs):
         assert strength.directions["negative"] == verdict.count.negative
         assert strength.directions["none"] == verdict.count.no_clear
         assert strength.directions["mixed"] == verdict.count.mixed
+
+
+def test_map_table_counts_the_directions_the_verdicts_count(outputs):
+    """Per cell, the map CSV's direction counts less the reviews' are the verdict's count."""
+    from collections import Counter
+
+    store, review, verdicts, _brief, _md, evidence_map, table = outputs
+    rows = {(r["approach"], r["outcome"]): r for r in table}
+    for key, verdict in verdicts.items():
+        if not verdict.n_studies or key not in evidence_map.cells:
+            continue
+        listed = dict(part.split(": ") for part in rows[key]["directions"].split("; "))
+        reviews = Counter(s.direction_in(*key) for s in evidence_map.cells[key]
+                          if s.design == "review")
+        counted = {d: int(listed.get(d, 0)) - reviews[d] for d in ("positive", "negative",
+                                                                 "none", "mixed")}
+        assert counted == {"positive": verdict.count.positive,
+                           "negative": verdict.count.negative,
+                           "none": verdict.count.no_clear, "mixed": verdict.count.mixed}, key

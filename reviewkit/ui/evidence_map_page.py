@@ -115,7 +115,7 @@ def render() -> None:
         else:
             st.dataframe(pd.DataFrame([{
                 "Study": s.title, "Year": s.year, "Design": codebook.label("design", s.design) if s.design else "",
-                "Direction": s.direction_for(outcome), "Key finding": s.finding} for s in found]),
+                "Direction": s.direction_in(approach, outcome), "Key finding": s.finding} for s in found]),
                 hide_index=True)
         local_entries_panel([approach], [outcome])
 
