@@ -96,11 +96,16 @@ def _flow(kept: list[int], title_abstract: list, full_text: list, need_title_abs
         included=sum(s.final == "include" for s in full)), passed
 
 
+# PRISMA 2020 lists records found by other methods by method, not by source.
+_METHOD_NAMES = {"website": "Websites", "citation searching": "Citation searching",
+                 "other": "Other methods"}
+
+
 def _by_source(origins: list, *, other: bool) -> list[tuple[str, int]]:
     found: Counter = Counter()
     for o in origins:
         if (o.method in OTHER_METHODS) == other:
-            found[f"{o.source} ({o.method})" if other else o.source] += 1
+            found[_METHOD_NAMES[o.method] if other else o.source] += 1
     return sorted(found.items())
 
 
@@ -179,11 +184,18 @@ PREVIOUS_COLUMN, TOTAL_ROW = 250, 120
 _LINE = 18
 
 
+def _top_height(c: PrismaCounts) -> int:
+    """The identification row's height: taller when many sources are listed."""
+    return max(150, 36 + len(_source_lines(c)) * _LINE)
+
+
 def diagram_size(c: PrismaCounts) -> tuple[int, int]:
-    """Return the diagram's width and height in pixels (larger for an updated review)."""
+    """Return the diagram's width and height in pixels (larger for an updated review, and
+    when many sources are listed)."""
+    grow = _top_height(c) - 150
     if c.previous_included is None:
-        return WIDTH, HEIGHT
-    return WIDTH + PREVIOUS_COLUMN, HEIGHT + TOTAL_ROW
+        return WIDTH, HEIGHT + grow
+    return WIDTH + PREVIOUS_COLUMN, HEIGHT + TOTAL_ROW + grow
 
 
 def _capped(pairs: list[tuple[str, int]], room: int, rest: str) -> list[str]:
@@ -198,8 +210,8 @@ def _source_lines(c: PrismaCounts) -> list[str]:
     if not c.identified_other:
         return ["from databases:", *_capped(c.identified_by_source, 5, "other sources")]
     return ["from databases and registers:",
-            *_capped(c.identified_by_source, 3, "other sources"),
-            "via other methods:", *_capped(c.identified_other, 1, "other methods")]
+            *_capped(c.identified_by_source, 5, "other sources"),
+            "via other methods:", *_capped(c.identified_other, 3, "other methods")]
 
 
 def _layout(c: PrismaCounts) -> tuple[list[Box], list[tuple[int, int, int, int]]]:
@@ -243,10 +255,11 @@ def _layout(c: PrismaCounts) -> tuple[list[Box], list[tuple[int, int, int, int]]
     ]
     if updated:
         earlier = 130 + PREVIOUS_COLUMN // 2 - 10
-        boxes += [
+        boxes[3:3] = [  # read first: the previous version comes before the new records
             Box(130, 20, PREVIOUS_COLUMN - 20, 150, [
                 "Previous version", "Studies included in the", "previous version of the",
-                f"review (n = {c.previous_included})"]),
+                f"review (n = {c.previous_included})"])]
+        boxes += [
             Box(130, 630 + TOTAL_ROW - 10, left + w - 130, 90, [
                 f"Total studies included in review (n = {c.total_included})",
                 f"  previous version (n = {c.previous_included}), new in update "
@@ -254,6 +267,15 @@ def _layout(c: PrismaCounts) -> tuple[list[Box], list[tuple[int, int, int, int]]
         ]
         arrows += [(earlier, 170, earlier, 630 + TOTAL_ROW - 10),
                    (mid, 730, mid, 630 + TOTAL_ROW - 10)]
+    # a taller identification row pushes every row below it down
+    grow = _top_height(c) - 150
+    for box in boxes:
+        if box.y == 20:
+            box.h += grow
+        else:
+            box.y += grow
+    arrows = [(x1, y1 + grow if y1 >= 170 else y1, x2, y2 + grow if y2 >= 170 else y2)
+              for x1, y1, x2, y2 in arrows]
     return boxes, arrows
 
 

@@ -100,7 +100,7 @@ def test_prisma_for_the_updated_review_matches_the_hand_count(store, updated):
     _vote(store, new["10.1000/b2"], TA, "exclude")
     c = prisma_counts(store, review, round_number=1)
     assert c.identified_by_source == [("Scopus", 3)]
-    assert c.identified_other == [("Reference lists (citation searching)", 1)]
+    assert c.identified_other == [("Citation searching", 1)]
     assert (c.identified, c.duplicates_removed) == (4, 1)
     assert (c.screened, c.excluded_screening, c.awaiting_screening) == (2, 1, 1)
     assert (c.sought, c.assessed, c.included) == (1, 1, 1)
@@ -110,7 +110,7 @@ def test_prisma_for_the_updated_review_matches_the_hand_count(store, updated):
     assert whole.previous_included is None
     svg = prisma_svg(c)
     for text in ("Studies included in the", "review (n = 1)", "New records identified (n = 4)",
-                 "Reference lists (citation searching) (n = 1)", "via other methods:",
+                 "Citation searching (n = 1)", "via other methods:",
                  "New studies included in review (n = 1)",
                  "Total studies included in review (n = 2)", 'width="1150"'):
         assert text in svg, text
