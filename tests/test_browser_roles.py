@@ -23,14 +23,16 @@ ROLES = {"boss": "admin", "maria": "researcher", "pete": "peer_researcher",
          "cara": "commissioner"}
 ALL_PAGES = ["Overview", "Import", "Records", "Deduplicate", "Screen", "Conflicts",
              "PRISMA diagram", "Evidence map", "Evidence by approach", "Local stories", "Team",
-             "Backup and move", "Audit", "Code studies", "Clusters", "Publish"]
+             "Backup and move", "Audit", "Code studies", "Clusters", "Publish",
+             "Synthesis and certainty"]
 SEES = {
     None: {"Log in", "Local stories"},
     "pete": {"Local stories", "Team"},
-    "cara": {"Evidence map", "Evidence by approach", "Local stories", "Team"},
+    "cara": {"Evidence map", "Evidence by approach", "Local stories", "Team",
+             "Synthesis and certainty"},
     "maria": {"Overview", "Import", "Records", "Deduplicate", "Screen", "Conflicts",
               "PRISMA diagram", "Evidence map", "Evidence by approach", "Code studies",
-              "Clusters", "Local stories", "Team"},
+              "Clusters", "Local stories", "Team", "Synthesis and certainty"},
 }
 
 
