@@ -149,6 +149,40 @@ def _embed_cached(texts: list[str], model) -> np.ndarray:
     return np.vstack([_VECTORS[(name, t)] for t in texts])
 
 
+def _entry_text(entry) -> str:
+    """The text that stands for a library entry in the index: its title and summary."""
+    return f"{entry.title}. {entry.summary}"[:_STUDY_CHARS]
+
+
+def forget_entry(entry) -> None:
+    """Drop a library entry's text and vector from every cache, here and on disk.
+
+    Used when consent for a story is withdrawn: its words must not stay in any cache.
+    """
+    from reviewkit.embedding_cache import DEFAULT_MODEL_NAME
+
+    text = _entry_text(entry)
+    for key in [k for k in _VECTORS if k[1] == text]:
+        del _VECTORS[key]
+    target = _vector_file(DEFAULT_MODEL_NAME)
+    try:
+        with np.load(target, allow_pickle=False) as data:
+            texts, vectors = data["texts"].tolist(), data["vectors"]
+    except (OSError, ValueError, KeyError):
+        return
+    keep = [i for i, t in enumerate(texts) if t != text]
+    if len(keep) == len(texts):
+        return
+    import os
+    import tempfile
+
+    handle, temporary = tempfile.mkstemp(suffix=".npz", dir=target.parent)
+    with os.fdopen(handle, "wb") as out:
+        np.savez(out, texts=np.array([texts[i] for i in keep], dtype=str),
+                 vectors=vectors[keep].astype(np.float32))
+    os.replace(temporary, target)
+
+
 def _short(title: str, size: int = 60) -> str:
     title = " ".join((title or "").split())
     return title if len(title) <= size else title[: size - 1].rstrip() + "…"
@@ -181,7 +215,7 @@ def build_approach_index(codebook: Codebook, *, studies: list[tuple[str, str, li
             rows.append((text, f"a study: {_short(title)}", code, "study", WEIGHTS["study"]))
         evidence.append((list(codes), list(outcomes)))
     for entry in entries:
-        text = f"{entry.title}. {entry.summary}"[:_STUDY_CHARS]
+        text = _entry_text(entry)
         for code in set(entry.approaches) & known:
             rows.append((text, f"a local example: {_short(entry.title)}", code, "local example",
                          WEIGHTS["local example"]))

@@ -1,9 +1,12 @@
 """End to end in headless Chromium: a resident's story goes in, out to the public, and out again.
 
 A peer researcher sends a story with planted personal details and consent; the admin sees
-what was taken out and the consent, edits it and publishes it; a visitor finds it with an
-everyday query and a place; the peer researcher withdraws consent; then nobody finds it, in
-search, pairing, the brief's local examples or the review's archive, in the same running app.
+what was taken out and the consent, edits it and publishes it; the story shows on the
+Evidence by approach page, in its downloaded brief and beside the evidence map's cell; a
+visitor finds it with an everyday query and a place; the peer researcher withdraws consent;
+then nobody finds it in the same running app's pages and downloads: library search, Evidence
+by approach and its brief, the map's local examples (pairing) and the archive downloaded from
+Backup and move — and the store agrees.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -100,6 +104,47 @@ def _visitor_search(browser, url: str, query: str):
     return context, tab
 
 
+def _evidence_pages(tab, *, present: bool) -> None:
+    """Evidence by approach (the page and its Markdown brief) and the evidence map's cell:
+    the story is on each of them, or on none."""
+    nav = tab.get_by_test_id("stSidebarNav")
+    settled(tab)
+    nav.get_by_role("link", name="Evidence by approach").click()
+    tab.get_by_role("heading", name="Evidence by approach").wait_for(timeout=120_000)
+    box = tab.get_by_role("textbox", name="Approach", exact=True)
+    box.fill("befriending")
+    box.press("Enter")
+    tab.get_by_role("heading", name="Volunteering, befriending and peer support").wait_for(
+        timeout=180_000)
+    settled(tab)
+    assert (tab.get_by_text(TITLE).count() > 0) is present
+    with tab.expect_download() as download:
+        tab.get_by_role("button", name="Download the brief (Markdown)").click()
+    brief = Path(download.value.path()).read_text(encoding="utf-8")
+    assert (TITLE in brief) is present
+    nav.get_by_role("link", name="Evidence map").click()
+    tab.get_by_role("heading", name="Evidence map").first.wait_for(timeout=120_000)
+    settled(tab)
+    tab.get_by_label("Approach → outcome").first.click()
+    tab.keyboard.type("peer support → Less loneliness")  # the list is long: narrow it first
+    tab.get_by_role("option", name=re.compile(
+        r"^Volunteering, befriending and peer support → Less loneliness")).click()
+    settled(tab)
+    tab.get_by_text("Local examples and residents' stories").wait_for()
+    assert (tab.get_by_text(TITLE).count() > 0) is present
+
+
+def _downloaded_archive_text(tab) -> str:
+    """Prepare and download the review's archive on Backup and move; return its text."""
+    settled(tab)
+    tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Backup and move").click()
+    tab.get_by_role("button", name="Prepare the archive").click()
+    with tab.expect_download(timeout=240_000) as download:
+        tab.get_by_role("button", name=re.compile(r"^Download .*\.zip")).click(timeout=240_000)
+    with zipfile.ZipFile(download.value.path()) as zf:
+        return " ".join(zf.read(name).decode("utf-8", "replace") for name in zf.namelist())
+
+
 def _stored_story_ids(database: str) -> set[int]:
     store = Store(database)
     try:
@@ -125,6 +170,7 @@ def test_a_story_goes_in_with_consent_out_to_the_public_and_out_again(browser, s
     settled(pete)
     _pick(pete, "Where did it happen?", "Old Swan")
     _pick(pete, "What is it about?", "Feeling lonely, making friends")
+    _pick(pete, "What is it about?", "Art, history, local pride")
     pete.keyboard.press("Escape")
     _pick(pete, "Who is it about?", "Older people")
     pete.get_by_role("textbox", name="When did it happen?").fill("2024")
@@ -169,6 +215,7 @@ def test_a_story_goes_in_with_consent_out_to_the_public_and_out_again(browser, s
     boss.get_by_role("button", name="Put it in the library").click()
     boss.get_by_text("No story is waiting to be checked.").wait_for()
     (story_id,) = _stored_story_ids(story_app.database)
+    _evidence_pages(boss, present=True)
 
     # 3. a visitor finds it with everyday words and a place, and opens it where they look
     visitor_context, visitor = _visitor_search(browser, url, "knitting in Old Swan")
@@ -207,6 +254,10 @@ def test_a_story_goes_in_with_consent_out_to_the_public_and_out_again(browser, s
     box.press("Enter")
     settled(boss)
     assert boss.get_by_text(TITLE).count() == 0
+    _evidence_pages(boss, present=False)
+    archive_text = _downloaded_archive_text(boss)
+    assert archive_text and "Knitting" not in archive_text and "Sheila" not in archive_text
+    assert "knit and natter" not in archive_text
     admin_context.close()
     store = Store(story_app.database)
     try:

@@ -140,3 +140,31 @@ def test_withdrawing_a_sent_back_story_forgets_the_senders_words(store):
                            ).first()
     assert row.sent_text is None and row.body == "" and "Sheila" not in str(row.replacements)
     assert my_stories(store, "pete")[0].sent is None
+
+
+class _Letters:
+    """A stand-in sentence model: counts of letters, enough to fill the resolver's cache."""
+
+    name = "letters-for-withdrawal-test"
+
+    def encode(self, texts, **_):
+        import numpy as np
+
+        return np.array([[t.lower().count(c) + 0.1 for c in "abcdefghij"] for t in texts],
+                        dtype=np.float32)
+
+
+def test_withdrawal_also_empties_the_approach_resolvers_cache(store):
+    from reviewkit import approach_search
+    from reviewkit.codebook import load_codebook
+    from reviewkit.library import library_entries as all_entries
+
+    entry_id = submit_story(store, _form(), actor="pete", places=PLACES, find=_find)
+    moderate(store, entry_id, "publish", actor="admin")
+    story = next(e for e in all_entries(store) if e.db_id == entry_id)
+    approach_search.build_approach_index(load_codebook(), entries=[story], model=_Letters())
+    cached = {text for _, text in approach_search._VECTORS}
+    assert any(text.startswith("The lunch club.") for text in cached)
+    withdraw_consent(store, entry_id, actor="pete")
+    cached = {text for _, text in approach_search._VECTORS}
+    assert not any("lunch club" in text.lower() and "[name]" in text for text in cached)

@@ -407,7 +407,8 @@ def withdraw_consent(store: Store, entry_id: int, *, actor: str) -> None:
 
 
 def _forget_vectors(entry: LibraryEntry) -> None:
-    """Drop a withdrawn story's embeddings from the library's vector cache file."""
+    """Drop a withdrawn story's embeddings from the library's and the resolver's caches."""
+    from reviewkit.approach_search import forget_entry
     from reviewkit.library.search import embedding_text
     from reviewkit.library.vectors import VectorCache
 
@@ -415,3 +416,4 @@ def _forget_vectors(entry: LibraryEntry) -> None:
     if cache.path.exists() and cache.forget([embedding_text(entry),
                                              embedding_text(entry, with_body=True)]):
         cache.save()
+    forget_entry(entry)  # the approach resolver's cache holds its title and summary too
