@@ -105,6 +105,9 @@ def _pattern_recognisers():
                                  rf"\d{{1,4}}[A-Za-z]?,?\s+(?:{_CAP}\s+){{1,3}}(?:{_STREET_WORDS})\b",
              0.8),
             ("street", rf"\b(?:{_CAP}\s+){{1,2}}(?:{_STREET_WORDS})\b", 0.5),
+            # "Flat 6, Grangeway Court": a flat in a named block, with no house number
+            ("flat in a block", rf"\b(?:Flat|Apartment|Unit)\s+\d+[A-Za-z]?,?\s+(?:{_CAP}\s+){{1,3}}"
+                                rf"(?:{_STREET_WORDS}|House|Estate|Buildings|Towers?)\b", 0.8),
         ], flags=re.MULTILINE),
         recogniser("DATE_OF_BIRTH", [
             ("date after born", rf"(?i:\b(?:born|birthday|date\s+of\s+birth|d\.?o\.?b\.?)"
@@ -116,7 +119,7 @@ def _pattern_recognisers():
                        rf"goes\s+by|our)\s+)(?:['‘\"“])?(?:{_FAMILY_WORDS}\s+)?{_CAP}", 0.6),
             ("family word", rf"\b(?:{_FAMILY_WORDS})\s+{_CAP}", 0.6),
             # the name before the cue: "Gaz the Hat, as everyone calls him"
-            ("as they call", rf"\b{_CAP}(?:\s+(?:the\s+)?{_CAP}){{0,2}}(?=,?\s+as\s+"
+            ("as they call", rf"\b{_CAP}(?:\s+(?:the\s+)?(?:{_CAP}|[A-Z]\b)){{0,2}}(?=,?\s+as\s+"
                              rf"(?:everyone|everybody|people|they|we|the\s+\w+)\s+call)", 0.6),
         ], flags=re.MULTILINE),
         recogniser("PERSON_CUE", [
@@ -140,10 +143,14 @@ def _pattern_recognisers():
                            rf"site|branch|store|office|plant|workshop|mill|works|garage)\b", 0.6),
         ], flags=re.MULTILINE),
         recogniser("WORKPLACE_CUE", [
+            # a saint's name is a church, a school or a hospital: "St Oswald's"
+            ("saint's", rf"\bSt\.?\s+{_CAP}['’]s\b(?:\s+(?:{_PLACE_WORDS})\b)?", 0.6),
             # where someone works, named after a work word: "I stack shelves at Morrisons",
             # "a job at Tuebrook Motors", "my shift at the Mornflake mill"
             ("works at", rf"(?i:\b(?:work(?:s|ed|ing)?|jobs?|shifts?|starts?|started|employed|"
-                         rf"placement|stack(?:s|ed|ing)?\s+shelves|tills)\s+(?:[a-z]+\s+){{0,2}}?"
+                         rf"placement|stack(?:s|ed|ing)?\s+shelves|tills|clean(?:s|ed|ing)?|"
+                         rf"cook(?:s|ed|ing)?|(?:i'm|i\s+am|i\s+was|he's|she's)\s+an?\s+[a-z]+)"
+                         rf"\s+(?:[a-z]+\s+){{0,2}}?"
                          rf"(?:at|for|with)\s+(?:the\s+)?)"
                          rf"(?:{_CAP}['’]?s?\s+){{0,3}}{_CAP}['’]?s?\b", 0.6),
         ], flags=re.MULTILINE),
@@ -381,7 +388,7 @@ Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March 
 June July August September October November December Christmas Easter Road Street Lane Park
 Hall Church Council Centre English British Polish Irish Welsh Scottish God Lord Mum Dad Nan
 Gran Grandad Grandma Nana Auntie Uncle Big Little Our My The Doctor Nurse Father Sister
-Royal General Saint Victoria Albert
+Royal General Saint Victoria Albert Email Text Ring Phone Call Write Contact
 """.split())
 
 
@@ -415,12 +422,14 @@ _PRIORITY = {"EMAIL_ADDRESS": 0, "UK_NHS": 1, "UK_PHONE": 2, "PHONE_NUMBER": 2,
 # Words the model sometimes calls a person or organisation that are no one in particular.
 _NOT_PEOPLE = frozenset("""
 mum dad nan gran grandad nana mam our the a an my his her their council councillor nhs gp
+email e-mail text ring phone call write contact
 resident residents adviser advisers neighbour neighbours covid lockdown universal credit
 jobcentre job centre citizens advice food bank foodbank sure start mp team group
 he she they we it i you someone everyone nobody anyone people
 monday tuesday wednesday thursday friday saturday sunday christmas easter eid ramadan
 """.split())
-_STREET_ALONE = frozenset("road street lane avenue way hill view green park high main".split())
+# "High Street", "Main Road": a street every town has points at no one ("Park Lane" does).
+_STREET_ALONE = frozenset("road street lane avenue way high main".split())
 # Public bodies everyone has heard of: naming one points at no one.
 _PUBLIC_BODIES = frozenset("""
 council nhs police jobcentre dwp hmrc university government parliament bbc
