@@ -177,3 +177,29 @@ def test_the_search_appendix_reports_rounds_and_rapid_review_items(store, update
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert headings[-4:] == ["Update rounds", "Rapid-review reporting items",
                              "What was streamlined, and why", "Knowledge users"]
+
+
+def test_the_new_round_is_ranked_by_a_model_trained_on_every_earlier_decision(store):
+    from reviewkit.screening.queue import Prioritiser, labels_from, record_text
+
+    review = store.create_review("Ranked update")
+    first = [(f"Community connectors reduce loneliness in older people, study {i}",
+              f"10.1/l{i}", 2020) for i in range(3)] + \
+            [(f"Dose finding trial of an antiviral drug in adults, phase {i}", f"10.1/d{i}", 2020)
+             for i in range(3)]
+    import_file(store, review, _ris(*first), "first.ris", actor="ana")
+    for rid in store.kept_record_ids(review.id):
+        relevant = "loneliness" in store.get_record(rid).record.title
+        _vote(store, rid, TA, "include" if relevant else "exclude")
+    start_update_round(store, review, actor="ana")
+    import_file(store, review, _ris(("Antiviral drug dose trial in children", "10.1/d9", 2025),
+                                   ("Connectors and loneliness among rural older people",
+                                    "10.1/l9", 2025)), "update.ris", actor="ana")
+    labels = labels_from(store, review)
+    assert len(labels) == 6  # every first-version decision trains the model
+    rows = store.kept_titles_abstracts(review.id)
+    ranker = Prioritiser([r[0] for r in rows], [record_text(t, a) for _, t, a in rows], "")
+    ranker.update(labels, wait=True)
+    new = new_record_ids(store, review)
+    best = next(rid for rid in ranker.order() if rid in new)
+    assert store.get_record(best).record.title.startswith("Connectors and loneliness")

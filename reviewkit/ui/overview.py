@@ -105,6 +105,9 @@ def render() -> None:
                 "File": x.filename, "Format": x.format, "Source": x.database_name,
                 "Search date": x.search_date, "Records": x.record_count,
                 "Imported": f"{x.imported_at:%Y-%m-%d %H:%M}", "By": x.imported_by,
+                **({"Round": "first version" if not x.round_number
+                    else f"update {x.round_number}"}
+                   if any(b.round_number for b in batches) else {}),
             } for x in batches]), hide_index=True)
 
     if allowed("review.create"):
