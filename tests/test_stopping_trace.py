@@ -46,3 +46,19 @@ def test_rate_fit_from_totals_matches_the_decisions():
     assert (expected, most) == again
     # the slowest plausible fall leaves at least as many as the best fit
     assert most >= expected >= 0 and math.isfinite(most)
+
+
+def test_below_target_tail_matches_scipy():
+    from scipy.stats import hypergeom
+
+    rng = np.random.default_rng(11)
+    pool = rng.integers(5, 3000, size=400)
+    size = np.array([rng.integers(1, p + 1) for p in pool])
+    found = np.array([rng.integers(0, min(s, 30) + 1) for s in size])
+    runs = {"pool": pool, "size": size, "found": found}
+    for max_missed in (0, 1, 4, 17):
+        relevant = found + max_missed + 1
+        expected = np.where(relevant > pool, 0.0,
+                            hypergeom.cdf(found, pool, np.minimum(relevant, pool), size))
+        assert np.allclose(stopping._below_target_tail(runs, max_missed), expected,
+                           rtol=1e-9, atol=1e-9)
