@@ -36,7 +36,7 @@ def test_commissioner_searches_sees_studies_and_local_cases_and_takes_a_brief(pa
     page.get_by_role("heading", name="Social prescribing and community navigation").wait_for()
     metric = page.get_by_test_id("stMetric").filter(has_text="Included studies")
     assert int(re.search(r"(\d+)\s*$", metric.inner_text()).group(1)) >= 1
-    page.get_by_text("What the studies found").wait_for()
+    page.get_by_text("What the studies found", exact=True).wait_for()
     page.get_by_text("Local examples and residents' stories").wait_for()
     page.get_by_text("case study").first.wait_for()
     settled(page)

@@ -60,7 +60,7 @@ def test_rate_a_cell_then_the_map_and_brief_change(browser, own_app):
         tab.get_by_text(re.compile(re.escape(HIGH))).first.wait_for()
 
         tab.goto(f"{own_app}/evidence-by-approach?approach=community_governance")
-        tab.get_by_text("What the studies found").wait_for(timeout=120_000)
+        tab.get_by_text("What the studies found", exact=True).wait_for(timeout=120_000)
         tab.get_by_text(re.compile(re.escape(HIGH))).first.wait_for()
         settled(tab)
         with tab.expect_download() as download_info:
