@@ -104,15 +104,17 @@ def records_panel(store, review) -> None:
                     st.error(md_escape(str(exc)))
                 else:
                     st.success(f"Search record of {md_escape(chosen.filename)} saved.")
-        appendix = build_search_appendix(store, review)
         st.caption("The search appendix reports every search in full (PRISMA-S), the update "
                    "rounds and the rapid-review reporting items, with a methods paragraph.")
         a, b = st.columns(2)
-        a.download_button("Download the search appendix (Word)", write_appendix_docx(appendix),
+        # made only when asked for (a Word file takes a moment to build)
+        a.download_button("Download the search appendix (Word)",
+                          lambda: write_appendix_docx(build_search_appendix(store, review)),
                           file_name="search-appendix.docx", icon=":material/download:",
                           mime="application/vnd.openxmlformats-officedocument."
                                "wordprocessingml.document")
         b.download_button("Download the search appendix (Markdown)",
-                          write_appendix_markdown(appendix).encode("utf-8"),
+                          lambda: write_appendix_markdown(
+                              build_search_appendix(store, review)).encode("utf-8"),
                           file_name="search-appendix.md", mime="text/markdown",
                           icon=":material/download:")
