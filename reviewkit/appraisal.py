@@ -719,3 +719,13 @@ def suggested_design(store: Store, review_id: int, record_id: int, tool: Tool) -
         if code.status == "confirmed" and category in keys:
             return category
     return keys[0]
+
+
+def own_appraisal(store: Store, review_id: int, record_id: int, person: str, *,
+                  tool: str = DEFAULT_TOOL, outcome: str = "") -> rows.StoredAppraisal | None:
+    """``person``'s own standing appraisal of a study (for a form to start from), if any."""
+    with store.read() as conn:
+        found = [a for a in rows.current_appraisals(conn, review_id, [record_id])
+                 if a.kind == "appraisal" and a.appraiser == person and a.tool == tool
+                 and a.outcome == outcome]
+    return found[-1] if found else None

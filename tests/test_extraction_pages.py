@@ -70,7 +70,7 @@ def test_appraise_a_study_with_mmat_and_see_the_chart(database, monkeypatch):
     assert at.title[0].value == "Appraise"
     study = at.session_state["appraise_pick"]
     at.selectbox(key=f"design_{study}_mmat").set_value("qualitative").run()
-    prefix = f"ap_{study}_mmat_qualitative"
+    prefix = f"ap_{study}_mmat_qualitative_study"
     for key, answer in {"S1": "yes", "S2": "yes", "1.1": "yes", "1.2": "no",
                         "1.3": "cant_tell", "1.4": "yes", "1.5": "yes"}.items():
         at.radio(key=f"{prefix}_{key}").set_value(answer)
@@ -92,3 +92,58 @@ def test_a_commissioner_is_stopped_at_the_door(database, monkeypatch):
         assert "may not extract data" in at.warning[0].value
         assert included_record_ids(store, review)  # the studies are there; cara cannot see them
         assert not at.title
+
+
+def test_the_lead_adds_a_question_and_others_only_read_the_form(database, monkeypatch):
+    store, review = database
+    at = _as(monkeypatch, EXTRACTOR, "extract_page")
+    assert any("Only the review's lead changes the form" in c.value for c in at.caption)
+    at = _as(monkeypatch, "admin", "extract_page")
+    at.text_input(key="form_key").input("delivered_by")
+    at.text_input(key="form_label").input("Delivered by *whom*")
+    at.selectbox(key="form_kind").set_value("multi_choice")
+    at.text_area(key="form_options").input("volunteers\npaid staff\nresidents")
+    at.button(key="form_add").click().run()
+    assert not at.exception, at.exception
+    form = extraction.review_form(store, review.id)
+    added = form.get("delivered_by")
+    assert (added.label, added.kind, added.options) == (
+        "Delivered by *whom*", "multi_choice", ("volunteers", "paid staff", "residents"))
+    assert form.version == 1
+
+
+def test_two_extractions_that_differ_are_reconciled_on_the_page(database, monkeypatch):
+    store, review = database
+    form = extraction.review_form(store, review.id)
+    extraction.save_form(store, review, extraction.Form(form.fields, "reconcile"), actor="admin")
+    study = included_record_ids(store, review)[0]
+    for who, size in ((EXTRACTOR, "120"), (VERIFIER, "112")):
+        extraction.enter_values(store, review, study, {"sample_size": size}, actor=who)
+        extraction.mark_done(store, review, study, actor=who)
+    at = _as(monkeypatch, "admin", "extract_page")
+    assert any("Differs: Number of participants" in m.value for m in at.markdown)
+    at.text_input(key=f"agree_{study}_0").input("116")
+    at.button(key=f"agree_go_{study}_0").click().run()
+    assert not at.exception, at.exception
+    settled = extraction.study_extraction(store, review, study)
+    assert settled.status == "verified" and settled.final[("sample_size", "")] == 116
+
+
+def test_a_study_is_appraised_for_one_outcome(database, monkeypatch):
+    store, review = database
+    at = _as(monkeypatch, EXTRACTOR, "appraise_page")
+    study = at.session_state["appraise_pick"]
+    outcome = extraction.study_outcomes(store, review, study)[0]
+    at.selectbox(key=f"appraise_outcome_{study}").set_value(outcome).run()
+    design = at.selectbox(key=f"design_{study}_mmat").value
+    prefix = f"ap_{study}_mmat_{design}_{outcome}_"
+    radios = [r for r in at.radio if r.key.startswith(prefix)]
+    assert len(radios) == 7
+    for radio in radios:
+        radio.set_value("yes")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    finals = appraisal.final_appraisals(store, review)
+    [(place, quality)] = [(k, q) for k, q in finals.items() if k[0] == study]
+    assert place == (study, "mmat", outcome) and quality.label == "met 5 of 5 MMAT criteria"
+    assert appraisal.study_quality(store, review.id)[study].outcome == outcome  # none for the whole study

@@ -7,8 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from reviewkit import appraisal
+from reviewkit.codebook import review_codebook
 from reviewkit.coding import included_record_ids
 from reviewkit.errors import ReviewkitError
+from reviewkit.extraction import study_outcomes
 from reviewkit.ui.common import allowed, current_user, get_store, md_escape, require_review
 
 _PICK = "appraise_pick"
@@ -29,8 +31,13 @@ def _answer_name(answer: str) -> str:
     return f"{appraisal.ANSWER_SYMBOLS[answer]} {appraisal.ANSWER_NAMES[answer]}"
 
 
-def _save(store, review, record_id: int, tool: appraisal.Tool, design: str, agreed: bool) -> None:
-    prefix = f"ap_{record_id}_{tool.key}_{design}"
+def _prefix(record_id: int, tool: appraisal.Tool, design: str, outcome: str) -> str:
+    return f"ap_{record_id}_{tool.key}_{design}_{outcome or 'study'}"
+
+
+def _save(store, review, record_id: int, tool: appraisal.Tool, design: str, outcome: str,
+          agreed: bool) -> None:
+    prefix = _prefix(record_id, tool, design, outcome)
     answers = {c.key: st.session_state.get(f"{prefix}_{c.key}") for c in tool.criteria(design)}
     notes = {c.key: st.session_state.get(f"{prefix}_{c.key}_note", "")
              for c in tool.criteria(design)}
@@ -38,25 +45,28 @@ def _save(store, review, record_id: int, tool: appraisal.Tool, design: str, agre
     save = appraisal.agree_appraisal if agreed else appraisal.appraise
     try:
         result = save(store, review, record_id, actor=current_user() or "admin", design=design,
-                      answers=answers, tool=tool.key, notes=notes, overall=overall)
+                      answers=answers, tool=tool.key, notes=notes, overall=overall,
+                      outcome=outcome)
     except ReviewkitError as exc:
         _say("error", str(exc))
     else:
         _say("success", f"Saved{' as agreed' if agreed else ''}: {result.label}.")
 
 
-def _verify(store, review, record_id: int, tool: str) -> None:
+def _verify(store, review, record_id: int, tool: str, outcome: str) -> None:
     try:
         whose = appraisal.verify_appraisal(store, review, record_id,
-                                           actor=current_user() or "admin", tool=tool)
+                                           actor=current_user() or "admin", tool=tool,
+                                           outcome=outcome)
     except ReviewkitError as exc:
         _say("error", str(exc))
     else:
         _say("success", f"Verified {whose}'s appraisal.")
 
 
-def _questions(store, review, record_id: int, tool: appraisal.Tool, design: str, mine) -> None:
-    prefix = f"ap_{record_id}_{tool.key}_{design}"
+def _questions(store, review, record_id: int, tool: appraisal.Tool, design: str, outcome: str,
+               mine) -> None:
+    prefix = _prefix(record_id, tool, design, outcome)
     with st.form(f"appraise_{prefix}"):
         for number, criterion in enumerate(tool.criteria(design)):
             if tool.screening and number == len(tool.screening):
@@ -75,7 +85,7 @@ def _questions(store, review, record_id: int, tool: appraisal.Tool, design: str,
                     key=f"{prefix}_agreed")
         st.form_submit_button("Save the appraisal", type="primary", icon=":material/save:",
                               on_click=lambda: _save(store, review, record_id, tool, design,
-                                                     st.session_state[f"{prefix}_agreed"]))
+                                                     outcome, st.session_state[f"{prefix}_agreed"]))
 
 
 def _study_panel(store, review, tool: appraisal.Tool, finals: dict) -> None:
@@ -97,7 +107,14 @@ def _study_panel(store, review, tool: appraisal.Tool, finals: dict) -> None:
         with st.container(height=300):
             st.text(record.full_text[:80000] if record.full_text else
                     (record.abstract or "No abstract or full text."))
-    quality = finals.get((record_id, tool.key, ""))
+    label = review_codebook(store, review.id).label
+    outcome = st.selectbox("Appraise", ["", *study_outcomes(store, review, record_id)],
+                           key=f"appraise_outcome_{record_id}",
+                           format_func=lambda o: f"For the outcome: {label('outcome', o)}" if o
+                           else "The whole study",
+                           help="Appraise per outcome where quality differs between outcomes "
+                                "(for example one measured well, another by a single question).")
+    quality = finals.get((record_id, tool.key, outcome))
     designs = [d.key for d in tool.designs]
     suggested = quality.design if quality else appraisal.suggested_design(
         store, review.id, record_id, tool)
@@ -120,10 +137,10 @@ def _study_panel(store, review, tool: appraisal.Tool, finals: dict) -> None:
             for c in tool.criteria(quality.design)]), hide_index=True, width="stretch")
         if quality.overall:
             st.caption("Overall: " + md_escape(quality.overall))
-    mine = next((q for (rid, t, o), q in finals.items()
-                 if rid == record_id and t == tool.key and not o and me in q.appraisers), None)
-    _questions(store, review, record_id, tool, design, mine)
-    differ = appraisal.differences(store, review.id, record_id, tool=tool.key)
+    mine = appraisal.own_appraisal(store, review.id, record_id, me, tool=tool.key,
+                                   outcome=outcome)
+    _questions(store, review, record_id, tool, design, outcome, mine)
+    differ = appraisal.differences(store, review.id, record_id, tool=tool.key, outcome=outcome)
     if differ:
         st.markdown("**The appraisers differ on:**")
         st.dataframe(pd.DataFrame([{"Question": d.criterion, **{
@@ -131,7 +148,7 @@ def _study_panel(store, review, tool: appraisal.Tool, finals: dict) -> None:
             for d in differ]), hide_index=True)
     if quality and not quality.verified and me not in quality.appraisers:
         st.button("Verify this appraisal", icon=":material/verified:", key="appraise_verify",
-                  on_click=_verify, args=(store, review, record_id, tool.key))
+                  on_click=_verify, args=(store, review, record_id, tool.key, outcome))
 
 
 def _summary(store, review, tool: appraisal.Tool) -> None:
@@ -139,7 +156,9 @@ def _summary(store, review, tool: appraisal.Tool) -> None:
     if not body:
         st.caption("No study appraised with this tool yet.")
         return
-    st.dataframe(pd.DataFrame(body, columns=header), hide_index=True, width="stretch")
+    # as text: a year may be missing, and mixed columns break the table's typed rendering
+    st.dataframe(pd.DataFrame(body, columns=header).astype(str), hide_index=True,
+                 width="stretch")
     png = appraisal.traffic_light(store, review, tool=tool.key, fmt="png")
     st.image(png, caption="Traffic-light chart: + yes (green), − no (red), ? can't tell "
                           "(yellow), · not answered (grey); * not yet verified.")

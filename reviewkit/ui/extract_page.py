@@ -109,6 +109,24 @@ def _form_panel(store, review, record_id: int, form: extraction.Form, study) -> 
                               on_click=_save, args=(store, review, record_id, form, outcomes))
 
 
+def _verify_corrected(store, review, record_id: int, form: extraction.Form) -> None:
+    # read at the click, not when the button was drawn: the value typed just before counts
+    key = st.session_state[f"fix_field_{record_id}"]
+    fixed = st.session_state.get(f"fix_value_{record_id}", "")
+    outcome = (st.session_state.get(f"fix_outcome_{record_id}") or ""
+               if form.get(key).per == "outcome" else "")
+    _act(extraction.verify_study, store, review, record_id, actor=current_user() or "admin",
+         done="Verified, with your correction.",
+         corrections={} if outcome else {key: fixed},
+         outcome_corrections={(outcome, key): fixed} if outcome else {})
+
+
+def _reconcile(store, review, record_id: int, diff: extraction.Difference, number: int) -> None:
+    _act(extraction.reconcile, store, review, record_id, diff.field,
+         st.session_state.get(f"agree_{record_id}_{number}", ""),
+         actor=current_user() or "admin", outcome=diff.outcome, done="Agreed value saved.")
+
+
 def _check_panel(store, review, record_id: int, form: extraction.Form, study) -> None:
     me = current_user() or "admin"
     # someone else's finished extraction still waiting for a check
@@ -121,16 +139,11 @@ def _check_panel(store, review, record_id: int, form: extraction.Form, study) ->
             keys = [f.key for f in form.fields]
             key = st.selectbox("Field", keys, key=f"fix_field_{record_id}",
                                format_func=lambda k: form.get(k).label)
-            outcome = ""
             if form.get(key).per == "outcome":
-                outcome = st.selectbox("Outcome", study.outcomes or [""],
-                                       key=f"fix_outcome_{record_id}")
-            fixed = st.text_input("Correct value", key=f"fix_value_{record_id}")
+                st.selectbox("Outcome", study.outcomes or [""], key=f"fix_outcome_{record_id}")
+            st.text_input("Correct value", key=f"fix_value_{record_id}")
             st.button("Verify with this correction", key=f"fix_go_{record_id}",
-                      on_click=_act, args=(extraction.verify_study, store, review, record_id),
-                      kwargs={"actor": me, "done": "Verified, with your correction.",
-                              "corrections": {} if outcome else {key: fixed},
-                              "outcome_corrections": {(outcome, key): fixed} if outcome else {}})
+                      on_click=_verify_corrected, args=(store, review, record_id, form))
         st.button("Verify this study", key=f"verify_{record_id}", icon=":material/verified:",
                   on_click=_act, args=(extraction.verify_study, store, review, record_id),
                   kwargs={"actor": me, "done": "Verified."})
@@ -141,11 +154,9 @@ def _check_panel(store, review, record_id: int, form: extraction.Form, study) ->
             st.markdown(f"**Differs: {md_escape(item.label)}{md_escape(where)}**")
             for who, value in diff.values.items():
                 st.text(f"{who}: {extraction.show_value(value) or '(empty)'}")
-            agreed = st.text_input("Agreed value", key=f"agree_{record_id}_{number}")
+            st.text_input("Agreed value", key=f"agree_{record_id}_{number}")
             st.button("Save the agreed value", key=f"agree_go_{record_id}_{number}",
-                      on_click=_act, args=(extraction.reconcile, store, review, record_id,
-                                           diff.field, agreed),
-                      kwargs={"actor": me, "outcome": diff.outcome, "done": "Agreed value saved."})
+                      on_click=_reconcile, args=(store, review, record_id, diff, number))
 
 
 def _values_table(form: extraction.Form, study, label) -> None:
