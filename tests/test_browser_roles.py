@@ -24,7 +24,7 @@ ROLES = {"boss": "admin", "maria": "researcher", "pete": "peer_researcher",
 ALL_PAGES = ["Overview", "Import", "Records", "Deduplicate", "Screen", "Conflicts",
              "PRISMA diagram", "Evidence map", "Evidence by approach", "Local stories", "Team",
              "Backup and move", "Audit", "Code studies", "Clusters", "Publish",
-             "Synthesis and certainty"]
+             "Synthesis and certainty", "Extract", "Appraise"]
 SEES = {
     None: {"Log in", "Local stories"},
     "pete": {"Local stories", "Team"},
@@ -32,7 +32,8 @@ SEES = {
              "Synthesis and certainty"},
     "maria": {"Overview", "Import", "Records", "Deduplicate", "Screen", "Conflicts",
               "PRISMA diagram", "Evidence map", "Evidence by approach", "Code studies",
-              "Clusters", "Local stories", "Team", "Synthesis and certainty"},
+              "Clusters", "Local stories", "Team", "Synthesis and certainty", "Extract",
+              "Appraise"},
 }
 
 
