@@ -381,7 +381,7 @@ def check_answers(tool: Tool, design: str, answers: dict) -> dict:
 
 
 def _require_included(store: Store, review: Review, record_id: int) -> None:
-    from reviewkit.coding import included_record_ids
+    from reviewkit.screening.status import included_record_ids
 
     if record_id not in included_record_ids(store, review):
         raise ReviewkitError(f"Record {record_id} is not an included study of the review "
@@ -518,7 +518,7 @@ def final_appraisals(store: Store, review: Review, *, tool: str | None = None,
                      record_ids: list[int] | None = None) -> dict[tuple[int, str, str], StudyQuality]:
     """The standing appraisal of each (study, tool, outcome): the agreed one, else the most
     advanced (verified, then finished, then draft; the latest of equals)."""
-    from reviewkit.coding import included_record_ids
+    from reviewkit.screening.status import included_record_ids
 
     ids = included_record_ids(store, review) if record_ids is None else list(record_ids)
     tools = review_tools(store, review.id)

@@ -398,7 +398,7 @@ def seed_extraction_and_appraisal(store: Store, review: Review) -> None:
     """Give a handful of the demo's included studies extracted data and an appraisal: the
     first demo reviewer extracts and appraises, the second verifies."""
     from reviewkit import appraisal, extraction
-    from reviewkit.coding import included_record_ids
+    from reviewkit.screening.status import included_record_ids
 
     first, second = REVIEWERS
     included = set(included_record_ids(store, review))

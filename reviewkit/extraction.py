@@ -291,7 +291,7 @@ def show_value(value) -> str:
 
 
 def _require_included(store: Store, review: Review, record_id: int) -> None:
-    from reviewkit.coding import included_record_ids
+    from reviewkit.screening.status import included_record_ids
 
     if record_id not in included_record_ids(store, review):
         raise ReviewkitError(f"Record {record_id} is not an included study of the review "
@@ -498,7 +498,7 @@ def study_extraction(store: Store, review: Review, record_id: int) -> StudyExtra
 def study_extractions(store: Store, review: Review, record_ids: list[int] | None = None
                       ) -> dict[int, StudyExtraction]:
     """The extraction of every included study (or of the ones given), by record id."""
-    from reviewkit.coding import included_record_ids
+    from reviewkit.screening.status import included_record_ids
 
     ids = included_record_ids(store, review) if record_ids is None else list(record_ids)
     workflow = review_form(store, review.id).workflow

@@ -134,7 +134,7 @@ def demo(store):
 def demo_on_sqlite(tmp_path):
     """(store, demo review, its included record ids) on a SQLite file only, for quick tests of
     review work that the storage tests already run on PostgreSQL."""
-    from reviewkit.coding import included_record_ids
+    from reviewkit.screening.status import included_record_ids
 
     opened = Store(f"sqlite:///{tmp_path / 'demo.sqlite'}")
     review = demo_review(opened)

@@ -6,8 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from reviewkit import appraisal, extraction
-from reviewkit.coding import included_record_ids
 from reviewkit.demo import load_demo_definition
+from reviewkit.screening.status import included_record_ids
 from reviewkit.store import Store
 from tests.templates import copy_demo_database
 

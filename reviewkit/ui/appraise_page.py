@@ -8,9 +8,9 @@ import streamlit as st
 
 from reviewkit import appraisal
 from reviewkit.codebook import review_codebook
-from reviewkit.coding import included_record_ids
 from reviewkit.errors import ReviewkitError
 from reviewkit.extraction import study_outcomes
+from reviewkit.screening.status import included_record_ids
 from reviewkit.ui.common import allowed, current_user, get_store, md_escape, require_review
 
 _PICK = "appraise_pick"

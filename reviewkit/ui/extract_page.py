@@ -8,8 +8,8 @@ import streamlit as st
 
 from reviewkit import extraction
 from reviewkit.codebook import review_codebook
-from reviewkit.coding import included_record_ids
 from reviewkit.errors import ReviewkitError
+from reviewkit.screening.status import included_record_ids
 from reviewkit.ui.common import allowed, current_user, get_store, md_escape, require_review
 
 _PICK = "extract_pick"
