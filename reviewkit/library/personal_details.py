@@ -176,8 +176,12 @@ _BUILD_LOCK = threading.Lock()
 
 
 def default_analyzer():
-    """Return Presidio's analyzer, built once per process (two callers never build it twice)."""
+    """Return Presidio's analyzer, built once per process (two callers never build it twice).
+
+    Faker's name lists are read here too (seconds), so the warm-up thread pays for both.
+    """
     with _BUILD_LOCK:
+        given_names()
         return _build_analyzer()
 
 
