@@ -111,7 +111,7 @@ def _pattern_recognisers():
         ], flags=re.MULTILINE),
         recogniser("DATE_OF_BIRTH", [
             ("date after born", rf"(?i:\b(?:born|birthday|date\s+of\s+birth|d\.?o\.?b\.?)"
-                                rf"[:,]?(?:\s+(?:is|was|on))*\s+)(?:on\s+)?{_DATE}", 0.9),
+                                rf"[:,]?(?:\s+(?:is|was|on))*\s+)(?:on\s+)?(?:the\s+)?{_DATE}", 0.9),
         ], flags=re.MULTILINE),
         recogniser("NICKNAME", [
             ("called", rf"(?i:\b(?:call(?:s|ed)?\s+(?:me|him|her|them)|known\s+as|nicknamed|"
@@ -128,6 +128,10 @@ def _pattern_recognisers():
                          rf"{_CAP}(?:\s+{_CAP})?", 0.6),
             # a name set off by commas after who they are: "the nurse, Precious, came"
             ("apposition", rf"(?i:\b(?:the|my|our|his|her|their)\s+[a-z]+,\s+){_CAP}(?=,)", 0.5),
+            # a name owning something personal: "Becca's email is", "Zainab's mum"
+            ("whose", rf"\b{_CAP}(?=['’]s\s+(?:e-?mail|number|phone|mobile|landline|address|"
+                      rf"mum|dad|mam|son|daughter|boy|girl|lad|husband|wife|partner|house|flat))",
+             0.5),
             # a title or role in front of a name: "Doctor Farooq", "Father Declan"
             ("title", rf"\b(?:Doctor|Nurse|Father|Fr|Sister|Brother|Pastor|Imam|Rabbi|Reverend|"
                       rf"Coach|Matron|Sergeant|Sgt|PC|Officer)\.?\s+{_CAP}(?:\s+{_CAP})?", 0.6),
@@ -149,10 +153,12 @@ def _pattern_recognisers():
             # "a job at Tuebrook Motors", "my shift at the Mornflake mill"
             ("works at", rf"(?i:\b(?:work(?:s|ed|ing)?|jobs?|shifts?|starts?|started|employed|"
                          rf"placement|stack(?:s|ed|ing)?\s+shelves|tills|clean(?:s|ed|ing)?|"
-                         rf"cook(?:s|ed|ing)?|(?:i'm|i\s+am|i\s+was|he's|she's)\s+an?\s+[a-z]+)"
+                         rf"cook(?:s|ed|ing)?|cuts?\s+hair|"
+                         rf"(?:i'm|i\s+am|i\s+was|he's|she's)\s+an?\s+[a-z]+)"
                          rf"\s+(?:[a-z]+\s+){{0,2}}?"
                          rf"(?:at|for|with)\s+(?:the\s+)?)"
-                         rf"(?:{_CAP}['’]?s?\s+){{0,3}}{_CAP}['’]?s?\b", 0.6),
+                         # a name may hold small words: "Curl Up and Dye", "Countess of Chester"
+                         rf"{_CAP}['’]?s?(?:\s+(?:(?:and|of|&)\s+)?{_CAP}['’]?s?){{0,3}}\b", 0.6),
         ], flags=re.MULTILINE),
     ]
 
@@ -437,6 +443,7 @@ _STREET_ALONE = frozenset("road street lane avenue way high main".split())
 # Public bodies everyone has heard of: naming one points at no one.
 _PUBLIC_BODIES = frozenset("""
 council nhs police jobcentre dwp hmrc university government parliament bbc
+whatsapp facebook google zoom youtube instagram tiktok twitter
 """.split())
 _KEEP_ALWAYS = frozenset({"universal credit", "citizens advice", "food bank", "jobcentre plus",
                           "the council", "nhs"})
