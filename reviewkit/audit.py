@@ -187,6 +187,32 @@ def _describe_synthesis(d: dict) -> dict[str, str]:
     }
 
 
+def _describe_extraction(e: AuditEntry, d: dict) -> str:
+    record = f"record {e.entity_id}"
+    where = f"'{d.get('field')}'" + (f" for {d['outcome']}" if d.get("outcome") else "")
+    change = f"'{d.get('before')}' → '{d.get('after')}'" if d.get("before") else f"'{d.get('after')}'"
+    return {
+        "extraction.form": f"saved extraction form version {d.get('version')}" + (
+            f" ({'; '.join(d['changes'])})" if d.get("changes") else ""),
+        "extraction.extraction": f"extracted {where} from {record}: {change}",
+        "extraction.consensus": f"set the agreed value of {where} of {record}: {change}",
+        "extraction.done": f"marked the extraction of {record} done",
+        "extraction.verified": f"verified {d.get('extractor')}'s extraction of {record}",
+        "extraction.draft": f"reopened {d.get('extractor')}'s extraction of {record}",
+    }.get(e.action, "")
+
+
+def _describe_appraisal(e: AuditEntry, d: dict) -> str:
+    record = f"record {e.entity_id}" + (f" for {d['outcome']}" if d.get("outcome") else "")
+    return {
+        "appraisal.appraisal": f"appraised {record} with {d.get('tool')}: {d.get('summary')}",
+        "appraisal.consensus": (f"saved the agreed {d.get('tool')} appraisal of {record}: "
+                                f"{d.get('summary')}"),
+        "appraisal.verify": f"verified {d.get('appraiser')}'s {d.get('tool')} appraisal of {record}",
+        "appraisal.tool": f"saved the appraisal tool '{d.get('name') or d.get('key')}'",
+    }.get(e.action, "")
+
+
 def describe(entry: AuditEntry) -> str:
     """Say what one audit line records, in a sentence for people.
 
@@ -198,8 +224,9 @@ def describe(entry: AuditEntry) -> str:
     """
     family = entry.action.split(".", 1)[0]
     explain = {"decision": _describe_decision, "dedup": _describe_dedup,
-               "coding": _describe_coding, "library": _describe_library}.get(family,
-                                                                              _describe_other)
+               "coding": _describe_coding, "library": _describe_library,
+               "extraction": _describe_extraction,
+               "appraisal": _describe_appraisal}.get(family, _describe_other)
     said = explain(entry, entry.details or {})
     if not said:
         thing = f"{entry.entity} {entry.entity_id}".strip()

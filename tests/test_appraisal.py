@@ -201,3 +201,16 @@ def test_the_demo_review_carries_appraisals_and_extractions_from_the_sources(dem
     result = studies[nrp.record_id].final[("result", "empowerment_control")]
     assert "+7.5 points" in result and "1.6 to 13.5" in result
     assert extraction.progress(studies)["verified"] == 3
+
+
+def test_the_audit_page_says_each_appraisal_in_words(untouched):
+    from reviewkit.audit import describe
+
+    store, review, ids = untouched
+    _two_appraised(store, review, ids)
+    said = [describe(e) for e in store.audit_entries(review.id)
+            if e.action.startswith("appraisal.") and e.entity_id in {str(i) for i in ids[:2]}]
+    assert said == [
+        f"maria appraised record {ids[1]} with mmat: did not pass MMAT screening (S2 no)",
+        f"tom verified maria's mmat appraisal of record {ids[0]}",
+        f"maria appraised record {ids[0]} with mmat: met 3 of 5 MMAT criteria"]

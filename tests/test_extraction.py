@@ -265,3 +265,16 @@ def test_the_command_line_writes_both_exports(demo_on_sqlite, tmp_path, capsys):
     assert main(["--database", store.url, "appraisal-export", "--review", review.name,
                  "--output", str(tmp_path / "appraisal.gif")]) == 1
     assert "must end in .csv, .xlsx, .png or .svg" in capsys.readouterr().err
+
+
+def test_the_audit_page_says_each_change_in_words(untouched):
+    from reviewkit.audit import describe
+
+    store, review, ids = untouched
+    _extract_two(store, review, ids)
+    said = [describe(e) for e in store.audit_entries(review.id)
+            if e.action.startswith("extraction.") and e.entity_id == str(ids[0])]
+    assert f"tom verified maria's extraction of record {ids[0]}" in said
+    assert f"maria marked the extraction of record {ids[0]} done" in said
+    assert (f"maria extracted 'result' for empowerment_control from record {ids[0]}: "
+            "'+7.5 points (95% CI 1.6 to 13.5)'") in said
