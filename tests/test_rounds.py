@@ -203,3 +203,28 @@ def test_the_new_round_is_ranked_by_a_model_trained_on_every_earlier_decision(st
     new = new_record_ids(store, review)
     best = next(rid for rid in ranker.order() if rid in new)
     assert store.get_record(best).record.title.startswith("Connectors and loneliness")
+
+
+def test_cli_starts_a_round_and_draws_the_updated_diagram(tmp_path, monkeypatch, capsys):
+    from reviewkit.cli import main
+
+    monkeypatch.setenv("REVIEWKIT_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    first, update = tmp_path / "first.ris", tmp_path / "update.ris"
+    first.write_bytes(_ris(*FIRST))
+    update.write_bytes(_ris(*UPDATE))
+    assert main(["round", "start", "--review", "CLI living"]) != 0  # no such review yet
+    assert main(["import", str(first), "--review", "CLI living"]) == 0
+    assert main(["round", "start", "--review", "CLI living", "--label", "March 2025"]) == 0
+    assert main(["import", str(update), "--review", "CLI living"]) == 0
+    capsys.readouterr()
+    assert main(["round", "list", "--review", "CLI living"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[:2] for line in listed] == [["0", "First version"],
+                                                         ["1", "Update 1: March 2025"]]
+    assert listed[1].endswith("3 records after deduplication")  # not deduplicated yet
+    svg = tmp_path / "prisma.svg"
+    assert main(["prisma", "--review", "CLI living", "--round", "1", "--output", str(svg)]) == 0
+    drawn = svg.read_text()
+    assert "New records identified (n = 3)" in drawn and "review (n = 0)" in drawn
+    assert main(["prisma", "--review", "CLI living", "--output", str(tmp_path / "p.png")]) == 0
+    assert (tmp_path / "p.png").read_bytes().startswith(b"\x89PNG")
