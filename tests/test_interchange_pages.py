@@ -71,4 +71,4 @@ def test_import_page_lists_the_works_cited_by_an_attached_full_text():
     assert result.references == 3 and result.matched == 2
     assert [c.work.title for c in result.candidates] == [
         "Allotments and neighbourliness on two housing estates"]
-    assert any("3 references read from 1 full texts" in m.value for m in at.markdown)
+    assert any("3 references read from 1 full text:" in m.value for m in at.markdown)

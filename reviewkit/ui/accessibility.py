@@ -42,9 +42,12 @@ _SCRIPT = """
       list.querySelectorAll("li").forEach((item) => item.setAttribute("role", "none"));
     });
     // icon-only buttons Streamlit leaves without a name
+    // (textContent, not innerText: a button inside a closed expander renders no text yet,
+    // and a name set then would stay after it opens, hiding the button's own label)
     document.querySelectorAll("button:not([aria-label])").forEach((button) => {
-      if (button.innerText.trim()) return;
       const icon = button.querySelector('[data-testid="stIconMaterial"]');
+      const iconText = icon ? icon.textContent : "";
+      if (button.textContent.replace(iconText, "").trim()) return;
       const title = button.getAttribute("title");
       const name = title || (icon && icon.textContent.replace(/_/g, " ").trim());
       if (name) button.setAttribute("aria-label", name);

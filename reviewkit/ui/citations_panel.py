@@ -25,7 +25,12 @@ def render(store, review) -> None:
     if not found or found[0] != review.id:
         return
     result = found[1]
-    st.write(f"{result.references} references read from {result.full_texts} full texts: "
+    if not result.full_texts:
+        st.info("No full texts are attached to this review's records yet. Attach a record's "
+                "PDF on the Screen page (Full text stage), then read the reference lists here.")
+        return
+    texts = f"{result.full_texts} full text" + ("s" if result.full_texts != 1 else "")
+    st.write(f"{result.references} references read from {texts}: "
              f"{result.matched} are already records of the review, "
              f"{len(result.candidates)} cited works are not.")
     if not result.candidates:

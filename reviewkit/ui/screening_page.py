@@ -291,8 +291,11 @@ def _record_and_buttons(store, review, stage: str, order: str, current, pending,
     st.subheader(md_escape(rec.title) or "(no title)")
     st.caption(md_escape(" · ".join(x for x in ["; ".join(rec.authors[:6]),
                                                 str(rec.year or ""), rec.journal] if x)))
-    # a fixed height keeps the reason, note and buttons in view on a laptop screen
-    with st.container(height=200 if stage == TA else 140, border=False):
+    # a fixed height keeps the reason, note and buttons in view on a laptop screen (1366x768);
+    # a title longer than two lines (about 38 characters each there) takes from the abstract
+    title_lines = -(-len(rec.title or "x") // 38)
+    with st.container(height=max(80, (200 if stage == TA else 140)
+                                 - 36 * max(0, title_lines - 2)), border=False):
         st.markdown(_marked(rec.abstract, include, exclude) if rec.abstract else "*No abstract.*")
     if stage == FT:
         if rec.full_text:

@@ -29,10 +29,14 @@ def setting_widget(setting: Setting, current: Any, *, key: str, disabled: bool =
                             and not setting.name.endswith("kappa") else setting.choice_label(x),
                             **common)
     if setting.default is None:  # on, off, or following another setting
-        options = [None, True, False]
-        return st.selectbox(setting.label, options, index=options.index(current),
-                            format_func=lambda x: {None: "Automatic", True: "On",
-                                                   False: "Off"}[x], **common)
+        # None as an option reads as 'nothing chosen' to Streamlit once the page reruns, which
+        # then showed 'Choose an option' instead of Automatic
+        options = ["automatic", True, False]
+        chosen = st.selectbox(setting.label, options,
+                              index=options.index("automatic" if current is None else current),
+                              format_func=lambda x: {"automatic": "Automatic", True: "On",
+                                                     False: "Off"}[x], **common)
+        return None if chosen == "automatic" else chosen
     return st.toggle(setting.label, value=bool(current), **common)
 
 
