@@ -802,7 +802,10 @@ def _add_common(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from reviewkit.accounts import MEMBER_ROLES, ROLES
     from reviewkit.audit import EXPORT_FORMATS as AUDIT_FORMATS
+    from reviewkit.decisions import OUTCOMES
     from reviewkit.formats import FORMATS
+    from reviewkit.interchange import DECISION_SOURCES
+    from reviewkit.screening.status import STAGES
 
     parser = argparse.ArgumentParser(
         prog="python -m reviewkit",
@@ -829,7 +832,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--search-date", metavar="DATE", help="when the search was run")
     p.add_argument("--query", metavar="TEXT", help="the search string used")
     p.add_argument("--decisions-from", default="auto",
-                   choices=("auto", "reviewkit", "rayyan", "asreview", "zotero", "none"),
+                   choices=DECISION_SOURCES,
                    help="whose screening decisions to read from the file: auto (default: "
                         "reviewkit's, Rayyan's and ASReview's notes and reviewkit's Zotero "
                         "tags), one tool's only ('asreview' also reads the label column of "
@@ -857,10 +860,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-decisions", action="store_true",
                    help="add each record's decisions, reasons, votes and notes (RIS: in N1 "
                         "notes as Rayyan and ASReview write them); kept records only")
-    p.add_argument("--stage", choices=("title_abstract", "full_text"),
+    p.add_argument("--stage", choices=STAGES,
                    help="only records that reached this stage (implies --with-decisions)")
-    p.add_argument("--decision", choices=("include", "exclude", "maybe", "not_retrieved",
-                                          "conflict", "waiting", "unscreened"),
+    p.add_argument("--decision", choices=tuple(OUTCOMES),
                    help="only records standing so (at --stage, else at their furthest stage)")
     p.add_argument("--reason", metavar="TEXT", help="only records excluded for this reason")
     p.add_argument("--reviewer", metavar="NAME", help="only records this reviewer decided")

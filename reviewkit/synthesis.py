@@ -22,11 +22,11 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from reviewkit.errors import ReviewkitError
 from reviewkit.store import Review, Store
 from reviewkit.store import synthesis as rows
+from reviewkit.store.rows import now as _now
 
 DIRECTIONS = ("positive", "negative", "no_clear", "mixed")
 DIRECTION_NAMES = {"positive": "Improvement", "negative": "Worsening",
@@ -153,10 +153,6 @@ class SynthesisCell:
         said = Counter(s.direction for s in self.primary)
         return DirectionCount(said["positive"], said["negative"], said["no_clear"],
                               said["mixed"])
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 # -- reading ----------------------------------------------------------------------------------

@@ -44,11 +44,11 @@ class RecordStatus:
 
 
 # How many agreeing votes decide a record: one number, or a function of the record id.
-VotesNeeded = int | Callable[[int], int]
+VotesRequired = int | Callable[[int], int]
 
 
 def record_statuses(decisions: Iterable[Decision], record_ids: Iterable[int], *,
-                    reviewers_required: VotesNeeded = 1) -> dict[int, RecordStatus]:
+                    reviewers_required: VotesRequired = 1) -> dict[int, RecordStatus]:
     """Return each record's standing given the current decisions at one stage.
 
     A record is decided when ``reviewers_required`` reviewers agree (all include, all exclude,
@@ -108,12 +108,12 @@ def reviewers_required(review: Review) -> int:
 
 
 def votes_needed_by_stage(store: Store, review: Review
-                          ) -> Callable[[str, list[int], list[Decision]], VotesNeeded]:
+                          ) -> Callable[[str, list[int], list[Decision]], VotesRequired]:
     """The votes each record needs, asked stage by stage with the records at that stage and
     the decisions weighed there: the review's number, or per record in rapid-review mode."""
     from reviewkit.screening.rapid import votes_needed  # rapid reads agreement, which reads us
 
-    def need(stage: str, ids: list[int], decisions: list[Decision]) -> VotesNeeded:
+    def need(stage: str, ids: list[int], decisions: list[Decision]) -> VotesRequired:
         return votes_needed(store, review, stage, ids, decisions)
 
     return need
@@ -141,7 +141,7 @@ class ScreeningStatus:
 
 
 def statuses_by_stage(decisions: Mapping[str, Iterable[Decision]], kept: Iterable[int], *,
-                      reviewers_required: VotesNeeded | Callable[..., VotesNeeded] = 1,
+                      reviewers_required: VotesRequired | Callable[..., VotesRequired] = 1,
                       stages: Iterable[str] = STAGES) -> ScreeningStatus:
     """Weigh the decisions of each stage in turn: every kept record at title and abstract,
     then the ones it included at full text (only the ``stages`` asked for, in order).

@@ -7,11 +7,12 @@ line per change.  What a tool asks and what counts as met live in :mod:`reviewki
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, select
 
 from reviewkit.store import Store
+from reviewkit.store.rows import now as _now
 from reviewkit.store.schema import appraisal_tools, appraisals, users
 
 __all__ = [
@@ -39,10 +40,6 @@ class StoredAppraisal:
     appraiser: str
     appraised_at: datetime
     verified_by: str | None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def review_tools(conn: Connection, review_id: int) -> list[dict]:

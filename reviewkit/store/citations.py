@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
+from reviewkit.store.rows import live
 from reviewkit.store.schema import fulltexts, records
 
 
@@ -14,8 +15,8 @@ def fulltext_texts(conn: Connection, review_id: int) -> list[tuple[int, str, str
         select(fulltexts.c.record_id, fulltexts.c.filename, fulltexts.c.text,
                fulltexts.c.content)
         .join(records, records.c.id == fulltexts.c.record_id)
-        .where(records.c.review_id == review_id, records.c.deleted_at.is_(None),
-               records.c.duplicate_of.is_(None), fulltexts.c.deleted_at.is_(None))
+        .where(records.c.review_id == review_id, live(records),
+               records.c.duplicate_of.is_(None), live(fulltexts))
         .order_by(fulltexts.c.record_id, fulltexts.c.id))
     latest: dict[int, tuple[int, str, str, bytes | None]] = {}
     for row in rows:

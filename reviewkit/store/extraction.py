@@ -8,11 +8,12 @@ audit line for every change.  Rules (who may, which workflow, what a field accep
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, select
 
 from reviewkit.store import Store
+from reviewkit.store.rows import now as _now
 from reviewkit.store.schema import extraction_forms, extraction_values, records, users
 
 __all__ = [
@@ -50,10 +51,6 @@ class StoredValue:
     entered_by: str
     entered_at: datetime
     verified_by: str | None
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def read_form(conn: Connection, review_id: int) -> StoredForm | None:

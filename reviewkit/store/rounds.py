@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, select
 
+from reviewkit.store.rows import live
 from reviewkit.store.schema import import_batches, records, review_rounds, search_records, users
 
 
@@ -39,7 +40,7 @@ def record_round_numbers(conn: Connection, review_id: int) -> dict[int, int]:
     rows = conn.execute(
         select(records.c.id, func.coalesce(import_batches.c.round_number, 0))
         .join(import_batches, import_batches.c.id == records.c.batch_id)
-        .where(records.c.review_id == review_id, records.c.deleted_at.is_(None)))
+        .where(records.c.review_id == review_id, live(records)))
     return dict(rows.all())
 
 
@@ -48,7 +49,7 @@ def imports_per_round(conn: Connection, review_id: int) -> dict[int, int]:
     number = func.coalesce(import_batches.c.round_number, 0)
     rows = conn.execute(
         select(number, func.count()).where(import_batches.c.review_id == review_id,
-                                           import_batches.c.deleted_at.is_(None))
+                                           live(import_batches))
         .group_by(number))
     return dict(rows.all())
 
@@ -66,6 +67,6 @@ def record_origins(conn: Connection, review_id: int) -> list:
                records.c.duplicate_of)
         .join(import_batches, import_batches.c.id == records.c.batch_id)
         .outerjoin(search_records, search_records.c.batch_id == import_batches.c.id)
-        .where(records.c.review_id == review_id, records.c.deleted_at.is_(None),
-               import_batches.c.deleted_at.is_(None))
+        .where(records.c.review_id == review_id, live(records),
+               live(import_batches))
         .order_by(records.c.id)))

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
+from reviewkit.store.rows import live
 from reviewkit.store.schema import import_batches, search_records, users
 
 # The fields a person fills in, in the order they are shown and exported.
@@ -26,7 +27,7 @@ def import_row(conn: Connection, batch_id: int):
     return conn.execute(
         select(import_batches, users.c.username.label("importer"))
         .join(users, users.c.id == import_batches.c.imported_by)
-        .where(import_batches.c.id == batch_id, import_batches.c.deleted_at.is_(None))).first()
+        .where(import_batches.c.id == batch_id, live(import_batches))).first()
 
 
 def import_rows(conn: Connection, review_id: int) -> list:
@@ -34,7 +35,7 @@ def import_rows(conn: Connection, review_id: int) -> list:
     return list(conn.execute(
         select(import_batches, users.c.username.label("importer"))
         .join(users, users.c.id == import_batches.c.imported_by)
-        .where(import_batches.c.review_id == review_id, import_batches.c.deleted_at.is_(None))
+        .where(import_batches.c.review_id == review_id, live(import_batches))
         .order_by(import_batches.c.id)))
 
 
@@ -53,7 +54,7 @@ def load_search_records(conn: Connection, review_id: int) -> dict[int, dict]:
         select(search_records, users.c.username.label("updated_by_name"))
         .join(users, users.c.id == search_records.c.updated_by)
         .join(import_batches, import_batches.c.id == search_records.c.batch_id)
-        .where(search_records.c.review_id == review_id, import_batches.c.deleted_at.is_(None)))
+        .where(search_records.c.review_id == review_id, live(import_batches)))
     return {row.batch_id: dict(row._mapping) for row in rows}
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select
 
+from reviewkit.store.rows import live
 from reviewkit.store.schema import library_entries
 
 
 def story_row(conn: Connection, entry_id: int):
     """Return the row of a contributed story that is not deleted, or None."""
     return conn.execute(select(library_entries).where(
-        library_entries.c.id == entry_id, library_entries.c.deleted_at.is_(None))).first()
+        library_entries.c.id == entry_id, live(library_entries))).first()
 
 
 def update_story(conn: Connection, entry_id: int, **values) -> None:

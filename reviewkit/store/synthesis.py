@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import aliased
 
 from reviewkit.store import Store
+from reviewkit.store.rows import live
 from reviewkit.store.schema import (
     certainty_ratings,
     effect_directions,
@@ -88,7 +89,7 @@ def current_directions(conn: Connection, review_id: int, *, approach: str | None
     e = effect_directions
     query = (select(e, users.c.username).join(users, users.c.id == e.c.recorded_by)
              .join(records, records.c.id == e.c.record_id)
-             .where(*_live_directions(review_id), records.c.deleted_at.is_(None))
+             .where(*_live_directions(review_id), live(records))
              .order_by(e.c.approach, e.c.outcome, e.c.record_id))
     if approach is not None:
         query = query.where(e.c.approach == approach)
@@ -169,7 +170,7 @@ def current_cells(conn: Connection, review_id: int, *, approach: str | None = No
         s = synthesis_cell_studies
         for link in conn.execute(
                 select(s.c.cell_id, s.c.record_id).join(records, records.c.id == s.c.record_id)
-                .where(s.c.cell_id.in_([r.id for r in rows]), records.c.deleted_at.is_(None))
+                .where(s.c.cell_id.in_([r.id for r in rows]), live(records))
                 .order_by(s.c.id)):
             studies.setdefault(link.cell_id, []).append(link.record_id)
     return [CellRow(r.id, r.approach, r.outcome, r.grouping, r.grouping_reason, r.summary,
@@ -259,4 +260,4 @@ def live_record_ids(conn: Connection, review_id: int, record_ids: list[int]) -> 
         return set()
     return set(conn.execute(select(records.c.id).where(
         records.c.id.in_(record_ids), records.c.review_id == review_id,
-        records.c.deleted_at.is_(None))).scalars())
+        live(records))).scalars())
