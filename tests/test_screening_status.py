@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from reviewkit.clustering import included_record_ids as clustering_included
 from reviewkit.coding import included_record_ids as coding_included
+from reviewkit.errors import ReviewkitError
 from reviewkit.prisma import prisma_counts
 from reviewkit.progress import review_progress
 from reviewkit.records import Record
@@ -106,3 +109,23 @@ def test_the_reviews_prioritiser_starts_from_its_question(store):
     assert sorted(prioritiser.ids) == sorted(kept)
     assert prioritiser.order()[0] == kept[1]
     assert prioritiser._ranker_args["model"] == "tfidf_svm"  # the review's setting
+
+
+def test_the_store_refuses_a_full_text_exclusion_without_a_listed_reason(store):
+    review = store.create_review("Reasons", settings={"exclusion_reasons": ["Wrong outcome"]})
+    store.add_import(review.id, [Record(title="A study", year=2020)], filename="a.ris",
+                     format="ris", sha256="d" * 64, size_bytes=1)
+    [rid] = store.kept_record_ids(review.id)
+    for kind in ("vote", "resolution"):  # a lead settling a conflict meets the same rule
+        with pytest.raises(ReviewkitError, match="needs a reason"):
+            store.add_decision(rid, stage=FT, decision="exclude", reviewer="ana", kind=kind)
+        with pytest.raises(ReviewkitError, match="not one of this review's reasons"):
+            store.add_decision(rid, stage=FT, decision="exclude", reviewer="ana", kind=kind,
+                               reason="Wrong population")
+    saved = store.add_decision(rid, stage=FT, decision="exclude", reviewer="ana",
+                               reason=" wrong  OUTCOME ")
+    assert saved.reason == "Wrong outcome"  # the review's own spelling is stored
+    assert [(d.id, d.reason) for d in store.current_decisions(review.id, stage=FT)] == [
+        (saved.id, "Wrong outcome")]
+    # at title and abstract a reason stays optional
+    assert store.add_decision(rid, stage=TA, decision="exclude", reviewer="ana").reason == ""
