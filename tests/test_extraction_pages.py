@@ -147,3 +147,21 @@ def test_a_study_is_appraised_for_one_outcome(database, monkeypatch):
     [(place, quality)] = [(k, q) for k, q in finals.items() if k[0] == study]
     assert place == (study, "mmat", outcome) and quality.label == "met 5 of 5 MMAT criteria"
     assert appraisal.study_quality(store, review.id)[study].outcome == outcome  # none for the whole study
+
+
+def test_the_lead_writes_a_tool_on_the_page_and_appraises_with_it(database, monkeypatch):
+    store, review = database
+    at = _as(monkeypatch, "admin", "appraise_page")
+    at.text_input(key="tool_name").input("Fit to <Halton>")
+    at.text_area(key="tool_questions").input("Is the setting like ours?\nWere residents involved?")
+    at.button(key="tool_save").click().run()
+    assert not at.exception, at.exception
+    assert any("Choose it under Tool" in s.value for s in at.success)
+    tools = appraisal.review_tools(store, review.id)
+    assert [c.text for c in tools["own_fit_to_halton"].design("any").criteria] == [
+        "Is the setting like ours?", "Were residents involved?"]
+    at.selectbox(key="appraise_tool").set_value("own_fit_to_halton").run()
+    assert not at.exception, at.exception
+    study = at.session_state["appraise_pick"]
+    radios = [r for r in at.radio if r.key.startswith(f"ap_{study}_own_fit_to_halton_any_study_")]
+    assert len(radios) == 2  # no screening questions in a tool of one's own

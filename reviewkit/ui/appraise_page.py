@@ -195,7 +195,9 @@ def _custom_tool(store, review) -> None:
             except ReviewkitError as exc:
                 st.error(md_escape(str(exc)))
             else:
-                st.success(md_escape(f"Saved '{name}'. Choose it above."))
+                # drawn again so the tool list at the top of the page holds it
+                _say("success", f"Saved the tool '{name}'. Choose it under Tool.")
+                st.rerun()
 
 
 def render() -> None:
