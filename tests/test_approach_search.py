@@ -34,7 +34,7 @@ def test_the_judged_set_is_varied_and_names_real_approaches():
     assert len(judged) >= 80
     assert len({p.lower() for p, *_ in judged}) == len(judged)
     assert {kind for _, _, kind, _ in judged} == {"problem", "service", "group", "place"}
-    assert {split for *_, split in judged} == {"dev", "held_out", "fresh", "held_out_2", "held_out_3"}
+    assert {split for *_, split in judged} == {"dev", "held_out", "fresh", "held_out_2", "held_out_3", "held_out_4"}
     assert all(ok and ok <= codes for _, ok, _, _ in judged)
 
 
