@@ -79,13 +79,13 @@ def test_the_brief_command_reads_everyday_words(tmp_path, demo_index):
 def test_phrasings_never_tuned_on_find_an_acceptable_approach(demo_index):
     _, _, index = demo_index
     untouched = [(p, ok) for p, ok, _, split in read_judged_phrasings(JUDGED)
-                 if split == "held_out_3"]
+                 if split in ("held_out_3", "held_out_4")]
     found = [[m.code for m in find_approaches(index, p)] for p, _ in untouched]
     top1 = sum(bool(f) and f[0] in ok for f, (_, ok) in zip(found, untouched, strict=True))
     top3 = sum(bool(set(f) & ok) for f, (_, ok) in zip(found, untouched, strict=True))
     old = sum(bool(set(synonym_matches(index.codebook, p)[:1]) & ok) for p, ok in untouched)
-    # measured 0.60 and 0.91 (benchmarks/RESULTS.md); written after the last tuning
-    assert len(untouched) >= 40
+    # measured 0.60 and 0.90 over 87 (benchmarks/RESULTS.md); written after the last tuning
+    assert len(untouched) >= 80
     assert top3 / len(untouched) >= 0.85
     assert top1 >= 0.5 * len(untouched) and top1 > 3 * old
 
