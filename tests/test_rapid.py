@@ -169,3 +169,16 @@ def test_standard_reviews_are_unchanged(store, rapid):
     state = screening_state(store, review, TA, "ana")
     assert state.rapid is None and len(state.pending) == 30
     assert rapid_summary(store, review) is None
+
+
+def test_prisma_counts_as_dual_screened_only_what_both_reviewers_screened(store, rapid):
+    from reviewkit.screening.rapid import rapid_prisma_lines
+
+    # opening the Screen page draws the first calibration sample; nobody has screened it
+    sample = sorted(screening_state(store, rapid, TA, "ana").rapid.current.sample)
+    assert rapid_prisma_lines(rapid_summary(store, rapid))[0] == ["  dual-screened: 0"]
+    _vote(store, sample[0], "ana", "exclude")
+    for rid in sample[1:3]:
+        for who in ("ana", "ben"):
+            _vote(store, rid, who, "exclude")
+    assert rapid_prisma_lines(rapid_summary(store, rapid))[0] == ["  dual-screened: 2"]

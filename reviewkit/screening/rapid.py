@@ -233,6 +233,7 @@ class RapidSummary:
     confirmed: int  # second reviewer also excluded
     disagreed: int  # second reviewer did not: a conflict
     then_included: int  # of the disagreements, settled as include
+    dual_open: int = 0  # records of an open calibration round both reviewers have screened
 
     @property
     def calibrated(self) -> CalibrationRound | None:
@@ -259,9 +260,11 @@ def rapid_summary(store: Store, review: Review, stage: str = "title_abstract"
     checked = {rid: calls for rid, calls in drawn.items() if len(calls) >= 2 or rid in settled}
     confirmed = sum(set(calls.values()) == {"exclude"} for calls in checked.values())
     disagreed = [rid for rid, calls in checked.items() if set(calls.values()) != {"exclude"}]
+    dual_open = sum(len(votes.get(rid, {})) >= 2 for r in rounds if not r.closed
+                    for rid in r.sample)
     return RapidSummary(stage, rounds, percent, len(excluded), len(drawn), len(checked),
                         confirmed, len(disagreed),
-                        sum(settled.get(rid) == "include" for rid in disagreed))
+                        sum(settled.get(rid) == "include" for rid in disagreed), dual_open)
 
 
 def rapid_methods_text(summary: RapidSummary) -> str:
@@ -299,7 +302,9 @@ def rapid_prisma_lines(summary: RapidSummary | None) -> tuple[list[str], list[st
     """Short lines for the PRISMA diagram: under 'records screened' and 'records excluded'."""
     if summary is None:
         return [], []
-    dual = sum(len(r.sample) for r in summary.rounds)
+    # screened by both: a closed round's records, and so far those of the open round (its
+    # whole sample counted before anyone had screened it)
+    dual = sum(r.records or 0 for r in summary.rounds if r.closed) + summary.dual_open
     last = summary.calibrated or (summary.rounds[-1] if summary.rounds else None)
     kappa = f" (kappa {last.kappa:.2f})" if last is not None and last.kappa is not None else ""
     return ([f"  dual-screened: {dual}{kappa}"],
