@@ -111,3 +111,35 @@ def test_a_question_to_a_downloaded_word_brief_with_the_keyboard_alone(tab, tmp_
         assert stop["bottom"] > 0 and stop["top"] < 768, f"focus out of view: {stop}"
         assert stop["uncovered"] or stop["tag"] == "MAIN", f"focused element covered: {stop}"
         assert stop["width"] >= 24 and stop["height"] >= 24, f"target under 24x24 px: {stop}"
+
+
+def test_a_long_title_leaves_the_decision_buttons_in_view_on_a_laptop(browser, tmp_path):
+    from reviewkit.records import Record
+    from reviewkit.store import Store
+    from tests.conftest import running_app
+
+    store = Store(f"sqlite:///{tmp_path / 'reviewkit.sqlite'}")
+    review = store.create_review("Long titles", question="Do long titles fit?",
+                                 inclusion_criteria="Adults\nCommunity settings\nAny design")
+    title = ("Community resilience, social prescribing, volunteering and peer support in "
+             "deprived neighbourhoods of the North West of England: a mixed-methods evaluation "
+             "with residents, link workers and commissioners over five years of follow-up")
+    assert len(title) > 220
+    store.add_import(review.id, [Record(title=title, abstract="Background. " * 120, year=2020,
+                                        authors=[f"Author {i}, A." for i in range(12)],
+                                        journal="Journal of Community Health")],
+                     filename="long.csv", format="csv", sha256="1" * 64, size_bytes=1)
+    store.close()
+    with running_app(tmp_path, env={"REVIEWKIT_NO_DEMO": "1"}) as url:
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
+        try:
+            tab = context.new_page()
+            tab.goto(url + "/screen")
+            tab.get_by_role("button", name="Exclude").first.wait_for(timeout=120_000)
+            settled(tab)
+            assert title in tab.get_by_role("heading", level=3).first.inner_text()
+            for name in ("Include", "Exclude", "Maybe"):
+                box = tab.get_by_role("button", name=name).first.bounding_box()
+                assert box["y"] + box["height"] <= 768, (name, box)
+        finally:
+            context.close()

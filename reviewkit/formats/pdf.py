@@ -9,13 +9,17 @@ from __future__ import annotations
 import io
 import math
 import re
-
-import pypdf
-from pypdf.errors import DependencyError, FileNotDecryptedError
+from typing import TYPE_CHECKING
 
 from reviewkit.errors import FormatError
 from reviewkit.formats.fields import clean, clean_record
 from reviewkit.records import Record, normalize_doi, parse_year
+
+if TYPE_CHECKING:
+    import pypdf
+
+# pypdf is imported when a PDF is read: every ``import reviewkit`` (each app page's first
+# answer included) would otherwise pay for loading it.
 
 # Fewer letters than this in the whole file means there is no text layer, only page images.
 _MIN_TEXT_LETTERS = 40
@@ -45,6 +49,8 @@ _TYPE_HINTS = (
 
 def read_pdf(data: bytes, *, filename: str = "") -> list[Record]:
     """Read one PDF into one Record holding its text; FormatError if no text can be had."""
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
     reader = _open(data, filename)
     try:
         pages = list(reader.pages)
@@ -90,6 +96,9 @@ def read_pdf_lines(data: bytes, *, filename: str = "") -> str:
 
 
 def _open(data: bytes, filename: str) -> pypdf.PdfReader:
+    import pypdf
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
     except (FileNotDecryptedError, DependencyError):

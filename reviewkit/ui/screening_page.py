@@ -44,6 +44,13 @@ def _prioritiser(review_id: int, record_count: int, exploration: float,
                               model=model)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def _advice(decisions: tuple[int, ...], n_records: int, recall_target: float, rule: str):
+    """The stopping advice, worked out once per set of decisions (a new tab, a reload and every
+    reviewer looking at the same point share it)."""
+    return stopping_advice(list(decisions), n_records, recall_target=recall_target, rule=rule)
+
+
 def _marked(text: str, include: list[str], exclude: list[str]) -> str:
     pieces = []
     for piece, kind in highlight_spans(text, include, exclude):
@@ -164,7 +171,9 @@ def render() -> None:
     store = get_store()
     me = current_user()
     # less space above the title, so the record and its buttons fit a 1366x768 laptop screen
-    st.html("<style>.stMainBlockContainer{padding-top:2.5rem}</style>")
+    # and a record's title in a smaller heading, so a long one does not push them below the fold
+    st.html("<style>.stMainBlockContainer{padding-top:2.5rem}"
+            ".st-key-screen_title h3{font-size:1.3rem;line-height:1.35;padding-top:0.25rem}</style>")
     top = st.columns([1.2, 2, 2.4, 1], vertical_alignment="bottom")
     top[0].title("Screen")
     top = top[1:]
@@ -221,9 +230,8 @@ def render() -> None:
         _record_and_buttons(store, review, stage, order, current, pending, prioritiser, me,
                             stats=stats, rapid=state.rapid)
     # labels come in the order the decisions were made, which is what the stopping test reads
-    advice = stopping_advice(list(labels.values()), state.kept_count,
-                             recall_target=setting_value(review, "stop_recall"),
-                             rule=setting_value(review, "stop_rule")) if stage == TA and labels else None
+    advice = _advice(tuple(labels.values()), state.kept_count, setting_value(review, "stop_recall"),
+                     setting_value(review, "stop_rule")) if stage == TA and labels else None
     with right:
         _criteria_panel(review, advice, list(labels.values()) if stage == TA else [])
     _find_record(store, review, stage, ids)
@@ -288,7 +296,8 @@ def _record_and_buttons(store, review, stage: str, order: str, current, pending,
              if current in pending and stats is not None else "A record you chose")
     st.caption(place
                + (" · the model is learning from your decisions" if prioritiser.learned else ""))
-    st.subheader(md_escape(rec.title) or "(no title)")
+    with st.container(key="screen_title"):
+        st.subheader(md_escape(rec.title) or "(no title)")
     st.caption(md_escape(" · ".join(x for x in ["; ".join(rec.authors[:6]),
                                                 str(rec.year or ""), rec.journal] if x)))
     # a fixed height keeps the reason, note and buttons in view on a laptop screen (1366x768);
