@@ -23,7 +23,7 @@ ROLES = {"boss": "admin", "maria": "researcher", "pete": "peer_researcher",
          "cara": "commissioner"}
 ALL_PAGES = ["Overview", "Import", "Records", "Deduplicate", "Screen", "Conflicts",
              "PRISMA diagram", "Evidence map", "Evidence by approach", "Local stories", "Team",
-             "Backup and move", "Audit", "Code studies", "Clusters", "Publish",
+             "Backup and move", "Audit", "Code studies", "Codebook", "Clusters", "Publish",
              "Synthesis and certainty", "Extract", "Appraise"]
 SEES = {
     None: {"Log in", "Local stories"},
@@ -32,8 +32,8 @@ SEES = {
              "Synthesis and certainty"},
     "maria": {"Overview", "Import", "Records", "Deduplicate", "Screen", "Conflicts",
               "PRISMA diagram", "Evidence map", "Evidence by approach", "Code studies",
-              "Clusters", "Local stories", "Team", "Synthesis and certainty", "Extract",
-              "Appraise"},
+              "Codebook", "Clusters", "Local stories", "Team", "Synthesis and certainty",
+              "Extract", "Appraise"},
 }
 
 
