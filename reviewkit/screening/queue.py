@@ -11,6 +11,7 @@ import random
 import threading
 from dataclasses import dataclass
 
+from reviewkit.review_settings import setting_value
 from reviewkit.screening.rapid import (
     CALIBRATION,
     RapidPlan,
@@ -240,8 +241,6 @@ def review_prioritiser(store: Store, review: Review, *, exploration: float = 0.0
     """A prioritiser over the review's records left after deduplication, first ordered by
     how well they match its question and inclusion criteria; ``model`` defaults to the
     review's screening model setting."""
-    from reviewkit.review_settings import setting_value
-
     kept = store.kept_titles_abstracts(review.id)
     ids = [rid for rid, _, _ in kept]
     texts = [record_text(title, abstract) for _, title, abstract in kept]
@@ -286,7 +285,7 @@ HAND_OUT_MINUTES = 30
 
 def split_screening(review: Review) -> bool:
     """Whether the review hands each record to one reviewer at a time (its setting)."""
-    return bool(review.settings.get("split_screening", False))
+    return bool(setting_value(review, "split_screening"))
 
 
 def screening_order(pending: set[int], *, ranked: list[int], mode: str = "ranked",

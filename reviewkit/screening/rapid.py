@@ -200,7 +200,7 @@ def votes_needed(store: Store, review: Review, stage: str, stage_ids: Iterable[i
     """What ``record_statuses`` needs as ``reviewers_required`` for this review and stage:
     the review's number, or per record in rapid mode."""
     if not rapid_mode(review):
-        return int(review.settings.get("reviewers_required", 1))
+        return int(setting_value(review, "reviewers_required"))
     return rapid_plan(store, review, stage, stage_ids, decisions, advance=False).votes_needed
 
 
