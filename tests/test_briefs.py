@@ -42,7 +42,8 @@ def test_every_number_in_the_brief_is_the_database_count(store, demo):
     assert f"found {p.identified} records" in brief.methods
     assert f"removing {p.duplicates_removed} duplicates" in brief.methods
     assert f"{p.included} studies were included" in brief.methods
-    assert brief.key_messages[0].startswith("Strength of the evidence on social prescribing")
+    assert brief.key_messages[0].startswith("Strength of the evidence: ")
+    assert brief.title == "Evidence brief: Social prescribing and community navigation"
     per_outcome = Counter(o for s in studies for o in s.outcomes)
     codebook = load_codebook()
     assert {b.outcome: len(b.studies) + b.more for b in brief.findings} == \
@@ -231,6 +232,41 @@ def test_gaps_are_only_where_the_approach_is_expected_to_act(demo_briefs):
     # debt advice: its one primary study is of an 'other' design, so nothing was compared
     assert any("financial resilience" in g and "No study compared" in g
                for g in briefs["financial_inclusion"].gaps)
+
+
+def test_what_a_brief_writes_from_the_data_reads_at_grade_six_or_below(demo_briefs):
+    """The sentences reviewkit writes in each approach's brief (status, key messages, how the
+    evidence was found, verdicts, how sure we are, gaps, the 'more studies' lines) read at
+    Flesch-Kincaid grade 6 or below, each kind and all together. Study titles, findings,
+    references, library entries and the search record's own wording are not ours: left out."""
+    import textstat
+
+    from reviewkit.briefs.render import more_line
+    from reviewkit.search_appendix import search_methods_text
+
+    store, review, briefs = demo_briefs
+    searches = " " + search_methods_text(store, review, short=True)
+    kinds: dict[str, list[str]] = {"status": [], "key messages": [], "methods": [],
+                                   "verdicts": [], "certainty": [], "gaps": [], "more": []}
+    for brief in briefs.values():
+        kinds["status"] += [brief.status] if brief.status else []
+        kinds["key messages"] += brief.key_messages
+        assert brief.methods.endswith(searches)
+        kinds["methods"].append(brief.methods[: -len(searches)])
+        kinds["verdicts"] += [b.verdict for b in brief.findings]
+        kinds["certainty"] += [b.certainty for b in brief.findings]
+        kinds["more"] += [more_line(b) for b in brief.findings if b.more]
+        kinds["gaps"] += brief.gaps
+    assert all(kinds.values()), {k: len(v) for k, v in kinds.items()}  # the demo has each kind
+    textstat.set_lang("en-GB")  # Pyphen's dictionary; plain "en" downloads one through NLTK
+    as_text = lambda lines: " ".join(t if t.rstrip().endswith((".", "?", ":")) else t + "."  # noqa: E731
+                                     for t in lines)
+    grades = {kind: textstat.flesch_kincaid_grade(as_text(lines)) for kind, lines in kinds.items()}
+    everything = as_text(line for lines in kinds.values() for line in lines)
+    grades["all"] = textstat.flesch_kincaid_grade(everything)
+    print(f"brief wording over {len(briefs)} approach briefs, "
+          f"{textstat.sentence_count(everything)} sentences: FK grade {grades}")
+    assert all(grade <= 6 for grade in grades.values()), grades
 
 
 def test_references_and_sources_are_readable(demo_briefs):

@@ -111,13 +111,13 @@ def _methods(review: Review, p: PrismaCounts, topic: str | None, strength: Stren
     scope = ""
     if topic:
         scope = (f" Of these, {_count(strength.n_primary, 'primary study', 'primary studies')} "
-                 f"and {_count(strength.reviews, 'review', 'reviews')} are about {topic.lower()}.")
+                 f"and {_count(strength.reviews, 'review', 'reviews')} are about this approach.")
     waiting = f" {p.awaiting_screening} records are still waiting to be screened." if p.awaiting_screening else ""
     return (f"The review searched {len(sources)} sources ({names}) and found "
             f"{p.identified} records. After removing {p.duplicates_removed} duplicates, "
-            f"{p.screened} titles and abstracts were screened{who}, {p.assessed} full "
-            f"texts were assessed ({p.not_retrieved} could not be obtained) and {p.included} "
-            f"studies were included.{waiting}{scope}")
+            f"{p.screened} titles and abstracts were screened{who}. Then {p.assessed} full "
+            f"texts were assessed, and {p.not_retrieved} could not be obtained. In the end "
+            f"{p.included} studies were included.{waiting}{scope}")
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -143,8 +143,8 @@ def review_state(store: Store, review: Review) -> str:
     if maybes:
         parts.append(f"{_count(maybes, 'record', 'records')} marked maybe "
                      f"{'is' if maybes == 1 else 'are'} still to be decided")
-    return ("Interim: " + " and ".join(parts) + ". What follows may change when screening is "
-            "finished.")
+    return ("Interim: " + ". ".join(parts) + ". What follows may change when screening is "
+            "done.")
 
 
 def verdict_line(strength: Strength, codebook: Codebook, *,
@@ -152,7 +152,7 @@ def verdict_line(strength: Strength, codebook: Codebook, *,
     """One line: what the primary studies found, and how strong the evidence is."""
     effect = strength.effect()
     return (f"{effect[0].upper()}{effect[1:]}. Strength of evidence: {strength.word} "
-            f"{strength.dots()} — "
+            f"{strength.dots()}. It rests on "
             f"{strength.rests_on(lambda c: codebook.label('design', c), quality)}.")
 
 
@@ -183,21 +183,21 @@ def build_gaps(codebook: Codebook, evidence: ApproachEvidence) -> list[str]:
     label = lambda o: codebook.label("outcome", o)  # noqa: E731
     if evidence.approach is None:
         return [f"{label(o)}: no included study measured it." for o in evidence.gaps]
-    topic = evidence.approach_label.lower()
     gaps, uncompared = [], []
     for outcome in expected_outcomes(codebook, evidence.approach, evidence.studies):
         found = evidence.by_outcome.get(outcome, [])
         strength = evidence_strength(found, outcome)
         if not found:
-            gaps.append(f"{label(outcome)}: the codebook expects {topic} to act on it, but no "
-                        "included study measured it.")
+            gaps.append(f"{label(outcome)}: the codebook says this approach should help here. "
+                        "But no included study measured it.")
         elif not strength.n_primary:
-            gaps.append(f"{label(outcome)}: only reviews mention it; no primary study measured it.")
+            gaps.append(f"{label(outcome)}: only reviews talk about it. No primary study "
+                        "measured it.")
         elif not sum(strength.primary[d] for d in COMPARATIVE):
             uncompared.append(label(outcome).lower())
     if uncompared:
-        gaps.append(f"No study compared people or places with and without {topic} for "
-                    f"{_listing(uncompared)}: what changed cannot yet be put down to it.")
+        gaps.append("No study compared people or places with and without this approach. So we "
+                    f"cannot yet say it caused what changed in {_listing(uncompared)}.")
     return gaps
 
 
@@ -237,23 +237,24 @@ def build_brief(store: Store, review: Review, *, approach: str | None = None, vi
     gaps = build_gaps(codebook, evidence)
     messages = []
     if approach:
-        messages.append(f"Strength of the evidence on {topic.lower()}: {overall.word} "
-                        f"{overall.dots()}. It rests on "
+        messages.append(f"Strength of the evidence: {overall.word} {overall.dots()}. It rests on "
                         f"{overall.rests_on(lambda c: codebook.label('design', c))}.")
         if overall.n_primary:
             messages.append(f"What the primary studies found: {overall.effect()}.")
         if overall.reviews:
-            messages.append(f"The {_count(overall.reviews, 'review', 'reviews')} summarise other "
-                            "studies; they are not themselves tests of the approach and are "
-                            "counted apart.")
+            one = overall.reviews == 1
+            messages.append(f"{_count(overall.reviews, 'review sums', 'reviews sum')} up other "
+                            f"studies. {'It does' if one else 'They do'} not test the approach "
+                            f"{'itself' if one else 'themselves'}, so we count "
+                            f"{'it' if one else 'them'} apart.")
     else:
         messages.append(f"{_count(overall.n_primary, 'primary study', 'primary studies')} and "
                         f"{_count(overall.reviews, 'review', 'reviews')} were coded by approach "
                         "and outcome.")
     if gaps:
-        where = f"where {topic.lower()} is expected to act" if approach else "among the outcomes in the codebook"
-        messages.append(f"{_count(len(gaps), 'gap', 'gaps')} in the evidence {where} "
-                        "(listed below).")
+        where = "on what this approach should change" if approach else "among the outcomes in the codebook"
+        messages.append(f"{_count(len(gaps), 'gap', 'gaps')} in the evidence {where}. "
+                        "See the list below.")
     changes = changes_since_last_round(store, review, evidence.studies)
     if changes is not None:
         messages.append(changes.plain_words())

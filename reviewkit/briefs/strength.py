@@ -42,25 +42,24 @@ class Strength:
 
     def rests_on(self, design_label=lambda code: code, quality: str = "quality not appraised"
                  ) -> str:
-        """Say what the rating rests on, e.g. '2 primary studies (1 cohort, 1 case study) and
-        3 reviews; quality not appraised'."""
+        """Say what the rating rests on, in short sentences, e.g. '2 primary studies and
+        3 reviews; quality not appraised. Kinds of study: cohort (1), case study (1)'."""
         n = self.n_primary
-        if n:
-            kinds = ", ".join(f"{_design(design_label, code)} ({count})"
-                              for code, count in self.primary.most_common())
-            primary = f"{n} primary stud{'y' if n == 1 else 'ies'} ({kinds})"
-        else:
-            primary = "no primary study"
+        primary = f"{n} primary stud{'y' if n == 1 else 'ies'}" if n else "no primary study"
         reviews = f"{self.reviews} review{'' if self.reviews == 1 else 's'}" if self.reviews else "no review"
-        return f"{primary} and {reviews}; {quality}"
+        said = f"{primary} and {reviews}; {quality}"
+        if n:
+            said += ". Kinds of study: " + ", ".join(
+                f"{_design(design_label, code)} ({count})" for code, count in self.primary.most_common())
+        return said
 
     def effect(self) -> str:
-        """What the primary studies reported, in a few words."""
+        """What the primary studies reported, in a few plain words."""
         said = sum(self.directions.values())
         if not self.n_primary:
             return "no primary study tested it"
         if not said:
-            return "the direction of effect was not recorded"
+            return "no study said which way things changed"
         positive = self.directions.get("positive", 0)
         if positive == said:
             return f"improved in {_of(positive, said)}"
@@ -72,7 +71,7 @@ class Strength:
             return f"no clear change in {_of(said, said)}"
         if self.directions.get("mixed", 0) == said:
             return f"mixed results in {_of(said, said)}"
-        return f"results pull different ways across {_of(said, said)}"
+        return f"the studies do not agree ({_of(said, said)})"
 
 
 def _design(design_label, code: str) -> str:
@@ -85,10 +84,10 @@ def _design(design_label, code: str) -> str:
 
 def _of(k: int, n: int) -> str:
     if n == 1:
-        return "the one study reporting a direction"
+        return "the one study that said which way things went"
     if k == n:
-        return f"all {n} studies reporting a direction"
-    return f"{k} of {n} studies reporting a direction"
+        return f"all {n} studies that said which way things went"
+    return f"{k} of {n} studies that said which way things went"
 
 
 def evidence_strength(studies, outcome: str | None = None) -> Strength:

@@ -146,7 +146,7 @@ def render() -> None:
         st.warning(state, icon=":material/hourglass_top:")
     overall = evidence_strength(evidence.studies)
     design_label = lambda code: codebook.label("design", code)  # noqa: E731
-    st.markdown(md_escape(f"{WORDS['strength']}: {overall.word} {overall.dots()} — "
+    st.markdown(md_escape(f"{WORDS['strength']}: {overall.word} {overall.dots()}. It rests on "
                           f"{overall.rests_on(design_label)}."))
     n = len(evidence.studies)
     a, b, c, d = st.columns(4)
