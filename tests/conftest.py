@@ -245,6 +245,27 @@ def page(browser, app_url):
     context.close()
 
 
+# True once the first text node holding the title comes before the first "Read it" button.
+_FIRST_RESULT_IS = """(title) => {
+  const button = [...document.querySelectorAll('button')]
+    .find(b => b.innerText.trim() === 'Read it');
+  if (!button) return false;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.textContent.includes(title))
+      return Boolean(node.compareDocumentPosition(button) & Node.DOCUMENT_POSITION_FOLLOWING);
+  }
+  return false;
+}"""
+
+
+def read_first_result(tab, title: str, timeout: float = 120_000) -> None:
+    """On the stories page, wait until the first result is ``title`` (the search has answered,
+    not the list drawn before it), then press its "Read it"."""
+    tab.wait_for_function(_FIRST_RESULT_IS, arg=title, timeout=timeout)
+    tab.get_by_role("button", name="Read it").first.click()
+
+
 def settled(tab, timeout: float = 120_000) -> None:
     """Wait until the app's script has finished its run (Streamlit marks it on the root)."""
     tab.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(

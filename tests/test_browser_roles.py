@@ -12,7 +12,7 @@ import pytest
 from reviewkit import accounts
 from reviewkit.importing import import_file
 from reviewkit.store import Store
-from tests.conftest import running_app, screenshot, settled
+from tests.conftest import read_first_result, running_app, screenshot, settled
 from tests.test_importing import GOOD_RIS
 
 pytestmark = pytest.mark.browser
@@ -185,7 +185,7 @@ def test_logging_out_takes_team_only_reading_with_it(tab, team_app):
     box.fill("quokka supper club")
     box.press("Enter")
     settled(tab)
-    tab.get_by_role("button", name="Read it").first.click()
+    read_first_result(tab, "Quokka supper club for the team")
     tab.get_by_text("zebrafinch menu").wait_for()
     dialog = tab.get_by_role("dialog")
     dialog.get_by_role("button", name="Close").click()

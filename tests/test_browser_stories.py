@@ -25,7 +25,7 @@ from reviewkit.archive import export_review
 from reviewkit.briefs import approach_evidence
 from reviewkit.library import Viewer, entries_for_codes, library_entries
 from reviewkit.store import Store
-from tests.conftest import running_app, screenshot, settled
+from tests.conftest import read_first_result, running_app, screenshot, settled
 from tests.templates import copy_demo_database
 
 pytestmark = pytest.mark.browser
@@ -92,20 +92,6 @@ def _pick(tab, label: str, option: str) -> None:
     tab.get_by_label(label).first.click()
     tab.get_by_role("option", name=option).click()
     settled(tab)
-
-
-# True once the first text node holding the title comes before the first "Read it" button.
-_FIRST_RESULT_IS = """(title) => {
-  const button = [...document.querySelectorAll('button')]
-    .find(b => b.innerText.trim() === 'Read it');
-  if (!button) return false;
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    if (node.textContent.includes(title))
-      return Boolean(node.compareDocumentPosition(button) & Node.DOCUMENT_POSITION_FOLLOWING);
-  }
-  return false;
-}"""
 
 
 def _visitor_search(browser, url: str, query: str):
@@ -250,8 +236,7 @@ def test_a_story_goes_in_with_consent_out_to_the_public_and_out_again(browser, s
     settled(visitor)
     # The story comes first: wait until the first result's title (above the first "Read it")
     # is this story's, so a click never lands on the list drawn before the search answered.
-    visitor.wait_for_function(_FIRST_RESULT_IS, arg=TITLE, timeout=120_000)
-    visitor.get_by_role("button", name="Read it").first.click()
+    read_first_result(visitor, TITLE)
     dialog = visitor.get_by_role("dialog")
     dialog.get_by_text("The tea is free.", exact=False).wait_for(timeout=180_000)
     assert dialog.get_by_text("Sheila").count() == 0
