@@ -245,6 +245,28 @@ def page(browser, app_url):
     context.close()
 
 
+def open_page(tab, link: str, heading: str) -> None:
+    """Follow a sidebar menu link and wait for the page's heading and its run to finish."""
+    tab.get_by_test_id("stSidebarNav").get_by_role("link", name=link, exact=True).click()
+    tab.get_by_role("heading", name=heading, exact=True).wait_for()
+    settled(tab)
+
+
+def record_title(tab) -> str:
+    """The title of the record on the Screen page."""
+    return tab.locator("[data-testid='stMain'] h3").first.inner_text()
+
+
+def decide_by_key(tab, key: str) -> None:
+    """Press a screening key and wait until the next record's title replaces this one."""
+    settled(tab)
+    before = record_title(tab)
+    tab.keyboard.press(key)
+    tab.wait_for_function(
+        "old => { const h = document.querySelector(\"[data-testid='stMain'] h3\");"
+        " return h && h.innerText !== old; }", arg=before, timeout=60_000)
+
+
 # True once the first text node holding the title comes before the first "Read it" button.
 _FIRST_RESULT_IS = """(title) => {
   const button = [...document.querySelectorAll('button')]

@@ -17,7 +17,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.conftest import running_app, screenshot, settled
+from tests.conftest import (
+    decide_by_key,
+    open_page,
+    running_app,
+    screenshot,
+    settled,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -66,25 +72,6 @@ def _create_review(page, url: str, name: str, *, settings: bool) -> None:
     page.get_by_role("heading", name=name).wait_for()
     page.get_by_text("Next: import your search results").wait_for()
     settled(page)
-
-
-def _open(page, link: str, heading: str) -> None:
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=link, exact=True).click()
-    page.get_by_role("heading", name=heading, exact=True).wait_for()
-    settled(page)
-
-
-def _title(page) -> str:
-    return page.locator("[data-testid='stMain'] h3").first.inner_text()
-
-
-def _decide_by_key(page, key: str) -> None:
-    settled(page)
-    before = _title(page)
-    page.keyboard.press(key)
-    page.wait_for_function(
-        "old => { const h = document.querySelector(\"[data-testid='stMain'] h3\");"
-        " return h && h.innerText !== old; }", arg=before, timeout=60_000)
 
 
 def _pick_reason(page, reason: str) -> None:
@@ -149,9 +136,9 @@ def test_a_new_review_from_real_exports_to_decisions_taken_away(browser, fresh_a
     screenshot(page, "journey-screen")
 
     _pick_reason(page, OWN_REASON)
-    _decide_by_key(page, "e")  # E straight after a mouse choice
+    decide_by_key(page, "e")  # E straight after a mouse choice
     for n in range(19):
-        _decide_by_key(page, "i" if n < 4 else "e")
+        decide_by_key(page, "i" if n < 4 else "e")
     settled(page)
     expect_line = page.get_by_test_id("stProgress").filter(has_text="You have screened 20 of")
     expect_line.wait_for()
@@ -163,8 +150,8 @@ def test_a_new_review_from_real_exports_to_decisions_taken_away(browser, fresh_a
     page.get_by_role("button", name="Exclude").first.click()
     page.get_by_text("Choose a reason before excluding at full text").wait_for()
     _pick_reason(page, "Wrong outcome")
-    _decide_by_key(page, "e")
-    _decide_by_key(page, "i")
+    decide_by_key(page, "e")
+    decide_by_key(page, "i")
 
     page.goto(f"{url}/prisma")
     page.get_by_role("heading", name="PRISMA 2020 flow diagram").wait_for()
@@ -192,11 +179,11 @@ def test_a_new_review_from_real_exports_to_decisions_taken_away(browser, fresh_a
     ris_path.write_bytes(ris)
     # move by the sidebar: opening an address afresh would start a new session, which
     # opens the first review in the list
-    _open(page, "Import", "Import search results")
+    open_page(page, "Import", "Import search results")
     page.locator("input[type=file]").set_input_files(str(ris_path))
     page.get_by_role("button", name="Import 1 file(s)").click()
     page.get_by_text("with 2 screening decisions from its notes").wait_for(timeout=120_000)
-    _open(page, "Records", "Records")
+    open_page(page, "Records", "Records")
     page.get_by_text("1 records match").wait_for()
     again = _included_with_decisions(page)
     assert [(r["title"], r["stage"], r["decision"]) for r in again] == \

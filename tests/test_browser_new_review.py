@@ -17,7 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import running_app, screenshot, settled
+from tests.conftest import (
+    decide_by_key,
+    open_page,
+    running_app,
+    screenshot,
+    settled,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -38,25 +44,6 @@ def new_app(tmp_path_factory):
     with running_app(tmp_path_factory.mktemp("new-review"),
                      env={"REVIEWKIT_NO_DEMO": "1"}) as url:
         yield url
-
-
-def _open(page, link: str, heading: str) -> None:
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=link, exact=True).click()
-    page.get_by_role("heading", name=heading, exact=True).wait_for()
-    settled(page)
-
-
-def _title(page) -> str:
-    return page.locator("[data-testid='stMain'] h3").first.inner_text()
-
-
-def _decide_by_key(page, key: str) -> None:
-    settled(page)
-    before = _title(page)
-    page.keyboard.press(key)
-    page.wait_for_function(
-        "old => { const h = document.querySelector(\"[data-testid='stMain'] h3\");"
-        " return h && h.innerText !== old; }", arg=before, timeout=60_000)
 
 
 def _download(page, button: str) -> bytes:
@@ -105,7 +92,7 @@ def test_a_new_review_with_search_records_rapid_mode_and_downloads(browser, new_
     page.get_by_role("heading", name=NAME, exact=True).wait_for()
     settled(page)
 
-    _open(page, "Import", "Import search results")
+    open_page(page, "Import", "Import search results")
     page.locator("input[type=file]").set_input_files([str(FORMATS / n) for n in EXPORTS])
     page.get_by_role("button", name="Import 2 file(s)").wait_for(timeout=120_000)
     settled(page)
@@ -124,7 +111,7 @@ def test_a_new_review_with_search_records_rapid_mode_and_downloads(browser, new_
     screenshot(page, "new-review-import")
 
     # citation chasing with nothing attached says what to do first
-    _open(page, "Import", "Import search results")
+    open_page(page, "Import", "Import search results")
     page.get_by_text("Citation chasing: works cited by the attached full texts").click()
     settled(page)
     page.get_by_role("button", name="Read the reference lists").click()
@@ -136,18 +123,18 @@ def test_a_new_review_with_search_records_rapid_mode_and_downloads(browser, new_
     assert "Ana Librarian" in appendix and "English; 2000 onwards" in appendix
     assert "urban park" in appendix and "EBSCOhost" in appendix
 
-    _open(page, "Screen", "Screen")
+    open_page(page, "Screen", "Screen")
     page.get_by_text("You have screened 0 of 14").wait_for(timeout=120_000)
     screenshot(page, "new-review-screen")
     for name in ("Include", "Exclude"):
         box = page.get_by_role("button", name=name).first.bounding_box()
         assert box["y"] + box["height"] <= 768, f"{name} is below the fold at 1366x768"
-    _decide_by_key(page, "i")
+    decide_by_key(page, "i")
     page.locator(".st-key-screen_reason").click()
     page.get_by_role("option", name=OWN_REASON, exact=True).click()
     settled(page)
-    _decide_by_key(page, "e")
-    _decide_by_key(page, "e")
+    decide_by_key(page, "e")
+    decide_by_key(page, "e")
     page.get_by_text("You have screened 3 of 14").wait_for()
 
     # rapid-review screening, chosen in words in the lead's settings
@@ -165,7 +152,7 @@ def test_a_new_review_with_search_records_rapid_mode_and_downloads(browser, new_
             "Rapid: calibrate, then one reviewer with checks")
     page.get_by_text("Rapid review, calibration round 1").wait_for(timeout=120_000)
 
-    _open(page, "Records", "Records")
+    open_page(page, "Records", "Records")
     labelled = list(csv.DictReader(io.StringIO(
         _records_download(page, "ASReview (labelled CSV)").decode("utf-8-sig"))))
     assert len(labelled) == 14
@@ -173,7 +160,7 @@ def test_a_new_review_with_search_records_rapid_mode_and_downloads(browser, new_
     zotero = _records_download(page, "Zotero (RIS, decisions and codes as tags)")
     assert zotero.count(b"TY  - ") == 14 and OWN_REASON.encode() in zotero
 
-    _open(page, "PRISMA diagram", "PRISMA 2020 flow diagram")
+    open_page(page, "PRISMA diagram", "PRISMA 2020 flow diagram")
     methods = page.get_by_test_id("stText").filter(has_text="We searched").inner_text()
     assert "Scopus (searched 28 January 2025, export date)" in methods
     assert "Academic Search Premier via EBSCOhost" in methods
