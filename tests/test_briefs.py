@@ -8,7 +8,13 @@ from collections import Counter
 
 import pytest
 
-from reviewkit.briefs import approach_evidence, build_brief, find_approach, render_brief
+from reviewkit.briefs import (
+    LOCAL_SHOWN,
+    approach_evidence,
+    build_brief,
+    find_approach,
+    render_brief,
+)
 from reviewkit.codebook import load_codebook
 from reviewkit.evidence_map import coded_studies_for_review
 from reviewkit.library import Viewer, add_contribution, moderate
@@ -82,6 +88,16 @@ def test_team_only_stories_never_reach_a_public_brief(store, demo):
     team = approach_evidence(store, demo, "social_prescribing",
                              viewer=Viewer(team_review_ids={demo.id}))
     assert "Social prescribing pilot in our team area" in [e.title for e, _ in team.local]
+
+
+def test_the_brief_counts_every_matching_local_entry_and_lists_the_closest(store, demo):
+    matching = approach_evidence(store, demo, "volunteering_peer_support").local
+    assert len(matching) > LOCAL_SHOWN  # the demo library has more than a brief lists
+    brief = build_brief(store, demo, approach="volunteering_peer_support")
+    assert (f"{len(matching)} local case studies or residents’ stories match."
+            in brief.key_messages)
+    assert f"This brief lists the {LOCAL_SHOWN} closest." in brief.key_messages
+    assert [e.title for e in brief.local_examples] == [e.title for e, _ in matching][:LOCAL_SHOWN]
 
 
 def test_dashboard_counts(store, demo):

@@ -163,10 +163,6 @@ def _stored_story_ids(database: str) -> set[int]:
         store.close()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "unreliable since the last round's merges: after the moderator publishes, the story is "
-    "often missing from Evidence by approach's local examples (top 5) in the same app; cause "
-    "not found yet, see the closing note of 2026-12-06 (#20)"))
 def test_a_story_goes_in_with_consent_out_to_the_public_and_out_again(browser, story_app):
     url = story_app.url
     # 1. the peer researcher sends it, on a phone-sized screen

@@ -16,6 +16,7 @@ from reviewkit.library import (
     load_entries,
     studies_for_entry,
 )
+from reviewkit.library.visibility import visible_to
 
 REAL = load_entries()
 LUNCH_CLUB = next(e for e in REAL if e.id == "nrp-story-lunch-club-grant")
@@ -71,6 +72,23 @@ def test_entries_for_a_map_cell_put_both_codes_first():
     # then entries sharing only the outcome, such as the Poverty Truth Commission
     assert "champs-west-cheshire-poverty-truth-commission" in ids[3:]
     assert all(why.startswith("Shares ") for _, why in paired)
+
+
+def test_among_equal_matches_the_more_recent_entry_comes_first():
+    older = dataclasses.replace(LUNCH_CLUB, id="older", years="2014–2016")
+    undated = dataclasses.replace(LUNCH_CLUB, id="undated", years="")
+    newer = dataclasses.replace(LUNCH_CLUB, id="newer", years="reported 2019–2024")
+    paired = entries_for_codes({"volunteering_peer_support"}, {"reduced_isolation"},
+                               viewer=Viewer.public(), entries=[older, undated, newer])
+    assert [entry.id for entry, _ in paired] == ["newer", "older", "undated"]
+
+
+def test_top_none_returns_every_match():
+    every = entries_for_codes({"volunteering_peer_support"}, set(), viewer=Viewer.public(),
+                              entries=REAL, top=None)
+    sharing = [e for e in REAL if "volunteering_peer_support" in e.approaches
+               and visible_to(e, Viewer.public())]
+    assert len(every) == len(sharing) > 5  # more than the five a page lists first
 
 
 def test_entries_for_a_study_use_meaning_from_the_index():

@@ -43,6 +43,8 @@ STUDIES_PER_OUTCOME = 3
 # ...and the studies themselves are listed under the first few outcomes (strongest evidence
 # first); the others keep their one-line verdict.
 OUTCOMES_WITH_STUDIES = 5
+# ...and the closest local case studies and stories are listed; all that match are counted.
+LOCAL_SHOWN = 5
 
 
 @dataclass
@@ -57,7 +59,7 @@ class ApproachEvidence:
     designs: Counter
     sources: Counter  # database name -> included studies found there
     prisma: PrismaCounts
-    local: list = field(default_factory=list)  # (LibraryEntry, why)
+    local: list = field(default_factory=list)  # (LibraryEntry, why): every match, closest first
 
 
 def find_approach(codebook: Codebook, phrase: str) -> str | None:
@@ -96,7 +98,7 @@ def approach_evidence(store: Store, review: Review, approach: str | None, *, vie
     outcomes = sorted({o for s in studies for o in s.outcomes})
     local = entries_for_codes([approach] if approach else sorted({a for s in studies for a in s.approaches}),
                               outcomes, viewer=viewer or Viewer.public(),
-                              entries=library_entries(store), top=5, codebook=codebook)
+                              entries=library_entries(store), top=None, codebook=codebook)
     return ApproachEvidence(
         approach=approach, approach_label=codebook.label("approach", approach) if approach else "All approaches",
         studies=studies, by_outcome=by_outcome, gaps=gaps,
@@ -260,9 +262,11 @@ def build_brief(store: Store, review: Review, *, approach: str | None = None, vi
         messages.append(changes.plain_words())
     if evidence.local:
         messages.append(f"{_count(len(evidence.local), 'local case study or resident story matches', 'local case studies or residents’ stories match')}.")
+        if len(evidence.local) > LOCAL_SHOWN:
+            messages.append(f"This brief lists the {LOCAL_SHOWN} closest.")
     examples = [LocalExample(e.id, e.title, e.type, e.place, readable_source(e.summary, 260),
                              readable_source(e.source, 120))
-                for e, _ in evidence.local]
+                for e, _ in evidence.local[:LOCAL_SHOWN]]
     title = f"Evidence brief: {topic}" if approach else f"Evidence brief: {review.name}"
     p = evidence.prisma
     rows = [("Records identified", p.identified),

@@ -3,11 +3,14 @@
 Studies come in as ``CodedStudy`` values (built by the coding side from confirmed codes).
 Pairs are ranked in tiers: sharing an approach and an outcome first, then sharing an approach,
 then (where embeddings are at hand) being close in meaning.  Within a tier, more shared codes
-and closer meaning come first.  Entries are always narrowed by ``visible_to`` first.
+and closer meaning come first, then the more recent local entry (the last year it names), so a
+new story is not always listed after every older one that matches as well.  Entries are always
+narrowed by ``visible_to`` first.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -59,7 +62,21 @@ def _cosine(a: np.ndarray | None, b: np.ndarray | None) -> float | None:
     return float(a @ b) / norms if norms else None
 
 
-def _rank(candidates: list[tuple[object, set[str], set[str], float | None]], *, top: int,
+def _latest_year(item: object) -> int:
+    """The last year a local entry's ``years`` names (0 for studies and undated entries).
+
+    >>> from types import SimpleNamespace
+    >>> _latest_year(SimpleNamespace(years="2014–2019, reported 2021"))
+    2021
+    >>> _latest_year(object())
+    0
+    """
+    years = re.findall(r"(?:19|20)\d\d", str(getattr(item, "years", "") or ""))
+    return max(map(int, years)) if years else 0
+
+
+def _rank(candidates: list[tuple[object, set[str], set[str], float | None]], *,
+          top: int | None,
           codebook: Codebook, meaning_tier: bool, by_outcome_alone: bool):
     """Order (item, shared approaches, shared outcomes, similarity) by tier and say why."""
     tiers: list[list[tuple[tuple, object, str]]] = [[], [], [], []]
@@ -73,14 +90,15 @@ def _rank(candidates: list[tuple[object, set[str], set[str], float | None]], *, 
             tier = 2
         elif meaning_tier and similarity is not None and similarity >= MIN_SIMILARITY:
             why = f"Close in meaning (similarity {similarity:.2f})"
-            tiers[3].append(((closeness,), item, why))
+            tiers[3].append(((closeness, -_latest_year(item)), item, why))
             continue
         else:
             continue
         why = _why_codes(codebook, shared_a, shared_o)
         if similarity is not None:
             why += f"; similarity {similarity:.2f}"
-        tiers[tier].append(((-(len(shared_a) + len(shared_o)), closeness), item, why))
+        tiers[tier].append(((-(len(shared_a) + len(shared_o)), closeness, -_latest_year(item)),
+                            item, why))
     ranked = []
     for tier in tiers:
         tier.sort(key=lambda found: found[0])
@@ -112,11 +130,12 @@ def _library(entries: LibraryIndex | Iterable[LibraryEntry]
 
 
 def entries_for_codes(approaches: Iterable[str], outcomes: Iterable[str], *, viewer: Viewer,
-                      entries: LibraryIndex | Iterable[LibraryEntry], top: int = 10,
+                      entries: LibraryIndex | Iterable[LibraryEntry], top: int | None = 10,
                       codebook: Codebook | None = None) -> list[tuple[LibraryEntry, str]]:
     """Return entries ``viewer`` may see that share the given codes (a cluster or map cell).
 
-    Entries sharing an approach and an outcome come first, then an approach, then an outcome.
+    Entries sharing an approach and an outcome come first, then an approach, then an outcome;
+    ``top=None`` returns every match.
     """
     codebook = codebook or bundled_codebook()
     wanted_a, wanted_o = set(approaches), set(outcomes)

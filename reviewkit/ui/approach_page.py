@@ -11,6 +11,7 @@ import streamlit as st
 
 from reviewkit.approach_search import approach_index_for_review, find_approaches
 from reviewkit.briefs import (
+    LOCAL_SHOWN,
     approach_evidence,
     build_brief,
     build_gaps,
@@ -55,6 +56,7 @@ WORDS = {
     "sources": "Where these studies came from",
     "local": "Local examples and residents' stories",
     "no_local": "No local story matches yet.",
+    "more_local": "Show {n} more that match",
 }
 
 
@@ -185,8 +187,16 @@ def render() -> None:
     st.subheader(WORDS["local"])
     if not evidence.local:
         st.caption(WORDS["no_local"])
-    for entry, why in evidence.local:
-        with st.container(border=True):
-            st.markdown(f"**{md_escape(entry.title)}** — {md_escape(entry.type)}, {md_escape(entry.place)}")
-            st.text(entry.summary)
-            st.caption(md_escape(why))
+    for entry, why in evidence.local[:LOCAL_SHOWN]:
+        _local_entry(entry, why)
+    if len(evidence.local) > LOCAL_SHOWN:
+        with st.expander(WORDS["more_local"].format(n=len(evidence.local) - LOCAL_SHOWN)):
+            for entry, why in evidence.local[LOCAL_SHOWN:]:
+                _local_entry(entry, why)
+
+
+def _local_entry(entry, why: str) -> None:
+    with st.container(border=True):
+        st.markdown(f"**{md_escape(entry.title)}** — {md_escape(entry.type)}, {md_escape(entry.place)}")
+        st.text(entry.summary)
+        st.caption(md_escape(why))
