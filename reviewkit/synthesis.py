@@ -219,10 +219,8 @@ def synthesis_cells(store: Store, review: Review, *, approach: str | None = None
                 else:
                     members.setdefault((a, o), {})
     missing = sorted({d.record_id for d in recorded} - set(by_id))
-    titles = {}
-    if missing:
-        titles = {rid: (store.get_record(rid).record.title, store.get_record(rid).record.year)
-                  for rid in missing}
+    titles = {rid: (row.title or "", row.year)
+              for rid, row in store.record_summaries(missing).items()} if missing else {}
     for d in recorded:
         study = by_id.get(d.record_id)
         title, year = (study.title, study.year) if study else titles.get(d.record_id, ("", None))

@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -40,7 +40,7 @@ from sqlalchemy.pool import StaticPool
 from reviewkit.errors import DuplicateImportError, NotFoundError, ReviewkitError
 from reviewkit.records import BIBLIOGRAPHIC_FIELDS, Record
 from reviewkit.review_settings import default_settings, exclusion_reasons
-from reviewkit.store import people, schema
+from reviewkit.store import people, record_rows, schema
 from reviewkit.store.rows import live
 from reviewkit.store.rows import now as _now
 from reviewkit.store.schema import (
@@ -703,6 +703,12 @@ class Store:
             return list(conn.execute(select(records.c.id).where(
                 records.c.review_id == review_id, live(records),
                 records.c.duplicate_of.is_(None)).order_by(records.c.id)).scalars())
+
+    def record_summaries(self, record_ids: Iterable[int]) -> dict[int, Any]:
+        """Title, year and journal of each record in ``record_ids``, by id, in one read
+        (instead of a whole record per id)."""
+        with self.read() as conn:
+            return record_rows.summaries_by_id(conn, record_ids)
 
     def kept_titles_abstracts(self, review_id: int) -> list[tuple[int, str, str]]:
         """(id, title, abstract) of the records left after deduplication, by id: what the

@@ -223,14 +223,16 @@ def render() -> None:
         if cell.summary:
             st.subheader("What the studies say together")
             st.text(cell.summary)
-            rests = ", ".join(str(r) for r in cell.summary_record_ids)
-            st.caption(md_escape(f"Written by {cell.written_by}; rests on records {rests}."))
+            found = store.record_summaries(cell.summary_record_ids)
+            rests = "; ".join(found[r].title or f"record {r}" for r in cell.summary_record_ids
+                              if r in found)
+            st.caption(md_escape(f"Written by {cell.written_by}. It rests on: {rests}."))
         if cell.grouping:
             st.text(f"Grouping: {cell.grouping}\nWhy: {cell.grouping_reason}")
         _charts(store, review, codebook, cell, cells)
         if may_edit:
-            titles = {rid: store.get_record(rid).record.title
-                      for rid in included_record_ids(store, review)}
+            titles = {rid: row.title or "" for rid, row in
+                      store.record_summaries(included_record_ids(store, review)).items()}
             _synthesis_forms(store, review, cell, titles)
     with certainty:
         _certainty_tab(store, review, approach, outcome, may_edit)
