@@ -86,6 +86,16 @@ class ChaseResult:
     def matched(self) -> int:
         return sum(1 for m in self.matches if m.record_id is not None)
 
+    def in_words(self) -> str:
+        """What was read and found, as the Import page and the command line both say it.
+
+        >>> ChaseResult(1, 3, [], []).in_words()
+        '3 references read from 1 full text: 0 are already records of the review, 0 cited works are not.'
+        """
+        texts = f"{self.full_texts} full text" + ("" if self.full_texts == 1 else "s")
+        return (f"{self.references} references read from {texts}: {self.matched} are already "
+                f"records of the review, {len(self.candidates)} cited works are not.")
+
 
 # -- reading a reference list ----------------------------------------------------------------
 

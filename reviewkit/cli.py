@@ -150,9 +150,7 @@ def cmd_chase_citations(args) -> int:
     review = store.get_review(args.review)
     actor = _allowed(args, store, "review.read", review)
     result = chase_review(store, review)
-    print(f"{result.references} references read from {result.full_texts} full texts: "
-          f"{result.matched} are records of the review, {len(result.candidates)} cited works "
-          "are not.")
+    print(result.in_words())
     if args.output:
         Path(args.output).write_bytes(csv_bytes(CANDIDATE_COLUMNS, candidate_rows(result),
                                                 bom=True))

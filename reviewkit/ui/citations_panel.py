@@ -29,10 +29,7 @@ def render(store, review) -> None:
         st.info("No full texts are attached to this review's records yet. Attach a record's "
                 "PDF on the Screen page (Full text stage), then read the reference lists here.")
         return
-    texts = f"{result.full_texts} full text" + ("s" if result.full_texts != 1 else "")
-    st.write(f"{result.references} references read from {texts}: "
-             f"{result.matched} are already records of the review, "
-             f"{len(result.candidates)} cited works are not.")
+    st.write(result.in_words())
     if not result.candidates:
         return
     table = pd.DataFrame([{

@@ -93,7 +93,8 @@ def records_panel(store, review) -> None:
     if not found:
         return
     with st.expander(f"Search records of the {len(found)} imports, and the search appendix"):
-        by_label = {f"{s.import_id}: {s.filename} ({s.database or s.method})": s for s in found}
+        by_label = {f"Import {s.import_id}: {s.filename} ({s.database or s.method})": s
+                    for s in found}
         chosen = by_label[st.selectbox("Import", list(by_label), key="search_record_pick")]
         with st.form(f"search-record-{chosen.import_id}"):
             values = search_fields(f"edit-{chosen.import_id}", chosen.fields())
