@@ -181,7 +181,9 @@ def test_split_screening_processes_never_share_a_record(database_url):
     ids = _team_review(database_url, names, split=True, required=1)
     context = multiprocessing.get_context("spawn")
     with context.Pool(len(names)) as pool:
-        results = pool.starmap(screen_until_done, [(database_url, name) for name in names])
+        # a bound, so a worker that cannot start fails the test instead of hanging the suite
+        results = pool.starmap_async(
+            screen_until_done, [(database_url, name) for name in names]).get(timeout=600)
     _check_split_outcome(database_url, dict(zip(names, results)), ids)
 
 
