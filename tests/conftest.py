@@ -262,9 +262,16 @@ def decide_by_key(tab, key: str) -> None:
     settled(tab)
     before = record_title(tab)
     tab.keyboard.press(key)
-    tab.wait_for_function(
-        "old => { const h = document.querySelector(\"[data-testid='stMain'] h3\");"
-        " return h && h.innerText !== old; }", arg=before, timeout=60_000)
+    try:
+        tab.wait_for_function(
+            "old => { const h = document.querySelector(\"[data-testid='stMain'] h3\");"
+            " return h && h.innerText !== old; }", arg=before, timeout=60_000)
+    except Exception:
+        focused = tab.evaluate("() => document.activeElement && document.activeElement.outerHTML"
+                               ".slice(0, 300)")
+        shot = screenshot(tab, f"decide-by-key-{key}-stuck")
+        raise AssertionError(f"pressing {key!r} did not move on from {before!r}; focus was on "
+                             f"{focused}; screenshot {shot}") from None
 
 
 # True once the first text node holding the title comes before the first "Read it" button.
