@@ -800,9 +800,11 @@ def _add_common(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from reviewkit.accounts import MEMBER_ROLES, ROLES
     from reviewkit.audit import EXPORT_FORMATS as AUDIT_FORMATS
+    from reviewkit.decisions import EXPORT_FORMATS as DECISION_FORMATS
     from reviewkit.decisions import OUTCOMES
-    from reviewkit.formats import FORMATS
-    from reviewkit.interchange import DECISION_SOURCES
+    from reviewkit.document_formats import APPENDIX_FORMATS, BRIEF_FORMATS
+    from reviewkit.formats import EXPORT_FORMATS, FORMATS
+    from reviewkit.interchange import DECISION_SOURCES, EXPORTS
     from reviewkit.screening.status import STAGES
 
     parser = argparse.ArgumentParser(
@@ -849,7 +851,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "(or Excel), optionally with their screening decisions.")
     p.add_argument("--review", required=True, metavar="NAME")
     p.add_argument("--format", required=True,
-                   choices=("ris", "bibtex", "csv", "xlsx", "asreview", "zotero", "eppi"),
+                   choices=tuple(dict.fromkeys(EXPORT_FORMATS + DECISION_FORMATS + tuple(EXPORTS))),
                    help="asreview: ASReview's labelled CSV; zotero: RIS with decisions and "
                         "codes as tags; eppi: EPPI-Reviewer/EPPI-Mapper JSON of the coded "
                         "studies and the codebook")
@@ -940,7 +942,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("brief", cmd_brief, "Write an evidence brief for an approach or a whole review.")
     p.add_argument("--approach", metavar="NAME", help="in everyday words, e.g. 'social prescribing'")
-    p.add_argument("--format", required=True, choices=("docx", "pdf", "md"))
+    p.add_argument("--format", required=True, choices=tuple(BRIEF_FORMATS))
     p.add_argument("--output", required=True, metavar="FILE")
     p.add_argument("--review", metavar="NAME", help="default: the only review, else the demo review")
 
@@ -1047,7 +1049,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "rapid-review reporting items and the methods text) as Markdown or Word.")
     p.add_argument("--review", required=True, metavar="NAME")
     p.add_argument("--output", required=True, metavar="FILE")
-    p.add_argument("--format", choices=("md", "docx"),
+    p.add_argument("--format", choices=tuple(APPENDIX_FORMATS),
                    help="default: docx for a .docx file, else md")
 
     p = command("round", cmd_round,

@@ -208,11 +208,17 @@ def _axis(codebook: Codebook, scheme: str, used: list[str]) -> list[tuple[str, s
 
 
 def coded_studies_for_review(store: Store, review_id: int) -> list[CodedStudy]:
-    """Gather a review's confirmed codes, findings and record details into CodedStudy rows."""
+    """Gather a review's included studies' confirmed codes, findings and record details into
+    CodedStudy rows. A record coded and later excluded (or not yet through full text) is left
+    out: which studies are included is answered by ``screening.status`` alone."""
+    from reviewkit.screening.status import included_record_ids
+
+    included = set(included_record_ids(store, store.review_by_id(review_id)))
     codes = record_codes_for_review(store, review_id, status="confirmed")
     by_record: dict[int, list] = {}
     for row in codes:
-        by_record.setdefault(row.record_id, []).append(row)
+        if row.record_id in included:
+            by_record.setdefault(row.record_id, []).append(row)
     if not by_record:
         return []
     from reviewkit.store.synthesis import current_directions

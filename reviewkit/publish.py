@@ -23,6 +23,7 @@ from pathlib import Path
 from reviewkit.briefs import build_brief, render_brief
 from reviewkit.briefs.content import Brief
 from reviewkit.codebook import Codebook, review_codebook
+from reviewkit.document_formats import BRIEF_FORMATS
 from reviewkit.errors import ReviewkitError
 from reviewkit.library import LibraryEntry, Viewer, library_entries, visible_entries
 from reviewkit.library.entries import bundled_codebook
@@ -32,7 +33,6 @@ __all__ = ["SITE_WORDS", "PublishedSite", "public_entries", "site_zip", "write_s
 
 # Written into a site folder so a later publish may replace it (and nothing else).
 MARKER = ".reviewkit-site"
-BRIEF_FORMATS = {"md": "Markdown", "docx": "Word", "pdf": "PDF"}
 
 # The site's own wording, kept in one place so its reading age can be measured (tests).
 SITE_WORDS = {

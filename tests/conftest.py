@@ -48,6 +48,16 @@ def _as_postgres_user(args: list[str]) -> list[str]:
     return args
 
 
+@pytest.fixture(autouse=True)
+def _main_module_kept():
+    """Put back ``sys.modules['__main__']`` after each test: AppTest runs a page as __main__ and
+    leaves it there, and a process spawned later would try to run that page first."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """Start a throwaway PostgreSQL server on loopback for the test session; yield its base URL."""

@@ -132,6 +132,7 @@ def screened(store):
     store.add_decision(ids[1], stage=TA, decision="exclude", reviewer="ana",
                        reason="Wrong population")
     store.add_decision(ids[5], stage=TA, decision="include", reviewer="ben")
+    store.add_decision(ids[5], stage="full_text", decision="include", reviewer="ben")
     confirm_code(store, review.id, ids[0], "approach", "community_connectors", "ana")
     confirm_code(store, review.id, ids[5], "approach", "community_connectors", "ana")
     store.add_fulltext(ids[0], filename="first.pdf", sha256="c" * 64, content=b"%PDF-1",

@@ -8,9 +8,12 @@ and on a real PostgreSQL server started by the test session.
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
 import time
+import types
 from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
@@ -176,14 +179,17 @@ def test_split_screening_threads_never_share_a_record(database_url, reviewers):
     _check_split_outcome(database_url, given, ids)
 
 
-def test_split_screening_processes_never_share_a_record(database_url):
+def test_split_screening_processes_never_share_a_record(database_url, monkeypatch):
     names = ["ana", "ben", "cai"]
     ids = _team_review(database_url, names, split=True, required=1)
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(len(names)) as pool:
-        # a bound, so a worker that cannot start fails the test instead of hanging the suite
-        results = pool.starmap_async(
-            screen_until_done, [(database_url, name) for name in names]).get(timeout=600)
+    # A spawned process first reruns the parent's __main__ script. Under pytest that can be a
+    # page script an AppTest left there (it runs pages as __main__), which fails in the child;
+    # multiprocessing.Pool would then start workers for ever. The workers need no __main__, and
+    # ProcessPoolExecutor fails at once (BrokenProcessPool) if one dies anyway.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+    with ProcessPoolExecutor(len(names), mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(screen_until_done, [database_url] * len(names), names,
+                                timeout=600))
     _check_split_outcome(database_url, dict(zip(names, results)), ids)
 
 

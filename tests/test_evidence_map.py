@@ -124,12 +124,17 @@ def test_studies_come_from_confirmed_codes_in_the_store(store, codebook):
     store.add_import(review.id, [Record(title="Link workers", year=2018),
                                  Record(title="Not coded yet", year=2020)],
                      filename="m.csv", format="csv", sha256="c" * 64, size_bytes=1)
-    first, _ = [s.id for s in store.list_records(review.id)]
-    confirm_code(store, review.id, first, "approach", "social_prescribing", "alice")
+    first, second = [s.id for s in store.list_records(review.id)]
+    for record_id in (first, second):
+        confirm_code(store, review.id, record_id, "approach", "social_prescribing", "alice")
     confirm_code(store, review.id, first, "design", "evaluation", "alice")
     set_finding(store, review.id, first, "outcome", "reduced_isolation", "positive",
                 "Loneliness fell.", "alice")
-    [study] = coded_studies_for_review(store, review.id)
+    assert coded_studies_for_review(store, review.id) == []  # coded, but not included yet
+    for stage in ("title_abstract", "full_text"):
+        store.add_decision(first, stage=stage, decision="include", reviewer="alice")
+    store.add_decision(second, stage="title_abstract", decision="exclude", reviewer="alice")
+    [study] = coded_studies_for_review(store, review.id)  # the excluded one stays off the map
     assert (study.record_id, study.title, study.year) == (first, "Link workers", 2018)
     assert (study.approaches, study.outcomes, study.design) == (
         ["social_prescribing"], ["reduced_isolation"], "evaluation")

@@ -24,6 +24,7 @@ from reviewkit.briefs.render import to_docx, to_markdown, to_pdf
 from reviewkit.briefs.strength import COMPARATIVE, REVIEW_DESIGNS, Strength, evidence_strength
 from reviewkit.certainty import NOT_RATED
 from reviewkit.codebook import Codebook, find_code_words, resolve, review_codebook
+from reviewkit.document_formats import BRIEF_FORMATS
 from reviewkit.errors import ReviewkitError
 from reviewkit.evidence_map import CodedStudy, coded_studies_for_review
 from reviewkit.prisma import PrismaCounts, prisma_counts
@@ -37,6 +38,7 @@ __all__ = ["ApproachEvidence", "Brief", "Strength", "approach_evidence", "build_
            "to_markdown", "to_pdf", "verdict_line"]
 
 FORMATS = {"md": to_markdown, "docx": to_docx, "pdf": to_pdf}
+assert list(FORMATS) == list(BRIEF_FORMATS)  # one list of names (document_formats)
 # A brief stays 2–4 pages: per outcome, the studies with a written finding come first and at
 # most this many are listed; the rest are counted.
 STUDIES_PER_OUTCOME = 3

@@ -24,12 +24,12 @@ from reviewkit.briefs import (
 from reviewkit.briefs.render import DIRECTION_WORDS
 from reviewkit.certainty import NOT_RATED
 from reviewkit.codebook import review_codebook
+from reviewkit.document_formats import BRIEF_FORMATS
 from reviewkit.library import viewer_for
 from reviewkit.ui.common import current_user, get_store, md_escape, require_review, view_link
 
 MIME = {"pdf": "application/pdf", "md": "text/markdown",
         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-FORMAT_NAMES = {"pdf": "PDF", "docx": "Word", "md": "Markdown"}
 
 
 # The page's own wording, in one place so its reading age can be measured (tests/test_ui.py).
@@ -120,7 +120,7 @@ def _downloads(store, review, approach: str, viewer) -> None:
     columns = st.columns(3)
     # Word first: fpdf2 tags only the PDF's pictures, Word carries real headings and alt text
     for column, fmt in zip(columns, ("docx", "pdf", "md"), strict=True):
-        column.download_button(f"Download the brief ({FORMAT_NAMES[fmt]})", writer(fmt),
+        column.download_button(f"Download the brief ({BRIEF_FORMATS[fmt]})", writer(fmt),
                                file_name=f"brief-{approach}.{fmt}", mime=MIME[fmt],
                                icon=":material/download:", on_click="ignore",
                                type="primary" if fmt == "docx" else "secondary",
