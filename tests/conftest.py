@@ -284,8 +284,11 @@ def decide_by_key(tab, key: str) -> None:
                              f"{focused}; screenshot {shot}") from None
 
 
-# True once the first text node holding the title comes before the first "Read it" button.
+# True once the app's run has finished and the first text node holding the title comes before
+# the first "Read it" button (while a run is on, the list on screen may be the one before it).
 _FIRST_RESULT_IS = """(title) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   const button = [...document.querySelectorAll('button')]
     .find(b => b.innerText.trim() === 'Read it');
   if (!button) return false;
@@ -303,6 +306,14 @@ def read_first_result(tab, title: str, timeout: float = 120_000) -> None:
     not the list drawn before it), then press its "Read it"."""
     tab.wait_for_function(_FIRST_RESULT_IS, arg=title, timeout=timeout)
     tab.get_by_role("button", name="Read it").first.click()
+    dialog = tab.get_by_role("dialog")
+    try:
+        dialog.get_by_text(title, exact=False).first.wait_for(timeout=timeout)
+    except Exception:
+        shown = dialog.inner_text()[:500] if dialog.count() else "no dialog open"
+        shot = screenshot(tab, "read-first-result-stuck")
+        raise AssertionError(f"'Read it' on {title!r} did not open it: {shown!r}; "
+                             f"screenshot {shot}") from None
 
 
 def settled(tab, timeout: float = 120_000) -> None:
@@ -317,3 +328,20 @@ def screenshot(tab, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     tab.screenshot(path=str(path), full_page=True)
     return path
+
+
+# The journeys that take longest, in the order they are handed out; the rest follow.
+_LONGEST_FIRST = ("test_browser_stories.py", "test_browser_journey.py", "test_browser_roles.py",
+                  "test_browser_accessibility.py", "test_browser_evidence.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Hand the browser journeys out first, the longest before the others. With
+    ``-n 2 --dist loadfile`` each worker takes whole files in this order, so the long files no
+    longer come last and leave one worker running them alone while the other waits."""
+    def rank(item) -> tuple[int, int]:
+        name = Path(str(item.fspath)).name
+        if name in _LONGEST_FIRST:
+            return (0, _LONGEST_FIRST.index(name))
+        return (1, 0) if item.get_closest_marker("browser") else (2, 0)
+    items.sort(key=rank)  # stable: within a rank, the collection order stays
