@@ -387,3 +387,36 @@ def test_the_rate_model_waits_until_there_is_enough_to_fit():
     later = stopping_advice(RANKED[:60], 1500)
     assert later.model is not None and "too early" not in later.plain_words
     assert not any(stopping_trace([1, 1] + [0] * 200, 1500, rule="counting"))
+
+
+def test_large_review_features_are_made_in_a_child_process_that_does_not_rerun_main(
+        monkeypatch, tmp_path):
+    """The Screen page makes a big review's TF-IDF features in a child process. In the app,
+    ``__main__`` is the page script; the child must not run it (multiprocessing's spawn did,
+    failed, and the work fell back into the server), and it must work from any folder."""
+    import subprocess
+    import sys
+    import types
+
+    from reviewkit.screening import queue
+    from reviewkit.screening.model import text_features
+
+    page = tmp_path / "page.py"
+    page.write_text("raise SystemExit('the page script ran in the child')\n", encoding="utf-8")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(page)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    monkeypatch.chdir(tmp_path)
+    ran = []
+    real_run = subprocess.run
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: ran.append(a[0]) or real_run(*a, **k))
+    texts = [f"Peer support group {i} for carers in ward {i % 7}" for i in range(50)]
+    expected = text_features(texts)
+
+    def no_fallback(_texts):
+        raise AssertionError("the child process failed; the features were made here")
+
+    monkeypatch.setattr("reviewkit.screening.model.text_features", no_fallback)
+    made = queue.features_in_a_process(texts)
+    assert ran and ran[0][1:] == ["-m", "reviewkit.screening.model"]
+    assert (made != expected).nnz == 0 and made.shape[0] == 50

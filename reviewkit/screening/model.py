@@ -317,3 +317,13 @@ def _criteria_scores(texts: list[str], criteria: str) -> np.ndarray:
 def _standardise(values: np.ndarray) -> np.ndarray:
     spread = values.std()
     return (values - values.mean()) / spread if spread > 0 else values - values.mean()
+
+
+if __name__ == "__main__":  # the child process of ``queue.features_in_a_process``
+    import io
+    import json
+    import sys
+
+    _buffer = io.BytesIO()
+    sparse.save_npz(_buffer, text_features(json.loads(sys.stdin.buffer.read())))
+    sys.stdout.buffer.write(_buffer.getvalue())

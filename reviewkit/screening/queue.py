@@ -150,17 +150,34 @@ FEATURES_IN_A_PROCESS_FROM = 2000
 
 
 def features_in_a_process(texts: list[str]):
-    """The ranker's text features, made in a fresh child process (here if none can start)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    """The ranker's text features, made in a fresh child process (here if none can start).
 
+    The child is a plain ``python -m reviewkit.screening.model`` reading the texts as JSON on
+    stdin and writing the matrix as ``.npz`` on stdout. (multiprocessing's spawn was used
+    before: it reruns the parent's ``__main__`` first, which in the app is the whole page
+    script, so the child failed and the work came back into the server's process.)
+    """
+    import io
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from scipy import sparse
+
+    import reviewkit
     from reviewkit.screening.model import text_features
 
+    home = str(Path(reviewkit.__file__).resolve().parents[1])  # wherever the app was started
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [home, *filter(None, [os.environ.get("PYTHONPATH")])])}
     try:
-        with ProcessPoolExecutor(max_workers=1,
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
-            return pool.submit(text_features, list(texts)).result()
-    except (OSError, RuntimeError, ImportError):
+        done = subprocess.run([sys.executable, "-m", "reviewkit.screening.model"],
+                              input=json.dumps(list(texts)).encode("utf-8"), env=env,
+                              capture_output=True, timeout=600, check=True)
+        return sparse.load_npz(io.BytesIO(done.stdout)).tocsr()
+    except (OSError, ValueError, subprocess.SubprocessError):
         return text_features(texts)
 
 
