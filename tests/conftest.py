@@ -262,6 +262,26 @@ def open_page(tab, link: str, heading: str) -> None:
     settled(tab)
 
 
+def choose_option(tab, key: str, option: str, tries: int = 3) -> None:
+    """Open the drop-down with widget key ``key`` by mouse and choose ``option``. A click that
+    lands while a run redraws the drop-down opens nothing; a person would click again, and so
+    does this (up to ``tries`` times) before it fails."""
+    for attempt in range(tries):
+        settled(tab)
+        tab.locator(f".st-key-{key}").click()
+        wanted = tab.get_by_role("option", name=option, exact=True)
+        try:
+            wanted.wait_for(timeout=15_000)
+        except Exception:
+            if attempt == tries - 1:
+                raise
+            tab.keyboard.press("Escape")
+            continue
+        wanted.click()
+        settled(tab)
+        return
+
+
 def record_title(tab) -> str:
     """The title of the record on the Screen page."""
     return tab.locator("[data-testid='stMain'] h3").first.inner_text()
@@ -271,17 +291,27 @@ def decide_by_key(tab, key: str) -> None:
     """Press a screening key and wait until the next record's title replaces this one."""
     settled(tab)
     before = record_title(tab)
+    moved_on = ("old => { const h = document.querySelector(\"[data-testid='stMain'] h3\");"
+                " return h && h.innerText !== old; }")
     tab.keyboard.press(key)
     try:
-        tab.wait_for_function(
-            "old => { const h = document.querySelector(\"[data-testid='stMain'] h3\");"
-            " return h && h.innerText !== old; }", arg=before, timeout=60_000)
+        tab.wait_for_function(moved_on, arg=before, timeout=60_000)
     except Exception:
-        focused = tab.evaluate("() => document.activeElement && document.activeElement.outerHTML"
-                               ".slice(0, 300)")
+        state = tab.evaluate("""() => ({
+            focus: document.activeElement && document.activeElement.tagName,
+            run: document.querySelector('[data-testid="stApp"]')
+                 .getAttribute('data-test-script-state'),
+            disabled: [...document.querySelectorAll('button')].filter(b => b.disabled)
+                 .map(b => b.innerText.trim()).slice(0, 8)})""")
         shot = screenshot(tab, f"decide-by-key-{key}-stuck")
-        raise AssertionError(f"pressing {key!r} did not move on from {before!r}; focus was on "
-                             f"{focused}; screenshot {shot}") from None
+        tab.keyboard.press(key)
+        try:
+            tab.wait_for_function(moved_on, arg=before, timeout=20_000)
+            again = "a second press moved on"
+        except Exception:
+            again = "a second press did not help either"
+        raise AssertionError(f"pressing {key!r} did not move on from {before!r} ({state}; "
+                             f"{again}); screenshot {shot}") from None
 
 
 # True once the app's run has finished and the first text node holding the title comes before
@@ -330,18 +360,23 @@ def screenshot(tab, name: str) -> Path:
     return path
 
 
-# The journeys that take longest, in the order they are handed out; the rest follow.
-_LONGEST_FIRST = ("test_browser_stories.py", "test_browser_journey.py", "test_browser_roles.py",
-                  "test_browser_accessibility.py", "test_browser_evidence.py")
+def pytest_xdist_make_scheduler(config, log):
+    """With ``--dist loadfile``, every browser journey goes to one worker, one after another,
+    while the other worker takes the rest file by file. Two journeys at once on a 2-core
+    machine starve each other's app servers until a click lands mid-redraw (seen in full runs),
+    and the journeys take about as long together as all the other tests."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class BrowserJourneysTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "browser journeys" if Path(path).name.startswith("test_browser_") else path
+
+    return BrowserJourneysTogether(config, log)
 
 
+# The browser journeys first (one worker takes them all, see above), so they start at once.
 def pytest_collection_modifyitems(config, items):
-    """Hand the browser journeys out first, the longest before the others. With
-    ``-n 2 --dist loadfile`` each worker takes whole files in this order, so the long files no
-    longer come last and leave one worker running them alone while the other waits."""
-    def rank(item) -> tuple[int, int]:
-        name = Path(str(item.fspath)).name
-        if name in _LONGEST_FIRST:
-            return (0, _LONGEST_FIRST.index(name))
-        return (1, 0) if item.get_closest_marker("browser") else (2, 0)
-    items.sort(key=rank)  # stable: within a rank, the collection order stays
+    items.sort(key=lambda item: 0 if item.get_closest_marker("browser") else 1)  # stable

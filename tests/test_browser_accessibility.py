@@ -78,7 +78,15 @@ _FOCUSED = """() => {
 
 
 def _tab_to(tab, name: str, visited: list[dict], limit: int = 80) -> None:
-    """Press Tab until the element named ``name`` has the focus, noting each stop on the way."""
+    """Press Tab until the element named ``name`` has the focus, noting each stop on the way.
+
+    First wait until that element is drawn and the run has finished: on a busy machine a page
+    can still be drawing, and Tab would then run off the end of the page to the browser."""
+    tab.wait_for_function(
+        "(name) => [...document.querySelectorAll('input, textarea, button, a')].some("
+        "e => (e.getAttribute('aria-label') || e.innerText || '').includes(name))",
+        arg=name, timeout=120_000)
+    settled(tab)
     for _ in range(limit):
         tab.keyboard.press("Tab")
         focused = tab.evaluate(_FOCUSED)

@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import (
+    choose_option,
     decide_by_key,
     open_page,
     running_app,
@@ -76,10 +77,7 @@ def _create_review(page, url: str, name: str, *, settings: bool) -> None:
 
 def _pick_reason(page, reason: str) -> None:
     """Choose a reason with the mouse, as a person would (the keys must still work after)."""
-    settled(page)
-    page.locator(".st-key-screen_reason").click()
-    page.get_by_role("option", name=reason, exact=True).click()
-    settled(page)
+    choose_option(page, "screen_reason", reason)
 
 
 def _download(page, label: str) -> bytes:
@@ -95,9 +93,7 @@ def _download(page, label: str) -> bytes:
 def _included_with_decisions(page) -> list[dict]:
     """Filter the Records page to the studies included at full text; download them as CSV."""
     for key, option in (("records_stage", "Full text"), ("records_decision", "Included")):
-        page.locator(f".st-key-{key}").click()
-        page.get_by_role("option", name=option, exact=True).click()
-        settled(page)
+        choose_option(page, key, option)
     page.get_by_text("1 records match").wait_for()
     return list(csv.DictReader(io.StringIO(
         _download(page, "CSV with decisions").decode("utf-8-sig"))))
