@@ -377,6 +377,27 @@ def pytest_xdist_make_scheduler(config, log):
     return BrowserJourneysTogether(config, log)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser test fails, save what every open tab shows (test-artifacts/failed-*.png)
+    and name the files in the report, so a failure seen once in a full run can be read."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or "browser" not in item.fixturenames:
+        return
+    browser = item.funcargs.get("browser")
+    shots = []
+    for c, context in enumerate(getattr(browser, "contexts", [])):
+        for t, tab in enumerate(context.pages):
+            name = f"failed-{item.name[:60]}-{c}-{t}"
+            try:
+                shots.append(f"{screenshot(tab, name)} ({tab.url})")
+            except Exception as exc:  # a closed or crashed tab: say so, keep the report
+                shots.append(f"{name}: no screenshot ({exc.__class__.__name__})")
+    if shots:
+        report.sections.append(("screenshots of the open tabs", "\n".join(shots)))
+
+
 # The browser journeys first (one worker takes them all, see above), so they start at once.
 def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: 0 if item.get_closest_marker("browser") else 1)  # stable

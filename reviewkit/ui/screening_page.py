@@ -157,7 +157,13 @@ _GIVE_KEYS_BACK = """<script>
     const el = doc.activeElement;
     if (el && el !== doc.body && el.closest && el.closest(widgets)) el.blur();
   };
-  const release = () => { until = Date.now() + 4000; setTimeout(blur, 60); };
+  const release = () => {
+    until = Date.now() + 4000;
+    setTimeout(() => {
+      const el = doc.activeElement;
+      if (el && el !== doc.body) el.blur();
+    }, 60);
+  };
   doc.addEventListener('click', (e) => {
     if (onScreen() && e.target.closest && e.target.closest('[role="option"]')) release();
   }, true);
