@@ -420,3 +420,25 @@ def test_large_review_features_are_made_in_a_child_process_that_does_not_rerun_m
     made = queue.features_in_a_process(texts)
     assert ran and ran[0][1:] == ["-m", "reviewkit.screening.model"]
     assert (made != expected).nnz == 0 and made.shape[0] == 50
+
+
+def test_a_large_review_takes_the_criteria_order_from_a_child_process(monkeypatch):
+    """From FEATURES_IN_A_PROCESS_FROM records the criteria ranking is made off the page's
+    run: the records keep their own order at first, then the order is the one
+    rank_by_criteria gives, exactly."""
+    import time
+
+    from reviewkit.screening import queue
+
+    monkeypatch.setattr(queue, "FEATURES_IN_A_PROCESS_FROM", 40)
+    texts = [f"Record {i} on {'blue light and sleep' if i % 9 == 0 else 'garden design'} "
+             f"in ward {i % 13}" for i in range(60)]
+    ids = [1000 + i for i in range(60)]
+    criteria = "Does blue light affect sleep?\nAdults"
+    started = queue.Prioritiser(ids, texts, criteria)
+    expected = [ids[i] for i in rank_by_criteria(texts, criteria)]
+    deadline = time.monotonic() + 120
+    while started.order() != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert started.order() == expected
+    assert set(expected[:7]) == {ids[i] for i in range(0, 60, 9)}  # blue-light records first

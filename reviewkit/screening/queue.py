@@ -195,15 +195,31 @@ class Prioritiser:
                              "criteria": criteria, "model": model}
         self._ranker = None
         self._lock = threading.Lock()
-        if criteria.strip():
-            from reviewkit.screening.model import rank_by_criteria
-
-            self._order = [self.ids[i] for i in rank_by_criteria(self._texts, criteria)]
-        else:  # no criteria: the records keep their own order (what rank_by_criteria gives)
-            self._order = list(self.ids)
+        self._order = list(self.ids)  # no criteria: the records keep their own order
         self._trained_on: dict[int, int] | None = None
         self._worker: threading.Thread | None = None
         self._pending: dict[int, int] | None = None
+        if criteria.strip() and len(self._texts) >= FEATURES_IN_A_PROCESS_FROM:
+            # seconds of TF-IDF at 10,000 records: made in a child process while the page
+            # shows the first records in their own order, then the criteria's order takes over
+            threading.Thread(target=self._rank_by_criteria_in_a_process, args=(criteria,),
+                             daemon=True).start()
+        elif criteria.strip():
+            from reviewkit.screening.model import rank_by_criteria
+
+            self._order = [self.ids[i] for i in rank_by_criteria(self._texts, criteria)]
+
+    def _rank_by_criteria_in_a_process(self, criteria: str) -> None:
+        """The order ``rank_by_criteria`` gives (TF-IDF cosine to the criteria, fitted on the
+        records and the criteria together), with the features made in a child process."""
+        import numpy as np
+
+        both = features_in_a_process(self._texts + [criteria])
+        scores = np.asarray((both[:-1] @ both[-1].T).todense()).ravel()
+        order = [self.ids[i] for i in np.argsort(-scores, kind="stable")]
+        with self._lock:
+            if self._trained_on is None:  # a ranking learnt from decisions, once there, wins
+                self._order = order
 
     def _train(self, labels: dict[int, int]) -> None:
         from reviewkit.screening.model import MODELS, Ranker
