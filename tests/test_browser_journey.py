@@ -19,6 +19,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import (
     choose_option,
+    click_until,
     decide_by_key,
     open_page,
     running_app,
@@ -69,8 +70,8 @@ def _create_review(page, url: str, name: str, *, settings: bool) -> None:
         reasons.fill(reasons.input_value() + "\n" + OWN_REASON)
         form.get_by_role("textbox", name="Words to highlight as relevant (one per line)", exact=True).fill("blue light\nsleep")
         form.get_by_role("textbox", name="Words to highlight as irrelevant (one per line)", exact=True).fill("mice\nrats")
-    form.get_by_role("button", name="Create review").click()
-    page.get_by_role("heading", name=name).wait_for()
+    click_until(page, form.get_by_role("button", name="Create review"),
+                page.get_by_role("heading", name=name))
     page.get_by_text("Next: import your search results").wait_for()
     settled(page)
 
