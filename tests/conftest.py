@@ -384,6 +384,7 @@ def screenshot(tab, name: str) -> Path:
     return path
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist; unknown without it
 def pytest_xdist_make_scheduler(config, log):
     """With ``--dist loadfile``, every browser journey goes to one worker, one after another,
     while the other worker takes the rest file by file. Two journeys at once on a 2-core
