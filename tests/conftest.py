@@ -285,6 +285,23 @@ def click_until(tab, button, done, *, wait: float = 30_000) -> None:
                   stacklevel=2)
 
 
+def download_by_click(tab, button, *, wait: float = 30_000) -> bytes:
+    """Click a download button and return the file's bytes; if no download starts within
+    ``wait`` ms, click once more (warning, with a screenshot) before failing."""
+    try:
+        with tab.expect_download(timeout=wait) as info:
+            button.click()
+        return Path(info.value.path()).read_bytes()
+    except Exception:
+        shot = screenshot(tab, "download-lost")
+    settled(tab)
+    with tab.expect_download(timeout=wait) as info:
+        button.click()
+    warnings.warn(LostInput(f"a download click was not acted on; the second one was ({shot})"),
+                  stacklevel=2)
+    return Path(info.value.path()).read_bytes()
+
+
 def choose_option(tab, key: str, option: str, tries: int = 3) -> None:
     """Open the drop-down with widget key ``key`` by mouse and choose ``option``. A click that
     lands while a run redraws the drop-down opens nothing; a person would click again, and so

@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import (
     decide_by_key,
+    download_by_click,
     open_page,
     running_app,
     screenshot,
@@ -47,10 +48,8 @@ def new_app(tmp_path_factory):
 
 
 def _download(page, button: str) -> bytes:
-    with page.expect_download() as info:
-        # by its accessible name: a screen reader hears the label, not the icon's name
-        page.get_by_role("button", name=button).click()
-    return Path(info.value.path()).read_bytes()
+    # by its accessible name: a screen reader hears the label, not the icon's name
+    return download_by_click(page, page.get_by_role("button", name=button))
 
 
 def _records_download(page, label: str) -> bytes:
