@@ -51,9 +51,9 @@ EVERYDAY_WORDS = Path(str(resources.files("reviewkit") / "data" / "everyday_word
 
 def everyday_words(path=EVERYDAY_WORDS) -> dict[str, list[str]]:
     """Read the everyday words kept for the bundled codebook's approaches."""
-    import yaml
+    from reviewkit import yaml_text
 
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    data = yaml_text.load(Path(path).read_text(encoding="utf-8")) or {}
     return {str(code): [str(w) for w in words or []] for code, words in data.items()}  # title and the start of the abstract: enough to say what was done
 
 

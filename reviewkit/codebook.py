@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz
 
+from reviewkit import yaml_text
 from reviewkit.errors import NotFoundError, ReviewkitError
 from reviewkit.store import Store
 from reviewkit.store import codes as code_rows
@@ -87,7 +88,7 @@ def load_codebook(path: str | Path = DEFAULT_CODEBOOK) -> Codebook:
 def from_yaml(text: str) -> Codebook:
     """Build a codebook from YAML text."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml_text.load(text)
     except yaml.YAMLError as exc:
         raise ReviewkitError(f"The codebook is not valid YAML: {exc}") from exc
     return from_dict(data)
@@ -95,7 +96,7 @@ def from_yaml(text: str) -> Codebook:
 
 def to_yaml(codebook: Codebook) -> str:
     """Write a codebook as YAML that :func:`from_yaml` reads back unchanged."""
-    return yaml.safe_dump(to_dict(codebook), sort_keys=False, allow_unicode=True, width=100)
+    return yaml_text.dump(to_dict(codebook), sort_keys=False, allow_unicode=True, width=100)
 
 
 def from_dict(data: dict) -> Codebook:

@@ -90,41 +90,63 @@ def postgres_server():
 
 
 _TEST_DATABASE = "reviewkit_test"
+_SCHEMA_TEMPLATE = "reviewkit_schema_template"
 
 
 @pytest.fixture(scope="session")
 def postgres_database(postgres_server):
-    """One PostgreSQL database for the whole session; each test empties it (postgres_url)."""
+    """The session's PostgreSQL base URL, with a template database holding reviewkit's empty
+    schema (made once by ``Store``, the same code every test would run)."""
     import psycopg
 
     base = postgres_server.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{_TEST_DATABASE}"')
-    return f"{base}/{_TEST_DATABASE}"
+        conn.execute(f'CREATE DATABASE "{_SCHEMA_TEMPLATE}"')
+    Store(f"{postgres_server}/{_SCHEMA_TEMPLATE}").close()
+    return base
 
 
 @pytest.fixture
-def postgres_url(postgres_server, postgres_database):
-    """A URL to an empty PostgreSQL database (the session's one, its schema dropped and remade).
+def postgres_url(request, postgres_server, postgres_database):
+    """A URL to a new PostgreSQL database: empty, or (for a test that uses ``store``) holding
+    reviewkit's empty schema, copied from the session's template.
 
-    Remaking the schema is quicker than a new database per test and leaves no tables, rows or
-    sequences behind; connections a previous test left open are ended first so none holds a lock.
+    ``CREATE DATABASE ... TEMPLATE`` copies the schema in a fraction of the time ``Store`` takes
+    to make it table by table (benchmarks/RESULTS.md, suite time); the database a previous test
+    used is dropped first, ending any connection it left open.
     """
     import psycopg
 
-    with psycopg.connect(postgres_database, autocommit=True) as conn:
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                     "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+    template = _SCHEMA_TEMPLATE if "store" in request.fixturenames else "template0"
+    with psycopg.connect(f"{postgres_database}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{_TEST_DATABASE}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{_TEST_DATABASE}" TEMPLATE "{template}"')
     return f"{postgres_server}/{_TEST_DATABASE}"
 
 
+_sqlite_schema: list[Path] = []
+
+
+def _sqlite_schema_template(folder: Path) -> Path:
+    """A SQLite file holding reviewkit's empty schema, made once per test process."""
+    if not _sqlite_schema:
+        path = folder / "schema-template.sqlite"
+        Store(f"sqlite:///{path}").close()
+        _sqlite_schema.append(path)
+    return _sqlite_schema[0]
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path):
-    """A fresh database URL: a SQLite file, then a real PostgreSQL database."""
+def database_url(request, tmp_path, tmp_path_factory):
+    """A fresh database URL: a SQLite file, then a real PostgreSQL database. Empty, or, for a
+    test that uses ``store``, a copy of reviewkit's empty schema (which ``Store`` would make)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'reviewkit.sqlite'}"
+        path = tmp_path / "reviewkit.sqlite"
+        if "store" in request.fixturenames:
+            from tests.templates import copy_sqlite
+
+            return copy_sqlite(_sqlite_schema_template(tmp_path_factory.getbasetemp()), path)
+        return f"sqlite:///{path}"
     return request.getfixturevalue("postgres_url")
 
 

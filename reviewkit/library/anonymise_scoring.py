@@ -13,8 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from reviewkit import yaml_text
 from reviewkit.errors import ReviewkitError
 from reviewkit.library.anonymise import Flag
 
@@ -34,7 +33,7 @@ class LabelledStory:
 
 def read_labelled_stories(path: str | Path) -> list[LabelledStory]:
     """Read labelled stories; raise ReviewkitError naming the story whose label is wrong."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []
+    data = yaml_text.load(Path(path).read_text(encoding="utf-8")) or []
     stories = []
     for item in data:
         details = []

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import yaml
 from rapidfuzz import fuzz, process
 
+from reviewkit import yaml_text
 from reviewkit.codebook import Codebook, load_codebook
 from reviewkit.errors import ReviewkitError
 
@@ -197,7 +198,7 @@ def split_front_matter(text: str, *, file: str = "") -> tuple[dict, str]:
         raise FormatError("the front matter is never closed: add a '---' line after it.",
                           file=file) from None
     try:
-        data = yaml.safe_load("\n".join(lines[1:end])) or {}
+        data = yaml_text.load("\n".join(lines[1:end])) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None
