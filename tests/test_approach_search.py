@@ -33,8 +33,9 @@ def test_the_judged_set_is_varied_and_names_real_approaches():
     codes = {c.code for c in load_codebook().scheme("approach").codes}
     assert len(judged) >= 80
     assert len({p.lower() for p, *_ in judged}) == len(judged)
-    assert {kind for _, _, kind, _ in judged} == {"problem", "service", "group", "place"}
-    assert {split for *_, split in judged} == {"dev", "held_out", "fresh", "held_out_2", "held_out_3", "held_out_4"}
+    assert {kind for _, _, kind, _ in judged} == {"problem", "service", "group", "place", "vague"}
+    assert {split for *_, split in judged} == {"dev", "held_out", "fresh", "held_out_2", "held_out_3",
+                                               "held_out_4", "held_out_5"}
     assert all(ok and ok <= codes for _, ok, _, _ in judged)
 
 
@@ -79,15 +80,16 @@ def test_the_brief_command_reads_everyday_words(tmp_path, demo_index):
 def test_phrasings_never_tuned_on_find_an_acceptable_approach(demo_index):
     _, _, index = demo_index
     untouched = [(p, ok) for p, ok, _, split in read_judged_phrasings(JUDGED)
-                 if split in ("held_out_3", "held_out_4")]
+                 if split in ("held_out_3", "held_out_4", "held_out_5")]
     found = [[m.code for m in find_approaches(index, p)] for p, _ in untouched]
     top1 = sum(bool(f) and f[0] in ok for f, (_, ok) in zip(found, untouched, strict=True))
     top3 = sum(bool(set(f) & ok) for f, (_, ok) in zip(found, untouched, strict=True))
     old = sum(bool(set(synonym_matches(index.codebook, p)[:1]) & ok) for p, ok in untouched)
-    # measured 0.60 and 0.90 over 87 (benchmarks/RESULTS.md); written after the last tuning
-    assert len(untouched) >= 80
-    assert top3 / len(untouched) >= 0.85
-    assert top1 >= 0.5 * len(untouched) and top1 > 3 * old
+    # measured 0.91 and 0.99 over these 229 (benchmarks/RESULTS.md); none of them was looked at
+    # while the resolver or its everyday words were chosen; the aim is 0.85 and 0.95
+    assert len(untouched) >= 200
+    assert top1 >= 0.85 * len(untouched) and top3 >= 0.95 * len(untouched)
+    assert top1 > 3 * old
 
 
 def test_words_count_as_well_as_meaning(demo_index, monkeypatch):
@@ -95,9 +97,9 @@ def test_words_count_as_well_as_meaning(demo_index, monkeypatch):
 
     _, _, index = demo_index
     assert index.lexical is not None and "social_prescribing" in index.lexical_codes
-    # by meaning alone "referring" reads as health champions; the approach whose own words
-    # say "refer" (BM25 over labels, synonyms and everyday words) comes first with words
-    phrase = "doctors referring people to community activities"
-    assert find_approaches(index, phrase)[0].code == "social_prescribing"
+    # by meaning alone "give their time" reads as community connectors; the approach whose
+    # own words say it (BM25 over labels, synonyms and everyday words) comes first with words
+    phrase = "people who want to give their time"
+    assert find_approaches(index, phrase)[0].code == "volunteering_peer_support"
     monkeypatch.setattr(search, "LEXICAL", 0.0)
-    assert find_approaches(index, phrase)[0].code != "social_prescribing"
+    assert find_approaches(index, phrase)[0].code != "volunteering_peer_support"
