@@ -1,6 +1,7 @@
 """Where Streamlit falls short of WCAG 2.2 AA, patched on every page (README, accessibility
 statement): caption contrast, a visible focus ring, 24 px targets, the page's language, the
-menu's list markup and the names of a few unnamed controls."""
+menu's list markup, the names of a few unnamed controls and a file picker the keyboard can
+open."""
 
 from __future__ import annotations
 
@@ -21,6 +22,13 @@ button[kind], [data-testid="stSidebarNavLink"], [data-baseweb="tab"] { min-heigh
 [data-testid="stHeaderActionElements"] a, [data-testid="stTooltipIcon"] button {
   min-width: 24px; min-height: 24px; display: inline-flex; align-items: center; justify-content: center; }
 .stElementContainer:has(#rk-a11y) { display: none; }
+/* a date's day, month and year fields (20 px) and its calendar button (16 px high) */
+[data-testid="stDateInput"] [role="spinbutton"], [data-testid="stDateInputCalendarButton"] {
+  display: inline-flex; align-items: center; justify-content: center; min-width: 24px;
+  min-height: 24px; }
+/* a control the focus scrolls into view stops below the app's fixed header, not under it */
+[data-testid="stMain"] :is(a, button, input, textarea, summary, [tabindex]) {
+  scroll-margin-top: 4.5rem; scroll-margin-bottom: 1rem; }
 </style>
 """
 
@@ -54,6 +62,28 @@ _SCRIPT = """
     });
   };
   fix();
+  // Enter or Space on a file picker's "Upload" button opens nothing in Streamlit (a click
+  // does): open the file dialogue for the keyboard too (WCAG 2.1.1)
+  document.addEventListener("keydown", (event) => {
+    const button = event.target.closest && event.target.closest("button");
+    if (!button || !button.closest('[data-testid="stFileUploaderDropzone"]')) return;
+    if (event.key !== "Enter" && event.key !== " ") return;
+    event.preventDefault();
+    // when the dialogue closes the picker is redrawn (the chosen files, each with "Remove",
+    // and an "Add files" button): the focus goes to that button, not lost to the page
+    const widget = button.closest('[data-testid="stFileUploader"]') || button.parentElement;
+    const input = widget.querySelector('input[type="file"]');
+    const back = () => setTimeout(() => {
+      const again = [...widget.querySelectorAll('[data-testid="stFileUploaderDropzone"] button')]
+        .find((b) => !(b.getAttribute("aria-label") || "").startsWith("Remove"));
+      if (again) again.focus();
+    }, 100);
+    if (input) {
+      input.addEventListener("change", back, {once: true});
+      input.addEventListener("cancel", back, {once: true});
+    }
+    button.click();
+  }, true);
   let queued = false;
   new MutationObserver(() => {
     if (queued) return;

@@ -40,8 +40,10 @@ def render() -> None:
     right.download_button("Download PNG", prisma_png(counts), file_name="prisma-2020.png",
                           mime="image/png", icon=":material/download:")
     if counts.awaiting_screening or counts.awaiting_full_text:
-        st.info(f"Screening is not finished: {counts.awaiting_screening} records still to screen "
-                f"by title and abstract, {counts.awaiting_full_text} reports still to assess.")
+        records, reports = counts.awaiting_screening, counts.awaiting_full_text
+        st.info(f"Screening is not finished: {records} record{'' if records == 1 else 's'} "
+                f"still to screen by title and abstract, {reports} "
+                f"report{'' if reports == 1 else 's'} still to assess.")
     st.subheader("Methods text: searching and screening")
     methods = search_methods_text(store, review)
     if counts.stopping is not None or counts.rapid is not None:

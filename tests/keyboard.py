@@ -1,0 +1,149 @@
+"""Drive the app with the keyboard alone, as a person who cannot use a mouse would.
+
+:class:`Keys` moves the focus with Tab (from wherever it is, as a person would, wrapping past
+the end of the page) until it rests on the control with the wanted name, then acts with Enter,
+Space or typing. It notes every focus stop on the way, so a journey can then check that the
+focus was always visible, in view, uncovered and on a target at least 24×24 px (WCAG 2.2 AA:
+2.4.7, 2.4.11, 2.5.8). Nothing is clicked and nothing is focused by script.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.conftest import settled
+
+# What the focused element is called and where it is. A radio button or checkbox hides its
+# input under a drawn one: its target is the whole option. An input's name is its label. What
+# lies over its middle may be part of its own widget (a drop-down's placeholder), not a cover.
+FOCUSED = """() => {
+  const active = document.activeElement;
+  const e = ["radio", "checkbox"].includes(active.type) ? active.closest("label") || active : active;
+  const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+  const hit = document.elementFromPoint(r.x + r.width / 2, r.y + Math.min(r.height / 2, 10));
+  const label = (active.labels && active.labels[0] && active.labels[0].innerText) || "";
+  const testid = (active.closest("[data-testid]") || active).getAttribute("data-testid") || "";
+  const over = hit ? (hit.closest("[data-testid]") || hit).getAttribute("data-testid") || hit.tagName : "";
+  return {tag: e.tagName, testid: testid, role: active.getAttribute("role") || "", over: over,
+          name: (active.getAttribute("aria-label") || label || e.innerText || "").trim().slice(0, 80),
+          width: r.width, height: r.height, top: r.top, bottom: r.bottom,
+          ring: s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2,
+          uncovered: !!hit && (e.contains(hit) || hit.contains(e) ||
+                               (e.closest(".stElementContainer") || e).contains(hit))};
+}"""
+
+_PRESENT = """(name) => [...document.querySelectorAll('input, textarea, button, a, [tabindex]')].some(
+  e => ((e.getAttribute('aria-label') || '') + ' ' + ((e.labels && e.labels[0] &&
+        e.labels[0].innerText) || '') + ' ' + (e.innerText || '')).includes(name))"""
+
+
+_CONTROLS = {"A", "BUTTON", "INPUT", "TEXTAREA", "SUMMARY", "LABEL", "SELECT"}
+_ROLES = {"tab", "button", "link", "radio", "checkbox", "option", "combobox", "textbox", "switch",
+          "spinbutton", "slider", "searchbox", "menuitem"}
+
+
+class Keys:
+    """One browser tab, driven by keys; ``visited`` holds every focus stop so far."""
+
+    def __init__(self, tab, *, limit: int = 150) -> None:
+        self.tab = tab
+        self.limit = limit
+        self.visited: list[dict] = []
+
+    @staticmethod
+    def _is(here: dict, name: str, testid: str | None) -> bool:
+        """The focused control is the one named: a line of its name (after an icon's
+        name, or before a shortcut key's) starts with ``name``; a container such as the page's
+        main region never is."""
+        lines = [line.strip() for line in here["name"].splitlines() if line.strip()]
+        control = here["tag"] in _CONTROLS or here.get("role") in _ROLES
+        return (control and any(line.startswith(name) for line in lines)
+                and (testid is None or testid in here["testid"]))
+
+    def reach(self, name: str, *, testid: str | None = None) -> dict:
+        """Press Tab until the focus rests on the control named ``name`` (and, if given, that
+        sits in an element with this ``data-testid``)."""
+        self.tab.wait_for_function(_PRESENT, arg=name, timeout=120_000)
+        settled(self.tab)
+        here = self.tab.evaluate(FOCUSED)
+        if self._is(here, name, testid):
+            return here
+        for _ in range(self.limit):
+            self.tab.keyboard.press("Tab")
+            here = self.tab.evaluate(FOCUSED)
+            if here["tag"] not in ("BODY", "HTML"):
+                self.visited.append(here)
+            if self._is(here, name, testid):
+                return here
+        pytest.fail(f"{name!r} not reached with {self.limit} presses of Tab; the last stops: "
+                    f"{[v['name'] for v in self.visited[-30:]]}")
+
+    def press(self, name: str, key: str = "Enter", **where) -> None:
+        """Reach the control and press ``key`` on it (Enter for buttons and links)."""
+        self.reach(name, **where)
+        self.tab.keyboard.press(key)
+
+    def type(self, name: str, text: str, *, replace: bool = True, **where) -> None:
+        """Reach a text box and type into it (after what is there, unless ``replace``)."""
+        self.reach(name, **where)
+        if replace:
+            self.tab.keyboard.press("Control+a")
+            self.tab.keyboard.press("Delete")
+        else:
+            self.tab.keyboard.press("Control+End")
+        self.tab.keyboard.type(text)
+
+    def choose(self, name: str, option: str, **where) -> None:
+        """Reach a drop-down, type the start of an option and take it with Enter."""
+        self.reach(name, **where)
+        self.tab.keyboard.type(option)
+        self.tab.get_by_role("option", name=option).first.wait_for()
+        self.tab.keyboard.press("Enter")
+        settled(self.tab)
+
+    def choose_many(self, name: str, options: list[str], **where) -> None:
+        """Reach a multiple-choice list, take each option by typing it and Enter, then close
+        the list with Escape (again if a redraw after a choice opened it once more)."""
+        self.reach(name, **where)
+        for option in options:
+            self.tab.keyboard.type(option)
+            self.tab.get_by_role("option", name=option).first.wait_for()
+            self.tab.keyboard.press("Enter")
+            settled(self.tab)
+        dropdown = self.tab.get_by_test_id("stMultiSelectDropdown")
+        for _ in range(3):
+            self.tab.keyboard.press("Escape")
+            try:
+                dropdown.wait_for(state="detached", timeout=3_000)
+                return
+            except PlaywrightTimeout:
+                settled(self.tab)
+        pytest.fail(f"the list of {name!r} stays open after Escape")
+
+    def upload(self, name: str, paths: list[Path] | Path, *, key: str = "Enter", **where) -> None:
+        """Reach the file picker's button and choose files in the dialogue ``key`` opens."""
+        self.reach(name, **where)
+        with self.tab.expect_file_chooser() as chooser:
+            self.tab.keyboard.press(key)
+        chooser.value.set_files(paths if isinstance(paths, list) else [paths])
+
+    def download(self, name: str, **where) -> bytes:
+        """Reach a download button and press Enter on it; the downloaded bytes."""
+        self.reach(name, **where)
+        with self.tab.expect_download() as info:
+            self.tab.keyboard.press("Enter")
+        return Path(info.value.path()).read_bytes()
+
+    def check_focus(self) -> None:
+        """Every stop so far: a visible ring, in view, not covered, at least 24×24 px."""
+        height = self.tab.viewport_size["height"]
+        for n, stop in enumerate(self.visited):
+            around = [v["name"][-30:] for v in self.visited[max(0, n - 3):n + 2]]
+            stop = {**stop, "after": around}
+            assert stop["ring"], f"no visible focus ring on {stop}"
+            assert stop["bottom"] > 0 and stop["top"] < height, f"focus out of view: {stop}"
+            assert stop["uncovered"] or stop["tag"] == "MAIN", f"focused element covered: {stop}"
+            assert stop["width"] >= 24 and stop["height"] >= 24, f"target under 24x24 px: {stop}"
