@@ -1,6 +1,7 @@
-"""Every page of the app through axe-core (counts by impact, none serious or critical), and a
-commissioner's question answered with the keyboard alone, focus always visible, targets at
-least 24×24 px (WCAG 2.2 AA; README, accessibility statement)."""
+"""Every page of the app through axe-core (counts by impact, none serious or critical) and one
+whole round of Tab (no trap; every stop with a visible, unobscured focus and at least 24×24
+px), and a commissioner's question answered with the keyboard alone (WCAG 2.2 AA; README,
+accessibility statement)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.conftest import ARTIFACTS, settled
-from tests.keyboard import Keys
+from tests.keyboard import FOCUSED, Keys
 
 pytestmark = pytest.mark.browser
 
@@ -49,9 +50,25 @@ def _axe(tab) -> tuple[dict[str, int], list[str]]:
                     if v["impact"] in ("serious", "critical")]
 
 
+def _tab_round(tab) -> Keys:
+    """Tab through the whole page once, from the top until the focus is back at the first
+    stop (the skip link): no control holds the focus captive; the stops are kept to check."""
+    keys = Keys(tab)
+    for _ in range(300):
+        tab.keyboard.press("Tab")
+        here = tab.evaluate(FOCUSED)
+        if here["tag"] in ("BODY", "HTML"):
+            continue
+        if here["name"].startswith("Skip to main content") and keys.visited:
+            return keys
+        keys.visited.append(here)
+    pytest.fail(f"the focus never came back to the top of {tab.url}: "
+                f"{[v['name'] for v in keys.visited[-20:]]}")
+
+
 def test_every_page_passes_axe_with_no_serious_or_critical_violation(tab):
     assert len(ADDRESSES) >= 17 and "overview" in ADDRESSES
-    counts, serious = {}, {}
+    counts, serious, stops = {}, {}, {}
     for address in ADDRESSES:
         _open(tab, address)
         assert tab.get_by_text("Page not found").count() == 0, address
@@ -59,6 +76,12 @@ def test_every_page_passes_axe_with_no_serious_or_critical_violation(tab):
         counts[address], problems = _axe(tab)
         if problems:
             serious[address] = problems
+        # and with the keyboard: every stop of a whole round of Tab, focus visible and
+        # unobscured, at least 24x24 px
+        keys = _tab_round(tab)
+        keys.check_focus()
+        stops[address] = len(keys.visited)
+    print("Tab stops per page (one whole round, each checked):", json.dumps(stops))
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "axe-app.json").write_text(json.dumps(counts, indent=1), encoding="utf-8")
     print("axe violations (elements) by impact, per page:", json.dumps(counts))

@@ -22,6 +22,10 @@ button[kind], [data-testid="stSidebarNavLink"], [data-baseweb="tab"] { min-heigh
 [data-testid="stHeaderActionElements"] a, [data-testid="stTooltipIcon"] button {
   min-width: 24px; min-height: 24px; display: inline-flex; align-items: center; justify-content: center; }
 .stElementContainer:has(#rk-a11y) { display: none; }
+/* the chart toolbar's buttons (22 px high) and a password box's "Show password" (16 px) */
+[data-testid="stPlotlyChart"] .modebar-btn { min-height: 24px; display: inline-flex;
+  align-items: center; }
+[data-testid="stTextInputRootElement"] button { min-height: 24px; }
 /* a date's day, month and year fields (20 px) and its calendar button (16 px high) */
 [data-testid="stDateInput"] [role="spinbutton"], [data-testid="stDateInputCalendarButton"] {
   display: inline-flex; align-items: center; justify-content: center; min-width: 24px;
