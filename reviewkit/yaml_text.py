@@ -14,8 +14,17 @@ _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def load(text: str):
-    """Plain data from YAML text (``yaml.YAMLError`` when it is not valid YAML)."""
-    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader, C or Python
+    """Plain data from YAML text (``yaml.YAMLError`` when it is not valid YAML).
+
+    Text that libyaml refuses is read again by the pure-Python loader, whose error is the one
+    raised: it names the line of the problem as the messages here always have (libyaml points
+    past the end for an unclosed bracket, for one)."""
+    try:
+        return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader, C or Python
+    except yaml.YAMLError:
+        if _LOADER is yaml.SafeLoader:
+            raise
+    return yaml.safe_load(text)
 
 
 def dump(data, **options) -> str:

@@ -1,4 +1,5 @@
-"""End to end in headless Chromium: screen with the keyboard, undo, and settle a conflict."""
+"""End to end in headless Chromium, with the keyboard alone: screen with the keys, undo, and
+settle a conflict (tests/keyboard.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import screenshot, settled
+from tests.keyboard import Keys
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +29,6 @@ def _press(page, key: str, button: str) -> None:
     """Press a screening shortcut once the run has settled and its button is on screen."""
     settled(page)
     page.get_by_role("button", name=button).first.wait_for()
-    page.locator("h1").first.click()  # keep focus away from text boxes
     page.keyboard.press(key)
 
 
@@ -73,5 +74,7 @@ def test_conflicts_view_settles_a_disagreement(page, app_url):
     waiting = int(re.search(r"\((\d+)\)", heading.inner_text()).group(1))
     assert waiting >= 1
     screenshot(page, "conflicts")
-    page.get_by_role("button", name="Settle as include").first.click()
+    keys = Keys(page)
+    keys.press("Settle as include")
     page.get_by_role("heading", name=f"Reviewers disagree ({waiting - 1})").wait_for()
+    keys.check_focus()

@@ -152,13 +152,7 @@ _GIVE_KEYS_BACK = """<script>
   doc.reviewkitKeysBack = true;
   const onScreen = () => !!doc.querySelector('[data-testid="stMain"] .st-key-screen_reason');
   const widgets = '.st-key-screen_note, .st-key-screen_reason';
-  let until = 0;  // a choice was just made: keep handing the keys back until the run after it ends
-  const blur = () => {
-    const el = doc.activeElement;
-    if (el && el !== doc.body && el.closest && el.closest(widgets)) el.blur();
-  };
   const release = () => {
-    until = Date.now() + 4000;
     setTimeout(() => {
       const el = doc.activeElement;
       if (el && el !== doc.body) el.blur();
@@ -171,11 +165,6 @@ _GIVE_KEYS_BACK = """<script>
     if (onScreen() && e.key === 'Enter' && e.target.closest && e.target.closest(widgets))
       release();
   }, true);
-  // the rerun that a choice starts can redraw the drop-down and give it the focus again
-  new MutationObserver(() => {
-    if (Date.now() < until) blur();
-  }).observe(doc.body, {subtree: true, attributes: true,
-                        attributeFilter: ['data-test-script-state']});
 })();
 </script>"""
 
