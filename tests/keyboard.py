@@ -55,36 +55,44 @@ class Keys:
         self.visited: list[dict] = []
 
     @staticmethod
-    def _is(here: dict, name: str, testid: str | None) -> bool:
+    def _is(here: dict, name: str, testid: str | None, role: str | None = None) -> bool:
         """The focused control is the one named: a line of its name (after an icon's
         name, or before a shortcut key's) starts with ``name``; a container such as the page's
         main region never is."""
         lines = [line.strip() for line in here["name"].splitlines() if line.strip()]
         control = here["tag"] in _CONTROLS or here.get("role") in _ROLES
         return (control and any(line.startswith(name) for line in lines)
-                and (testid is None or testid in here["testid"]))
+                and (testid is None or testid in here["testid"])
+                and (role is None or here.get("role") == role))
 
-    def reach(self, name: str, *, testid: str | None = None) -> dict:
+    def reach(self, name: str, *, testid: str | None = None, role: str | None = None,
+              onward: bool = False) -> dict:
         """Press Tab until the focus rests on the control named ``name`` (and, if given, that
-        sits in an element with this ``data-testid``)."""
+        sits in an element with this ``data-testid``, or has this ARIA ``role``); ``onward``: the next such control, not
+        the one the focus is on."""
         self.tab.wait_for_function(_PRESENT, arg=name, timeout=120_000)
         settled(self.tab)
         here = self.tab.evaluate(FOCUSED)
-        if self._is(here, name, testid):
+        if self._is(here, name, testid, role) and not onward:
             return here
         for _ in range(self.limit):
-            self.tab.keyboard.press("Tab")
-            here = self.tab.evaluate(FOCUSED)
-            if not self._fine(here):  # judged once the page is still, not mid-redraw
-                settled(self.tab)
-                self.tab.wait_for_timeout(300)
-                here = self.tab.evaluate(FOCUSED)
-            if here["tag"] not in ("BODY", "HTML"):
-                self.visited.append(here)
-            if self._is(here, name, testid):
+            here = self.step()
+            if self._is(here, name, testid, role):
                 return here
         pytest.fail(f"{name!r} not reached with {self.limit} presses of Tab; the last stops: "
                     f"{[v['name'] for v in self.visited[-30:]]}")
+
+    def step(self) -> dict:
+        """Press Tab once; the focus stop it reached (noted, unless it is the page itself)."""
+        self.tab.keyboard.press("Tab")
+        here = self.tab.evaluate(FOCUSED)
+        if not self._fine(here):  # judged once the page is still: not mid-redraw, no ring
+            settled(self.tab)     # still fading in
+            self.tab.wait_for_timeout(300)
+            here = self.tab.evaluate(FOCUSED)
+        if here["tag"] not in ("BODY", "HTML"):
+            self.visited.append(here)
+        return here
 
     def press(self, name: str, key: str = "Enter", **where) -> None:
         """Reach the control and press ``key`` on it (Enter for buttons and links)."""
@@ -151,7 +159,7 @@ class Keys:
 
     def _fine(self, stop: dict) -> bool:
         height = self.tab.viewport_size["height"]
-        return (stop["bottom"] > 0 and stop["top"] < height
+        return (stop["ring"] and stop["bottom"] > 0 and stop["top"] < height
                 and (stop["uncovered"] or stop["tag"] in ("MAIN", "BODY", "HTML")))
 
     def check_focus(self) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.conftest import ARTIFACTS, settled
-from tests.keyboard import FOCUSED, Keys
+from tests.keyboard import Keys
 
 pytestmark = pytest.mark.browser
 
@@ -55,13 +55,10 @@ def _tab_round(tab) -> Keys:
     stop (the skip link): no control holds the focus captive; the stops are kept to check."""
     keys = Keys(tab)
     for _ in range(300):
-        tab.keyboard.press("Tab")
-        here = tab.evaluate(FOCUSED)
-        if here["tag"] in ("BODY", "HTML"):
-            continue
-        if here["name"].startswith("Skip to main content") and keys.visited:
+        here = keys.step()
+        if here["name"].startswith("Skip to main content") and len(keys.visited) > 1:
+            keys.visited.pop()  # back at the start: that stop was checked the first time
             return keys
-        keys.visited.append(here)
     pytest.fail(f"the focus never came back to the top of {tab.url}: "
                 f"{[v['name'] for v in keys.visited[-20:]]}")
 

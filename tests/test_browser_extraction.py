@@ -14,6 +14,7 @@ import pytest
 from reviewkit import appraisal, extraction
 from reviewkit.store import Store
 from tests.conftest import running_app, screenshot, settled
+from tests.keyboard import Keys
 from tests.templates import copy_demo_database
 
 pytestmark = pytest.mark.browser
@@ -39,18 +40,20 @@ def test_extract_verify_then_appraise_and_see_the_chart(browser, two_apps):
         tab.goto(f"{first}/extract")
         tab.get_by_role("heading", name="Extract").wait_for(timeout=120_000)
         settled(tab)
-        tab.get_by_role("textbox", name="Setting and place").fill("Nine neighbourhoods, <b>North West</b>")
-        tab.get_by_role("textbox", name="Number of participants").fill("3000")
-        tab.get_by_role("button", name="Save my values").click()
+        keys = Keys(tab)  # the keyboard alone: Tab, typing, Enter, Space and arrows
+        keys.type("Setting and place", "Nine neighbourhoods, <b>North West</b>")
+        keys.type("Number of participants", "3000")
+        keys.press("Save my values")
         tab.get_by_text("Saved (2 values changed).").wait_for()
         settled(tab)
-        tab.get_by_role("button", name="Mark my extraction done").click()
+        keys.press("Mark my extraction done")
         tab.get_by_text("Marked done: a second person can now check it.").wait_for()
 
         tab.goto(f"{second}/extract")
         tab.get_by_role("heading", name="Extract").wait_for(timeout=120_000)
         settled(tab)
-        tab.get_by_role("button", name="Verify this study").click()
+        keys = Keys(tab)
+        keys.press("Verify this study")
         tab.get_by_text("Verified.", exact=True).wait_for()
         settled(tab)
         # the value is shown as typed, never as HTML
@@ -63,15 +66,20 @@ def test_extract_verify_then_appraise_and_see_the_chart(browser, two_apps):
         settled(tab)
         groups = tab.get_by_test_id("stForm").get_by_test_id("stRadio")
         assert groups.count() == 7  # two screening questions, five for the design
-        for number in range(7):
-            groups.nth(number).get_by_text("+ Yes").click()
-        groups.nth(6).get_by_text("? Can't tell").click()
-        tab.get_by_role("button", name="Save the appraisal").click()
+        for _ in range(7):  # each question's first answer, chosen with Space
+            keys.reach("+ Yes", onward=True)
+            tab.keyboard.press(" ")
+        for _ in range(2):  # the last one's third answer: arrows move and choose
+            tab.keyboard.press("ArrowRight")
+        keys.press("Save the appraisal")
         tab.get_by_text(re.compile(r"Saved: met 4 of 5 MMAT criteria\.")).wait_for()
         settled(tab)
-        tab.get_by_role("tab", name="Summary and chart").click()
+        keys.reach("Appraise a study", role="tab")
+        tab.keyboard.press("ArrowRight")
+        tab.get_by_role("tab", name="Summary and chart", selected=True).wait_for()
         tab.get_by_test_id("stImage").first.wait_for()
         screenshot(tab, "appraise-chart")
+        keys.check_focus()
     finally:
         context.close()
     store = Store(url)

@@ -134,7 +134,7 @@ def test_a_peer_researcher_sends_a_story_with_the_keyboard_alone(browser, story_
     tab.get_by_text("Logged in as pete").wait_for()
 
     _go(keys, "Local stories", "Local stories")
-    keys.reach("Find")  # the first tab
+    keys.reach("Find", role="tab")
     tab.keyboard.press("ArrowRight")  # the tabs: arrows move between them
     tab.get_by_role("tab", name="Share a story", selected=True).wait_for()
     keys.type("Give it a short title", "Knitting got us out of the house")

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import running_app, screenshot, settled
+from tests.keyboard import Keys
 from tests.templates import copy_demo_database
 
 pytestmark = pytest.mark.browser
@@ -58,7 +59,7 @@ def tab(browser, living_url):
 
 
 def _diagram_in_words(tab) -> str:
-    tab.get_by_text("The diagram in words").click()
+    Keys(tab).press("The diagram in words")  # an expander: Enter opens it
     listing = tab.get_by_test_id("stExpander").filter(has_text="The diagram in words")
     expect(listing).to_contain_text("Included")
     return listing.inner_text()
@@ -74,24 +75,23 @@ def test_an_update_round_screens_only_the_new_records(tab, living_url, tmp_path)
     tab.goto(f"{living_url}/import")
     tab.get_by_role("heading", name="Import search results").wait_for()
     settled(tab)
-    tab.get_by_text("Keep the review up to date: start an update round").click()
-    tab.get_by_label("Name of the round").fill("March 2025")
-    tab.get_by_label("Name of the round").press("Tab")
-    settled(tab)
-    tab.locator("button", has_text="Start an update round").click()
+    keys = Keys(tab)  # the keyboard alone from here (tests/keyboard.py)
+    keys.press("Keep the review up to date: start an update round")
+    keys.type("Name of the round", "March 2025")
+    keys.press("Start an update round", testid="stBaseButton")
     tab.get_by_text("Update 1: March 2025 started").wait_for()
-    tab.locator("input[type=file]").set_input_files(str(_rerun_export(tmp_path)))
+    keys.upload("Upload", _rerun_export(tmp_path))
     tab.get_by_text("RIS file with").wait_for()
     assert "8 records" in tab.get_by_text("RIS file with").inner_text()
     tab.get_by_text("The search behind this file").wait_for()
     settled(tab)
-    tab.get_by_label("Platform or interface", exact=True).last.fill("Scopus (Elsevier)")
-    tab.get_by_label("Date searched", exact=True).last.fill("2025-03-01")
-    tab.get_by_role("button", name="Import 1 file(s)").click()
+    keys.type("Platform or interface", "Scopus (Elsevier)")
+    keys.type("Date searched", "2025-03-01")
+    keys.press("Import 1 file(s)")
     tab.get_by_text("8 records imported from Scopus").wait_for()
 
     tab.goto(f"{living_url}/deduplicate")
-    tab.get_by_role("button", name="Find duplicates").click()
+    keys.press("Find duplicates")
     tab.get_by_text(re.compile(r"merged automatically as duplicates")).wait_for(timeout=120_000)
 
     # only the two new records are offered, one after the other
@@ -104,7 +104,7 @@ def test_an_update_round_screens_only_the_new_records(tab, living_url, tmp_path)
         settled(tab)
         title = tab.locator("h3").first.inner_text()
         seen.append(title)
-        tab.get_by_role("button", name="Exclude").first.click()
+        keys.press("Exclude")
         tab.wait_for_function(
             "t => document.querySelector('h3') === null || "
             "document.querySelector('h3').innerText !== t", arg=title, timeout=60_000)
@@ -122,3 +122,4 @@ def test_an_update_round_screens_only_the_new_records(tab, living_url, tmp_path)
     assert "Duplicate records removed (n = 5)" in words
     assert f"Total studies included in review (n = {included})" in words
     screenshot(tab, "prisma-updated-review")
+    keys.check_focus()

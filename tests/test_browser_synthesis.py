@@ -1,5 +1,5 @@
-"""End to end in headless Chromium: rate the certainty of a cell, then see the evidence map
-recoloured and the brief's wording change, in the same running app."""
+"""End to end in headless Chromium, with the keyboard alone: rate the certainty of a cell, then
+see the evidence map recoloured and the brief's wording change, in the same running app."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.conftest import ARTIFACTS, running_app, screenshot, settled
+from tests.keyboard import Keys
 from tests.templates import copy_demo_database
 
 pytestmark = pytest.mark.browser
@@ -29,7 +30,15 @@ def _legend_by_certainty(tab, url: str) -> set[str]:
     tab.goto(f"{url}/evidence-map?{CELL}")
     tab.get_by_text("filled cells").wait_for(timeout=120_000)
     settled(tab)
-    tab.get_by_test_id("stRadio").get_by_text("Certainty", exact=True).click()
+    keys = Keys(tab)
+    keys.reach("Design", testid="stRadio")  # the colouring: a radio group, arrows choose
+    for _ in range(4):
+        if tab.get_by_role("radio", name="Certainty", checked=True).count():
+            break
+        tab.keyboard.press("ArrowRight")
+        settled(tab)
+    tab.get_by_role("radio", name="Certainty", checked=True).wait_for()
+    keys.check_focus()
     tab.locator(".legendtext", has_text="Certainty not yet rated").first.wait_for()
     settled(tab)
     return {t.strip() for t in tab.locator(".legendtext").all_text_contents()}
@@ -48,10 +57,16 @@ def test_rate_a_cell_then_the_map_and_brief_change(browser, own_app):
         tab.get_by_role("heading", name="Synthesis and certainty").wait_for(timeout=120_000)
         tab.get_by_text(re.compile(r"found improvement")).first.wait_for()
         settled(tab)
-        tab.get_by_role("tab", name="Certainty").click()
+        keys = Keys(tab)  # the keyboard alone: Tab, arrows between tabs, typing, Enter
+        keys.reach("Synthesis", role="tab")
+        for _ in range(2):
+            if tab.get_by_role("tab", name="Certainty", selected=True).count():
+                break
+            tab.keyboard.press("ArrowRight")
+        tab.get_by_role("tab", name="Certainty", selected=True).wait_for()
         tab.get_by_text("Certainty not yet rated.").first.wait_for()
-        tab.get_by_label("The finding rated").fill("Wider family and social networks")
-        tab.get_by_role("button", name="Save the rating").click()
+        keys.type("The finding rated", "Wider family and social networks")
+        keys.press("Save the rating")
         tab.get_by_text(f"Saved: {HIGH}.").wait_for()
         screenshot(tab, "synthesis-certainty")
 
@@ -63,11 +78,10 @@ def test_rate_a_cell_then_the_map_and_brief_change(browser, own_app):
         tab.get_by_text("What the studies found", exact=True).wait_for(timeout=120_000)
         tab.get_by_text(re.compile(re.escape(HIGH))).first.wait_for()
         settled(tab)
-        with tab.expect_download() as download_info:
-            tab.get_by_role("button", name="Download the brief (Markdown)").click()
         ARTIFACTS.mkdir(exist_ok=True)
         brief = ARTIFACTS / "brief-community-governance.md"
-        download_info.value.save_as(str(brief))
+        brief.write_bytes(Keys(tab).download("Download the brief (Markdown)"))
+        keys.check_focus()
         text = brief.read_text(encoding="utf-8").replace("\\", "")
         assert HIGH in text and "Certainty not yet rated." in text
     finally:
