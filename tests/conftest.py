@@ -438,6 +438,16 @@ def pytest_xdist_make_scheduler(config, log):
             path = nodeid.split("::", 1)[0]
             return "browser journeys" if Path(path).name.startswith("test_browser_") else path
 
+        def _reschedule(self, node) -> None:
+            # the worker with the journeys takes nothing more until they are done: the
+            # journeys alone last longer than all the rest on the other worker, and a file
+            # queued behind them (xdist tops a worker up when two tests are left) ran last
+            # while the other worker sat idle (about 50 s in a full run)
+            journeys = self.assigned_work.get(node, {}).get("browser journeys")
+            if journeys is not None and not all(journeys.values()):
+                return
+            super()._reschedule(node)
+
     return BrowserJourneysTogether(config, log)
 
 

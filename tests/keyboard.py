@@ -68,8 +68,8 @@ class Keys:
     def reach(self, name: str, *, testid: str | None = None, role: str | None = None,
               onward: bool = False) -> dict:
         """Press Tab until the focus rests on the control named ``name`` (and, if given, that
-        sits in an element with this ``data-testid``, or has this ARIA ``role``); ``onward``: the next such control, not
-        the one the focus is on."""
+        sits in an element with this ``data-testid`` or has this ARIA ``role``). ``onward``:
+        the next such control, not the one the focus is on."""
         self.tab.wait_for_function(_PRESENT, arg=name, timeout=120_000)
         settled(self.tab)
         here = self.tab.evaluate(FOCUSED)
@@ -86,11 +86,13 @@ class Keys:
         """Press Tab once; the focus stop it reached (noted, unless it is the page itself)."""
         self.tab.keyboard.press("Tab")
         here = self.tab.evaluate(FOCUSED)
-        if not self._fine(here):  # judged once the page is still: not mid-redraw, no ring
-            settled(self.tab)     # still fading in
+        page = here["tag"] in ("BODY", "HTML")  # past the last control, before the first
+        if not page and not self._fine(here):  # judged once the page is still: not mid-redraw,
+            settled(self.tab)                  # no ring still fading in
             self.tab.wait_for_timeout(300)
             here = self.tab.evaluate(FOCUSED)
-        if here["tag"] not in ("BODY", "HTML"):
+            page = here["tag"] in ("BODY", "HTML")
+        if not page:
             self.visited.append(here)
         return here
 
