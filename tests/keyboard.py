@@ -150,7 +150,13 @@ class Keys:
             self.reach(name, **where)
             with self.tab.expect_file_chooser() as chooser:
                 self.tab.keyboard.press(key)
-        chooser.value.set_files(paths if isinstance(paths, list) else [paths])
+        files = paths if isinstance(paths, list) else [paths]
+        chooser.value.set_files(files)
+        # the page redraws once the files are sent: wait for it, so the next Tab does not
+        # meet a page still growing (a stop pushed out of view after the focus reached it)
+        for path in files:
+            self.tab.get_by_text(Path(path).name).first.wait_for()
+        settled(self.tab)
 
     def download(self, name: str, **where) -> bytes:
         """Reach a download button and press Enter on it; the downloaded bytes."""
