@@ -52,7 +52,8 @@ def test_extract_verify_then_appraise_and_see_the_chart(browser, two_apps):
         tab.goto(f"{second}/extract")
         tab.get_by_role("heading", name="Extract").wait_for(timeout=120_000)
         settled(tab)
-        keys = Keys(tab)
+        keys.check_focus()
+        keys = Keys(tab)  # the second person, on their own app
         keys.press("Verify this study")
         tab.get_by_text("Verified.", exact=True).wait_for()
         settled(tab)

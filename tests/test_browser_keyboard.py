@@ -3,8 +3,8 @@
 A researcher starts a review, imports a real export through the file dialogue, finds
 duplicates, screens with keys, excludes a report at full text with a reason and takes the
 PRISMA diagram away; a peer researcher logs in and sends a story with consent. Only Tab,
-Shift+Tab, Enter, Space, arrows and typing: nothing is clicked and nothing is focused by
-script (tests/keyboard.py). Every focus stop on the way is checked: ring visible, in view,
+Enter, Space, Escape, arrows, shortcut keys and typing: nothing is clicked and nothing is
+focused by script (tests/keyboard.py). Every focus stop on the way is checked: ring visible, in view,
 not covered, at least 24×24 px. The commissioner's journey (a question to a Word brief) is in
 test_browser_accessibility.py.
 """
