@@ -149,7 +149,7 @@ body { font: 1.125rem/1.6 system-ui, sans-serif; color: var(--ink); background: 
        margin: 0 auto; max-width: 60rem; padding: 0 1rem 3rem; }
 a { color: var(--link); }
 a, button, select, input, summary { min-height: 24px; min-width: 24px; }
-nav a, li > a { display: inline-block; padding: 0.25rem 0; }
+nav a, li > a, header a { display: inline-block; padding: 0.25rem 0; }
 :focus-visible { outline: 3px solid var(--ink); box-shadow: 0 0 0 6px var(--focus); }
 .skip { position: absolute; left: -999px; top: 0; background: #fff; padding: 0.5rem 1rem; }
 .skip:focus { left: 1rem; }

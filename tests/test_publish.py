@@ -11,6 +11,7 @@ from html import escape
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from reviewkit.briefs import build_brief
 from reviewkit.codebook import review_codebook
@@ -20,6 +21,7 @@ from reviewkit.library.contributions import withdraw_consent
 from reviewkit.publish import SITE_WORDS, public_entries, site_zip, write_site
 from reviewkit.store import Store
 from reviewkit.trash import delete_story
+from tests.keyboard import Keys
 from tests.templates import copy_demo_database
 from tests.test_cli import run_cli
 from tests.test_library_contributions import CONSENT, FORM
@@ -222,24 +224,24 @@ def test_search_filter_story_verdict_and_brief_from_disk(site, tab, tmp_path):
     assert skip.evaluate("el => el === document.activeElement")
     box = skip.bounding_box()
     assert box["x"] >= 0 and box["width"] >= 24 and box["height"] >= 24
-    tab.get_by_label(SITE_WORDS["search_label"]).fill("loneliness")
-    tab.get_by_label(SITE_WORDS["place_label"]).select_option("Anytown")
+    keys = Keys(tab)  # from here the keyboard alone (tests/keyboard.py)
+    keys.type(SITE_WORDS["search_label"], "loneliness")
+    keys.reach(SITE_WORDS["place_label"])
+    tab.keyboard.type("Anytown")  # a closed drop-down takes the option typed
     cards = tab.locator("ul.cards > li:visible")
-    assert cards.count() == 1
+    expect(cards).to_have_count(1)
     assert "1 of" in tab.locator("#count").inner_text()
-    tab.keyboard.press("Tab")  # focus leaves the filters and stays visible on the way
-    cards.first.get_by_role("link").click()
+    keys.press(cards.first.get_by_role("link").inner_text().strip())
     tab.get_by_role("heading", level=1, name=re.compile("Quillfeather")).wait_for()
     assert _serious(tab) == []
-    tab.get_by_role("link", name=re.compile("Volunteering")).first.click()
+    keys.press("Volunteering")
     tab.get_by_role("heading", name=SITE_WORDS["what_found"]).wait_for()
     assert tab.locator(".verdict").count() >= 1
     assert _serious(tab) == []
     # From disk Chromium ignores ``download`` on file: links; a Word file downloads anyway.
-    with tab.expect_download() as download:
-        tab.get_by_role("link", name=re.compile("^Word:")).click()
     saved = tmp_path / "brief.docx"
-    download.value.save_as(saved)
+    saved.write_bytes(keys.download("Word:"))
+    keys.check_focus()
     with zipfile.ZipFile(saved) as docx:
         assert "Evidence brief: Volunteering" in docx.read("word/document.xml").decode("utf-8")
     assert tab.asked_elsewhere == []

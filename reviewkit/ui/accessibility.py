@@ -26,6 +26,8 @@ button[kind], [data-testid="stSidebarNavLink"], [data-baseweb="tab"] { min-heigh
 [data-testid="stPlotlyChart"] .modebar-btn { min-height: 24px; display: inline-flex;
   align-items: center; }
 [data-testid="stTextInputRootElement"] button { min-height: 24px; }
+/* a dialogue's "Close" (18 px) */
+[data-testid="stDialog"] button[aria-label="Close"] { min-width: 24px; min-height: 24px; }
 /* a date's day, month and year fields (20 px) and its calendar button (16 px high) */
 [data-testid="stDateInput"] [role="spinbutton"], [data-testid="stDateInputCalendarButton"] {
   display: inline-flex; align-items: center; justify-content: center; min-width: 24px;
