@@ -90,7 +90,10 @@ class Keys:
                     f"{[v['name'] for v in self.visited[-30:]]}")
 
     def step(self) -> dict:
-        """Press Tab once; the focus stop it reached (noted, unless it is the page itself)."""
+        """Press Tab once, on a page whose run has finished (a redraw after the focus moved can
+        push the focused control out of view); the stop reached, noted unless it is the page
+        itself."""
+        _still(self.tab)
         self.tab.keyboard.press("Tab")
         here = self.tab.evaluate(FOCUSED)
         page = here["tag"] in ("BODY", "HTML")  # past the last control, before the first
