@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from reviewkit.store import Store
-from tests.templates import copy_demo_database, demo_review
+from tests.templates import copy_demo_database, copy_sqlite, demo_review, sqlite_schema_template
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,28 +124,14 @@ def postgres_url(request, postgres_server, postgres_database):
     return f"{postgres_server}/{_TEST_DATABASE}"
 
 
-_sqlite_schema: list[Path] = []
-
-
-def _sqlite_schema_template(folder: Path) -> Path:
-    """A SQLite file holding reviewkit's empty schema, made once per test process."""
-    if not _sqlite_schema:
-        path = folder / "schema-template.sqlite"
-        Store(f"sqlite:///{path}").close()
-        _sqlite_schema.append(path)
-    return _sqlite_schema[0]
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path, tmp_path_factory):
+def database_url(request, tmp_path):
     """A fresh database URL: a SQLite file, then a real PostgreSQL database. Empty, or, for a
     test that uses ``store``, a copy of reviewkit's empty schema (which ``Store`` would make)."""
     if request.param == "sqlite":
         path = tmp_path / "reviewkit.sqlite"
         if "store" in request.fixturenames:
-            from tests.templates import copy_sqlite
-
-            return copy_sqlite(_sqlite_schema_template(tmp_path_factory.getbasetemp()), path)
+            return copy_sqlite(sqlite_schema_template(), path)
         return f"sqlite:///{path}"
     return request.getfixturevalue("postgres_url")
 

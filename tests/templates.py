@@ -43,6 +43,22 @@ def sqlite_template() -> Path:
     return _sqlite_template
 
 
+_sqlite_schema: Path | None = None
+
+
+def sqlite_schema_template() -> Path:
+    """Return a SQLite file holding reviewkit's empty schema (as ``Store`` makes it), made on
+    first use: copying it is quicker than making the schema table by table for each test."""
+    global _sqlite_schema
+    if _sqlite_schema is None:
+        folder = Path(tempfile.mkdtemp(prefix="reviewkit-schema-template-"))
+        atexit.register(shutil.rmtree, folder, True)
+        path = folder / "schema.sqlite"
+        Store(f"sqlite:///{path}").close()
+        _sqlite_schema = path
+    return _sqlite_schema
+
+
 def copy_demo_database(path: Path) -> str:
     """Write a SQLite file holding the demo review at ``path``; return its URL.
 
