@@ -107,7 +107,8 @@ def seed_screening(store: Store, review: Review, folder: Path = DEMO_DIR) -> Non
     Possible duplicates of works that end up included are confirmed by the lead; the others
     are left on the Deduplicate page for a visitor to try.
     """
-    rows = list(csv.DictReader((folder / "screening.csv").open(encoding="utf-8")))
+    with (folder / "screening.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
     works = work_records(store, review)
     deduplicate_review(store, review, actor=LEAD)
     included = {r["work"] for r in rows if r["ft_decision"] == "include"}

@@ -310,10 +310,11 @@ def download_by_click(tab, button, *, wait: float = 30_000) -> bytes:
     return Path(info.value.path()).read_bytes()
 
 
-def choose_option(tab, key: str, option: str, tries: int = 3) -> None:
+def choose_option(tab, key: str, option: str, tries: int = 3, settle: bool = True) -> None:
     """Open the drop-down with widget key ``key`` by mouse and choose ``option``. A click that
     lands while a run redraws the drop-down opens nothing; a person would click again, and so
-    does this (up to ``tries`` times) before it fails."""
+    does this (up to ``tries`` times) before it fails. ``settle``: wait for the run the choice
+    starts (not when the next step must come at once)."""
     for attempt in range(tries):
         settled(tab)
         tab.locator(f".st-key-{key}").click()
@@ -326,7 +327,8 @@ def choose_option(tab, key: str, option: str, tries: int = 3) -> None:
             tab.keyboard.press("Escape")
             continue
         wanted.click()
-        settled(tab)
+        if settle:
+            settled(tab)
         return
 
 

@@ -167,6 +167,9 @@ class Keys:
         for path in files:
             self.tab.get_by_text(Path(path).name).first.wait_for()
         _still(self.tab)
+        # the app hands the focus from the picker's hidden file input back to its button
+        self.tab.wait_for_function("() => !(document.activeElement && document.activeElement"
+                                   ".matches('input[type=file]'))", timeout=10_000)
 
     def download(self, name: str, **where) -> bytes:
         """Reach a download button and press Enter on it; the downloaded bytes."""

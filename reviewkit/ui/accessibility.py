@@ -79,14 +79,35 @@ _SCRIPT = """
     // and an "Add files" button): the focus goes to that button, not lost to the page
     const widget = button.closest('[data-testid="stFileUploader"]') || button.parentElement;
     const input = widget.querySelector('input[type="file"]');
-    const back = () => setTimeout(() => {
+    const focusButton = () => {
       const again = [...widget.querySelectorAll('[data-testid="stFileUploaderDropzone"] button')]
         .find((b) => !(b.getAttribute("aria-label") || "").startsWith("Remove"));
-      if (again) again.focus();
-    }, 100);
+      const at = document.activeElement;  // not taken from wherever the person went since
+      if (again && (!at || at === document.body || at === input || !at.isConnected))
+        again.focus();
+    };
+    // the redraw can take a while on a busy machine: wait until the picker has been still
+    // for 200 ms after it began to change (at most 5 s), so the button focused is the new one
+    const afterRedraw = () => {
+      let quiet = null, finished = false;
+      const watch = new MutationObserver(() => {
+        clearTimeout(quiet);
+        quiet = setTimeout(done, 200);
+      });
+      const done = () => {
+        if (finished) return;
+        finished = true;
+        watch.disconnect();
+        clearTimeout(limit);
+        clearTimeout(quiet);
+        focusButton();
+      };
+      const limit = setTimeout(done, 5000);
+      watch.observe(widget, {childList: true, subtree: true});
+    };
     if (input) {
-      input.addEventListener("change", back, {once: true});
-      input.addEventListener("cancel", back, {once: true});
+      input.addEventListener("change", afterRedraw, {once: true});
+      input.addEventListener("cancel", focusButton, {once: true});
     }
     button.click();
   }, true);

@@ -145,6 +145,9 @@ def _progress_line(stats, conflicts_shown: bool, team: bool) -> None:
 
 # After a choice in a drop-down, or Enter in the note, the keyboard goes back to the page so
 # that the screening keys work at once (Streamlit ignores shortcut keys typed into a widget).
+# The focus leaves a moment later (the drop-down takes it back while the choice is drawn); a
+# key pressed within that moment blurs it at once and acts as the button with that shortcut
+# would, so a quick "choose a reason, press E" is never lost (seen in browser runs).
 _GIVE_KEYS_BACK = """<script>
 (() => {
   const doc = window.document;
@@ -152,18 +155,38 @@ _GIVE_KEYS_BACK = """<script>
   doc.reviewkitKeysBack = true;
   const onScreen = () => !!doc.querySelector('[data-testid="stMain"] .st-key-screen_reason');
   const widgets = '.st-key-screen_note, .st-key-screen_reason';
-  const release = () => {
-    setTimeout(() => {
-      const el = doc.activeElement;
-      if (el && el !== doc.body) el.blur();
-    }, 60);
+  let pending = null, held = null;  // the widget that keeps the focus for that moment
+  const holds = () => !!held && held.contains(doc.activeElement);
+  const blur = () => {
+    pending = null;
+    if (holds()) doc.activeElement.blur();
+  };
+  const release = (widget) => {
+    clearTimeout(pending);
+    held = widget;
+    pending = setTimeout(blur, 60);
   };
   doc.addEventListener('click', (e) => {
-    if (onScreen() && e.target.closest && e.target.closest('[role="option"]')) release();
+    if (onScreen() && e.target.closest && e.target.closest('[role="option"]'))
+      release(doc.querySelector('[data-testid="stMain"] .st-key-screen_reason'));
   }, true);
   doc.addEventListener('keydown', (e) => {
+    if (pending !== null && holds() && !e.ctrlKey && !e.metaKey && !e.altKey
+        && e.key.length === 1) {
+      clearTimeout(pending);
+      blur();
+      const name = 'Shortcut ' + e.key.toUpperCase();
+      const button = [...doc.querySelectorAll('[data-testid="stMain"] button')]
+        .find((b) => b.querySelector('[aria-label="' + name + '"]'));
+      if (button && !button.disabled) {
+        e.preventDefault();
+        e.stopPropagation();
+        button.click();
+      }
+      return;
+    }
     if (onScreen() && e.key === 'Enter' && e.target.closest && e.target.closest(widgets))
-      release();
+      release(e.target.closest(widgets));
   }, true);
 })();
 </script>"""
