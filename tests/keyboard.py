@@ -28,7 +28,9 @@ FOCUSED = """() => {
   const label = (active.labels && active.labels[0] && active.labels[0].innerText) || "";
   const testid = (active.closest("[data-testid]") || active).getAttribute("data-testid") || "";
   const over = hit ? (hit.closest("[data-testid]") || hit).getAttribute("data-testid") || hit.tagName : "";
+  const keyed = active.closest('[class*="st-key-"]');
   return {tag: e.tagName, testid: testid, role: active.getAttribute("role") || "", over: over,
+          key: keyed ? String(keyed.className) : "",
           name: (active.getAttribute("aria-label") || label || e.innerText || "").trim().slice(0, 80),
           width: r.width, height: r.height, top: r.top, bottom: r.bottom,
           ring: s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2,
@@ -62,7 +64,8 @@ class Keys:
         self.visited: list[dict] = []
 
     @staticmethod
-    def _is(here: dict, name: str, testid: str | None, role: str | None = None) -> bool:
+    def _is(here: dict, name: str, testid: str | None, role: str | None = None,
+            key: str | None = None) -> bool:
         """The focused control is the one named: a line of its name (after an icon's
         name, or before a shortcut key's) starts with ``name``; a container such as the page's
         main region never is."""
@@ -70,21 +73,23 @@ class Keys:
         control = here["tag"] in _CONTROLS or here.get("role") in _ROLES
         return (control and any(line.startswith(name) for line in lines)
                 and (testid is None or testid in here["testid"])
-                and (role is None or here.get("role") == role))
+                and (role is None or here.get("role") == role)
+                and (key is None or f"st-key-{key} " in here["key"] + " "))
 
     def reach(self, name: str, *, testid: str | None = None, role: str | None = None,
-              onward: bool = False) -> dict:
+              key: str | None = None, onward: bool = False) -> dict:
         """Press Tab until the focus rests on the control named ``name`` (and, if given, that
-        sits in an element with this ``data-testid`` or has this ARIA ``role``). ``onward``:
-        the next such control, not the one the focus is on."""
+        sits in an element with this ``data-testid``, has this ARIA ``role``, or belongs to the
+        widget with this Streamlit ``key``: two fields of one name). ``onward``: the next such
+        control, not the one the focus is on."""
         self.tab.wait_for_function(_PRESENT, arg=name, timeout=120_000)
         _still(self.tab)
         here = self.tab.evaluate(FOCUSED)
-        if self._is(here, name, testid, role) and not onward:
+        if self._is(here, name, testid, role, key) and not onward:
             return here
         for _ in range(self.limit):
             here = self.step()
-            if self._is(here, name, testid, role):
+            if self._is(here, name, testid, role, key):
                 return here
         pytest.fail(f"{name!r} not reached with {self.limit} presses of Tab; the last stops: "
                     f"{[v['name'] for v in self.visited[-30:]]}")
@@ -105,6 +110,19 @@ class Keys:
         if not page:
             self.visited.append(here)
         return here
+
+    def log_in(self, url: str, who: str, password: str, lands_on: str) -> None:
+        """Open the app, log in on its login page, and wait until the page it hands over to
+        (heading ``lands_on``) has drawn: the login takes a second run, and a Tab between the
+        two focused a control that the redraw then pushed out of view."""
+        self.tab.goto(url)
+        self.tab.get_by_role("heading", name="Log in").wait_for(timeout=120_000)
+        self.type("User name", who)
+        self.type("Password", password)
+        self.tab.keyboard.press("Enter")
+        self.tab.get_by_text(f"Logged in as {who}").wait_for()
+        self.tab.get_by_role("heading", name=lands_on).first.wait_for(timeout=120_000)
+        _still(self.tab)
 
     def press(self, name: str, key: str = "Enter", **where) -> None:
         """Reach the control and press ``key`` on it (Enter for buttons and links)."""

@@ -2,7 +2,8 @@
 
 A researcher starts a review, imports a real export through the file dialogue, finds
 duplicates, screens with keys, excludes a report at full text with a reason and takes the
-PRISMA diagram away; a peer researcher logs in and sends a story with consent. Only Tab,
+PRISMA diagram away; a peer researcher logs in and sends a story with consent, and the admin
+checks it, changes it, puts it in the library and builds the public site. Only Tab,
 Enter, Space, Escape, arrows, shortcut keys and typing: nothing is clicked and nothing is
 focused by script (tests/keyboard.py). Every focus stop on the way is checked: ring visible, in view,
 not covered, at least 24×24 px. The commissioner's journey (a question to a Word brief) is in
@@ -11,7 +12,9 @@ test_browser_accessibility.py.
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -126,12 +129,7 @@ def story_app(tmp_path_factory):
 def test_a_peer_researcher_sends_a_story_with_the_keyboard_alone(browser, story_app):
     context, tab = _tab(browser, height=900)
     keys = Keys(tab)
-    tab.goto(story_app)
-    tab.get_by_role("heading", name="Log in").wait_for(timeout=120_000)
-    keys.type("User name", "pete")
-    keys.type("Password", PETE)
-    tab.keyboard.press("Enter")
-    tab.get_by_text("Logged in as pete").wait_for()
+    keys.log_in(story_app, "pete", PETE, lands_on="Local stories")
 
     _go(keys, "Local stories", "Local stories")
     keys.reach("Find", role="tab")
@@ -157,6 +155,36 @@ def test_a_peer_researcher_sends_a_story_with_the_keyboard_alone(browser, story_
     tab.get_by_text(re.compile(r"^Thank you\. Your story is waiting")).first.wait_for(
         timeout=300_000)
     screenshot(tab, "keyboard-story-sent")
+    assert len(keys.visited) > 20
+    keys.check_focus()
+    context.close()
+
+    # the admin checks it, changes it, puts it in the library and builds the public site
+    context, tab = _tab(browser, height=900)
+    keys = Keys(tab)
+    keys.log_in(story_app, "boss", "boss-password-1", lands_on="Overview")
+    _go(keys, "Local stories", "Local stories")
+    keys.reach("Find", role="tab")
+    tab.keyboard.press("ArrowRight")
+    tab.keyboard.press("ArrowRight")
+    tab.get_by_role("tab", name="Check stories", selected=True).wait_for()
+    tab.get_by_text("What changed, and why").wait_for(timeout=120_000)
+    keys.press("Change it before it goes out")  # the expander opens with Enter
+    keys.type("Story", " The tea is free.", replace=False)
+    tab.keyboard.press("Tab")  # leaving the box sends what was typed
+    settled(tab)
+    keys.press("Save the changes")
+    tab.get_by_text("The tea is free.").first.wait_for()
+    keys.press("Put it in the library")
+    tab.get_by_text("No story is waiting to be checked.").wait_for()
+    _go(keys, "Publish", "Publish the public site")
+    keys.press("Build the site")
+    tab.get_by_text("The site is ready").wait_for(timeout=300_000)
+    site = zipfile.ZipFile(io.BytesIO(keys.download("Download site.zip")))
+    pages = " ".join(site.read(name).decode("utf-8") for name in site.namelist()
+                     if name.endswith(".html"))
+    assert "Knitting got us out of the house" in pages and "The tea is free." in pages
+    screenshot(tab, "keyboard-publish")
     assert len(keys.visited) > 20
     keys.check_focus()
     context.close()

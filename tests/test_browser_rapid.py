@@ -2,7 +2,7 @@
 
 Both screen the same calibration sample; once they agree, each record goes to one of them;
 an exclusion drawn for checking goes to the other, and their disagreement reaches the lead's
-Conflicts page with the calibration figures.
+Conflicts page with the calibration figures. Everyone uses the keyboard alone.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from reviewkit import accounts
 from reviewkit.formats import Record
 from reviewkit.store import Store
 from tests.conftest import running_app, screenshot, settled
+from tests.keyboard import Keys
 from tests.test_browser_screening import _press, _title
 
 pytestmark = pytest.mark.browser
@@ -50,21 +51,18 @@ def _tab(browser):
     return context, page
 
 
-def _log_in_and_screen(page, url: str, who: str) -> None:
-    page.goto(url)
-    page.get_by_role("heading", name="Log in").wait_for(timeout=120_000)
-    page.get_by_label("User name").fill(who)
-    page.get_by_label("Password", exact=True).fill(PASSWORDS[who])
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_text(f"Logged in as {who}").wait_for()
-    _open(page, "Screen")
-    page.get_by_text("You have screened").wait_for(timeout=120_000)
+def _log_in_and_screen(keys: Keys, url: str, who: str) -> None:
+    """Log in and open Screen with the keyboard alone."""
+    keys.log_in(url, who, PASSWORDS[who], lands_on="Overview")
+    _open(keys, "Screen")
+    keys.tab.get_by_text("You have screened").wait_for(timeout=120_000)
 
 
-def _open(page, name: str) -> None:
-    """Go to a page through the menu (the login lives in the browser session)."""
-    settled(page)
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True).click()
+def _open(keys: Keys, name: str) -> None:
+    """Go to a page by its link in the sidebar (the login lives in the browser session)."""
+    keys.press(name, testid="stSidebarNav")
+    keys.tab.get_by_role("heading", name=name).first.wait_for(timeout=120_000)
+    settled(keys.tab)
 
 
 def _exclude(page) -> str:
@@ -78,17 +76,19 @@ def _exclude(page) -> str:
 
 
 def test_calibration_then_single_then_check(browser, rapid_app):
+    """Three people, each with the keyboard alone: Tab, Enter and the screening keys."""
     ana_context, ana = _tab(browser)
     ben_context, ben = _tab(browser)
     lead_context, lead = _tab(browser)
+    ana_keys, ben_keys, lead_keys = Keys(ana), Keys(ben), Keys(lead)
     try:
-        _log_in_and_screen(ana, rapid_app, "ana")
+        _log_in_and_screen(ana_keys, rapid_app, "ana")
         ana.get_by_text("calibration round 1").wait_for()
         calibration = {_exclude(ana) for _ in range(3)}
         ana.get_by_text("You have screened the whole calibration sample").wait_for()
         screenshot(ana, "rapid-calibration-done")
 
-        _log_in_and_screen(ben, rapid_app, "ben")
+        _log_in_and_screen(ben_keys, rapid_app, "ben")
         ben.get_by_text("calibration round 1").wait_for()
         seen = {_exclude(ben) for _ in range(3)}
         assert seen == calibration  # the same sample for both
@@ -98,9 +98,9 @@ def test_calibration_then_single_then_check(browser, rapid_app):
         assert single in TITLES and single not in calibration
 
         # ana is handed ben's exclusion to check before any new record, and disagrees
-        _open(ana, "Conflicts")
+        _open(ana_keys, "Conflicts")
         ana.get_by_role("heading", name="Conflicts and agreement").wait_for()
-        _open(ana, "Screen")
+        _open(ana_keys, "Screen")
         ana.get_by_text("Calibration ended in round 1").wait_for(timeout=120_000)
         ana.locator("h3").first.wait_for()
         assert _title(ana) == single
@@ -112,13 +112,15 @@ def test_calibration_then_single_then_check(browser, rapid_app):
         screenshot(ana, "rapid-single")
 
         # the lead sees the disagreement and the calibration figures on Conflicts
-        _log_in_and_screen(lead, rapid_app, "lead")
-        _open(lead, "Conflicts")
+        _log_in_and_screen(lead_keys, rapid_app, "lead")
+        _open(lead_keys, "Conflicts")
         lead.get_by_role("heading", name="Reviewers disagree (1)").wait_for(timeout=120_000)
         lead.get_by_text(single).first.wait_for()
         lead.get_by_text("Round 1: 3 records, agreement on 3 (100%)").wait_for()
         lead.get_by_text("Gwet's AC1").first.wait_for()
         screenshot(lead, "rapid-conflicts")
+        for keys in (ana_keys, ben_keys, lead_keys):
+            keys.check_focus()
     finally:
         for context in (ana_context, ben_context, lead_context):
             context.close()

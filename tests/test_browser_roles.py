@@ -13,6 +13,7 @@ from reviewkit import accounts
 from reviewkit.importing import import_file
 from reviewkit.store import Store
 from tests.conftest import read_first_result, running_app, screenshot, settled
+from tests.keyboard import Keys
 from tests.test_importing import GOOD_RIS
 
 pytestmark = pytest.mark.browser
@@ -138,19 +139,18 @@ def test_a_researcher_screens_and_a_commissioner_reads_the_evidence(tab, team_ap
     context.close()
 
 
-def test_the_admin_adds_a_member_on_the_team_page(tab, team_app):
-    _log_in(tab, team_app.url, "boss")
-    tab.get_by_text("Logged in as boss").wait_for()
+def test_the_admin_adds_a_member_on_the_team_page_with_the_keyboard_alone(tab, team_app):
+    keys = Keys(tab)
+    keys.log_in(team_app.url, "boss", PASSWORDS["boss"], lands_on="Overview")
     assert _pages_in_menu(tab) == set(ALL_PAGES)  # an admin sees every page, Publish too
-    tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Team").click()
+    keys.press("Team", testid="stSidebarNav")
     tab.get_by_role("heading", name="Team of Community connectors").wait_for()
     settled(tab)
-    form = tab.get_by_test_id("stForm").filter(has_text="Add a person")
-    form.get_by_role("combobox").first.click()
-    tab.get_by_role("option", name="pete").click()
-    form.get_by_role("button", name="Add to the team").click()
+    keys.choose("Add a person", "pete")
+    keys.press("Add to the team")
     tab.get_by_text("pete added to the team.").wait_for()
     screenshot(tab, "team")
+    keys.check_focus()
     store = Store(team_app.database)
     assert "pete" in {m.username for m in accounts.members(store, store.list_reviews()[0].id)}
     assert [e.actor for e in store.audit_entries() if e.action == "member.add"][0] == "boss"

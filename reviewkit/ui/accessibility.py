@@ -1,7 +1,7 @@
 """Where Streamlit falls short of WCAG 2.2 AA, patched on every page (README, accessibility
 statement): caption contrast, a visible focus ring, 24 px targets, the page's language, the
-menu's list markup, the names of a few unnamed controls and a file picker the keyboard can
-open."""
+menu's list markup, the names of a few unnamed controls, a file picker the keyboard can
+open, and the focus taken into a popover when it opens."""
 
 from __future__ import annotations
 
@@ -67,6 +67,35 @@ _SCRIPT = """
       if (name) button.setAttribute("aria-label", name);
     });
   };
+  // A popover (the Screen page's Settings) opens with the focus left on its button, so Tab
+  // walked the whole page behind it, the focus hidden under the open panel (WCAG 2.4.11): the
+  // focus goes into the panel when it opens, and Tab past its last control (or Shift+Tab before
+  // its first) leaves it beside its button, as a disclosure does. Escape already closes it.
+  const focusable = (root) => [...root.querySelectorAll(
+      'a[href], button, input, select, textarea, summary, [tabindex]')]
+    .filter((e) => !e.disabled && e.tabIndex !== -1 && e.getClientRects().length && e.type !== "file");
+  const entered = new WeakSet();
+  const intoPopover = () => {
+    const trigger = document.querySelector('[data-testid="stPopoverButton"][aria-expanded="true"]');
+    const panel = document.querySelector('[data-testid="stPopoverBody"]');
+    if (!trigger || !panel || entered.has(panel) || document.activeElement !== trigger) return;
+    const first = focusable(panel)[0];
+    if (first) { entered.add(panel); first.focus(); }
+  };
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") return;
+    const panel = event.target.closest && event.target.closest('[data-testid="stPopoverBody"]');
+    const trigger = document.querySelector('[data-testid="stPopoverButton"][aria-expanded="true"]');
+    if (!panel || !trigger) return;
+    const inside = focusable(panel);
+    if (event.shiftKey ? event.target !== inside[0] : event.target !== inside[inside.length - 1])
+      return;
+    event.preventDefault();
+    if (event.shiftKey) { trigger.focus(); return; }
+    const page = focusable(document.body).filter((e) => !panel.contains(e));
+    const next = page[page.indexOf(trigger) + 1];
+    (next || trigger).focus();
+  }, true);
   fix();
   // Enter or Space on a file picker's "Upload" button opens nothing in Streamlit (a click
   // does): open the file dialogue for the keyboard too (WCAG 2.1.1)
@@ -115,7 +144,7 @@ _SCRIPT = """
   new MutationObserver(() => {
     if (queued) return;
     queued = true;
-    requestAnimationFrame(() => { queued = false; fix(); });
+    requestAnimationFrame(() => { queued = false; fix(); intoPopover(); });
   }).observe(document.body, {childList: true, subtree: true});
 })();
 </script>
