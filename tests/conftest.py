@@ -275,9 +275,12 @@ class LostInput(UserWarning):
     """A key press or click the app did not act on, repeated once as a person would."""
 
 
-def click_until(tab, button, done, *, wait: float = 30_000) -> None:
+def click_until(tab, button, done, *, wait: float = 10_000) -> None:
     """Click ``button`` and wait for the locator ``done``; if it has not appeared after
-    ``wait`` ms, click once more (warning, with a screenshot) before failing."""
+    ``wait`` ms and the app's run has then finished without it, click once more (warning,
+    with a screenshot) before failing. (10 s: a click acted on slowly is seen after the run
+    finishes, so a shorter first wait only costs a lost click less; 30 s cost a minute of a
+    full run with two lost clicks.)"""
     button.click()
     try:
         done.wait_for(timeout=wait)
@@ -288,7 +291,7 @@ def click_until(tab, button, done, *, wait: float = 30_000) -> None:
     if done.count() and done.first.is_visible():  # acted on, only slowly
         return
     button.click()
-    done.wait_for(timeout=wait)
+    done.wait_for(timeout=max(wait, 30_000))
     warnings.warn(LostInput(f"a click was not acted on; the second one was ({shot})"),
                   stacklevel=2)
 
@@ -419,20 +422,38 @@ def pytest_xdist_make_scheduler(config, log):
     and the journeys take about as long together as all the other tests."""
     if config.getoption("dist") != "loadfile":
         return None
+    from collections import OrderedDict
+
     from xdist.scheduler import LoadFileScheduling
 
+    JOURNEYS = "browser journeys"
+
+    class JourneysFirst(OrderedDict):
+        """The queue of files, with the journeys always at its head: they are the longest
+        piece of work, so they start at once (they came third or fourth, about 55 s in)."""
+
+        def __setitem__(self, scope, tests) -> None:
+            super().__setitem__(scope, tests)
+            if scope == JOURNEYS:
+                self.move_to_end(scope, last=False)
+
     class BrowserJourneysTogether(LoadFileScheduling):
+        def __init__(self, config, log=None) -> None:
+            super().__init__(config, log)
+            self.workqueue = JourneysFirst()
+
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return "browser journeys" if Path(path).name.startswith("test_browser_") else path
+            return JOURNEYS if Path(path).name.startswith("test_browser_") else path
 
         def _reschedule(self, node) -> None:
-            # the worker with the journeys takes nothing more until they are done: the
-            # journeys alone last longer than all the rest on the other worker, and a file
-            # queued behind them (xdist tops a worker up when two tests are left) ran last
-            # while the other worker sat idle (about 50 s in a full run)
-            journeys = self.assigned_work.get(node, {}).get("browser journeys")
-            if journeys is not None and not all(journeys.values()):
+            # the worker with the journeys takes nothing more until the last one is under
+            # way: a file queued behind them (xdist tops a worker up when two tests are left)
+            # waited there while the other worker sat idle (about 50 s in a full run). A
+            # worker holds its last test until it is sent another or told to stop, so the
+            # next file is sent when one journey is left, else the worker idles to the end.
+            journeys = self.assigned_work.get(node, {}).get(JOURNEYS)
+            if journeys is not None and sum(not done for done in journeys.values()) > 1:
                 return
             super()._reschedule(node)
 
@@ -460,6 +481,7 @@ def pytest_runtest_makereport(item, call):
         report.sections.append(("screenshots of the open tabs", "\n".join(shots)))
 
 
-# The browser journeys first (one worker takes them all, see above), so they start at once.
+# The browser tests first, in one worker as in one process (-n 0): the journeys' scheduler
+# above puts them at the head of its queue in any case.
 def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: 0 if item.get_closest_marker("browser") else 1)  # stable
