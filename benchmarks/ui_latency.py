@@ -147,16 +147,24 @@ def first_load(opener, address: str, path: str) -> float:
     """Seconds from opening ``path`` in a new tab of ``opener`` (a browser: a new, empty
     profile; a browser context: a new tab sharing its cache) to its Exclude button drawn and
     the run finished."""
+    return first_load_parts(opener, address, path)[1]
+
+
+def first_load_parts(opener, address: str, path: str) -> tuple[float, float]:
+    """:func:`first_load`, and before it the seconds to the Exclude button alone: the record
+    and its buttons on screen (a key works from then on), while the run may still draw the
+    stopping advice beside them."""
     options = {"viewport": {"width": 1366, "height": 768}} if hasattr(opener, "new_context") else {}
     tab = opener.new_page(**options)
     tab.set_default_timeout(300_000)
     start = time.perf_counter()
     tab.goto(f"{address}{path}")
     tab.get_by_role("button", name="Exclude").first.wait_for()
+    shown = time.perf_counter() - start
     _settled(tab)
     took = time.perf_counter() - start
     tab.close()
-    return took
+    return shown, took
 
 
 def key_to_next(browser, address: str, path: str, heading: str, presses: int) -> list[float]:
@@ -184,13 +192,13 @@ def key_to_next(browser, address: str, path: str, heading: str, presses: int) ->
 def measure(browser, script: Path, env: dict, path: str, heading: str, presses: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp, serve(script, Path(tmp), env) as address:
         own = browser.new_context(viewport={"width": 1366, "height": 768})
-        cold = first_load(own, address, path)  # fresh server, browser never saw the app
+        shown, cold = first_load_parts(own, address, path)  # fresh server, browser never saw it
         fresh = first_load(browser, address, path)  # a new browser profile: empty cache
         tab = statistics.median(first_load(own, address, path) for _ in range(3))
         keys = key_to_next(browser, address, path, heading, presses)
         own.close()
-    return {"cold": cold, "fresh": fresh, "tab": tab, "median": statistics.median(keys),
-            "worst": max(keys)}
+    return {"shown": shown, "cold": cold, "fresh": fresh, "tab": tab,
+            "median": statistics.median(keys), "worst": max(keys)}
 
 
 def main() -> None:
@@ -222,7 +230,7 @@ def main() -> None:
             base = measure(browser, empty, {}, "/", "[data-testid='stMain'] h3", args.presses)
             rows.append((n, ours, base))
             print(f"{n:,} records: first load cold {ours['cold']:.2f} s (empty page "
-                  f"{base['cold']:.2f} s), new browser {ours['fresh']:.2f} s "
+                  f"{base['cold']:.2f} s; record on screen {ours['shown']:.2f} s), new browser {ours['fresh']:.2f} s "
                   f"({base['fresh']:.2f} s), new tab {ours['tab']:.2f} s ({base['tab']:.2f} s); "
                   f"key -> next record median {ours['median']:.2f} s ({base['median']:.2f} s), "
                   f"worst {ours['worst']:.2f} s ({base['worst']:.2f} s)")
@@ -239,14 +247,17 @@ def main() -> None:
         "worst <= 1, first load <= 2.\n",
         "First load: *cold* = a fresh server and a browser that never opened the app; *new "
         "browser* = the same server, a new browser profile (empty cache); *new tab* = a new tab "
-        "in the browser that opened it before (median of 3).\n",
-        "| records | first load cold | first load, new browser | first load, new tab | "
-        "key -> next median | key -> next worst |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "in the browser that opened it before (median of 3). Each is timed to the run's end; "
+        "*cold, record on screen* is the same cold load timed to the record's Exclude button "
+        "drawn (a key works from then on; the stopping advice beside it may still be drawing; "
+        "the empty page's figure there is its one button drawn).\n",
+        "| records | first load cold, record on screen | first load cold | first load, new "
+        "browser | first load, new tab | key -> next median | key -> next worst |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n, ours, base in rows:
         cells = [f"{ours[k]:.2f} (empty {base[k]:.2f}, x{ours[k] / base[k]:.1f})"
-                 for k in ("cold", "fresh", "tab", "median", "worst")]
+                 for k in ("shown", "cold", "fresh", "tab", "median", "worst")]
         lines.append(f"| {n:,} | " + " | ".join(cells) + " |")
     with open(RESULTS, "a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
