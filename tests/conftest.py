@@ -275,42 +275,55 @@ class LostInput(UserWarning):
     """A key press or click the app did not act on, repeated once as a person would."""
 
 
-def click_until(tab, button, done, *, wait: float = 10_000) -> None:
-    """Click ``button`` and wait for the locator ``done``; if it has not appeared after
-    ``wait`` ms and the app's run has then finished without it, click once more (warning,
-    with a screenshot) before failing. (10 s: a click acted on slowly is seen after the run
-    finishes, so a shorter first wait only costs a lost click less; 30 s cost a minute of a
-    full run with two lost clicks.)"""
-    button.click()
+def once_more(tab, attempt, *, what: str, wait: float = 10_000, acted=None):
+    """One step of a journey that the app can miss under load, retried once as a person would.
+
+    ``attempt(timeout)`` acts (a click, a key) and waits up to ``timeout`` ms for its effect,
+    raising if it does not come; its value is returned. If it times out, a screenshot is saved,
+    and once the app's run has finished ``acted()`` (if given) says whether the step took
+    effect after all, only slowly; if not, ``attempt`` runs once more with at least 30 s, and a
+    :class:`LostInput` warning names ``what`` (the run's summary shows it). The one helper for
+    every retried click, key, download and file dialogue."""
     try:
-        done.wait_for(timeout=wait)
-        return
+        return attempt(wait)
     except Exception:
-        shot = screenshot(tab, "click-until-lost")
-    settled(tab)
-    if done.count() and done.first.is_visible():  # acted on, only slowly
-        return
-    button.click()
-    done.wait_for(timeout=max(wait, 30_000))
-    warnings.warn(LostInput(f"a click was not acted on; the second one was ({shot})"),
-                  stacklevel=2)
+        shot = screenshot(tab, "lost-input")
+        state = tab.evaluate("""() => ({
+            focus: document.activeElement && document.activeElement.tagName,
+            run: (document.querySelector('[data-testid="stApp"]') || document.body)
+                 .getAttribute('data-test-script-state')})""")
+    if tab.locator('[data-testid="stApp"]').count():  # the app, not the site from disk
+        settled(tab)
+    if acted is not None and acted():
+        return None
+    try:
+        result = attempt(max(wait, 30_000))
+    except Exception:
+        raise AssertionError(f"{what} was not acted on ({state}; {shot}), and a second try "
+                             "did not help either") from None
+    warnings.warn(LostInput(f"{what} was not acted on ({state}; {shot}); a second try was"),
+                  stacklevel=3)
+    return result
+
+
+def click_until(tab, button, done, *, wait: float = 10_000) -> None:
+    """Click ``button`` and wait for the locator ``done``; click once more if it does not
+    come (:func:`once_more`)."""
+    def attempt(timeout: float) -> None:
+        button.click()
+        done.wait_for(timeout=timeout)
+    once_more(tab, attempt, what="a click", wait=wait,
+              acted=lambda: bool(done.count() and done.first.is_visible()))
 
 
 def download_by_click(tab, button, *, wait: float = 30_000) -> bytes:
-    """Click a download button and return the file's bytes; if no download starts within
-    ``wait`` ms, click once more (warning, with a screenshot) before failing."""
-    try:
-        with tab.expect_download(timeout=wait) as info:
+    """Click a download button and return the file's bytes; click once more if no download
+    starts (:func:`once_more`)."""
+    def attempt(timeout: float) -> bytes:
+        with tab.expect_download(timeout=timeout) as info:
             button.click()
         return Path(info.value.path()).read_bytes()
-    except Exception:
-        shot = screenshot(tab, "download-lost")
-    settled(tab)
-    with tab.expect_download(timeout=wait) as info:
-        button.click()
-    warnings.warn(LostInput(f"a download click was not acted on; the second one was ({shot})"),
-                  stacklevel=2)
-    return Path(info.value.path()).read_bytes()
+    return once_more(tab, attempt, what="a download click", wait=wait)
 
 
 def choose_option(tab, key: str, option: str, tries: int = 3, settle: bool = True) -> None:
@@ -341,31 +354,18 @@ def record_title(tab) -> str:
 
 
 def decide_by_key(tab, key: str) -> None:
-    """Press a screening key and wait until the next record's title replaces this one."""
+    """Press a screening key and wait until the next record's title replaces this one (pressed
+    once more if it does not, :func:`once_more`)."""
     settled(tab)
     before = record_title(tab)
     moved_on = ("old => { const h = document.querySelector(\"[data-testid='stMain'] h3\");"
                 " return h && h.innerText !== old; }")
-    tab.keyboard.press(key)
-    try:
-        tab.wait_for_function(moved_on, arg=before, timeout=60_000)
-    except Exception:
-        state = tab.evaluate("""() => ({
-            focus: document.activeElement && document.activeElement.tagName,
-            run: document.querySelector('[data-testid="stApp"]')
-                 .getAttribute('data-test-script-state'),
-            disabled: [...document.querySelectorAll('button')].filter(b => b.disabled)
-                 .map(b => b.innerText.trim()).slice(0, 8)})""")
-        shot = screenshot(tab, f"decide-by-key-{key}-stuck")
-        said = f"pressing {key!r} did not move on from {before!r} ({state}); screenshot {shot}"
+
+    def attempt(timeout: float) -> None:
         tab.keyboard.press(key)
-        try:
-            tab.wait_for_function(moved_on, arg=before, timeout=20_000)
-        except Exception:
-            raise AssertionError(said + "; a second press did not help either") from None
-        # seen under a loaded machine only (closing note): the second press is what a person
-        # would do; the run goes on, and the summary shows this warning
-        warnings.warn(LostInput(said + "; a second press moved on"), stacklevel=2)
+        tab.wait_for_function(moved_on, arg=before, timeout=timeout)
+    once_more(tab, attempt, what=f"pressing {key!r} on {before!r}", wait=60_000,
+              acted=lambda: tab.evaluate(moved_on, before))
 
 
 # True once the app's run has finished and the first text node holding the title comes before

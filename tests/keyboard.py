@@ -9,13 +9,12 @@ focus was always visible, in view, uncovered and on a target at least 24×24 px 
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.conftest import LostInput, settled
+from tests.conftest import once_more, settled
 
 # What the focused element is called and where it is. A radio button or checkbox hides its
 # input under a drawn one: its target is the whole option. An input's name is its label. What
@@ -168,18 +167,15 @@ class Keys:
 
     def upload(self, name: str, paths: list[Path] | Path, *, key: str = "Enter", **where) -> None:
         """Reach the file picker's button and choose files in the dialogue ``key`` opens."""
-        self.reach(name, **where)
-        try:
-            with self.tab.expect_file_chooser(timeout=10_000) as chooser:
-                self.tab.keyboard.press(key)
-        except PlaywrightTimeout:  # seen under load only: the key met the picker mid-redraw
-            warnings.warn(LostInput(f"{key!r} on {name!r} opened no file dialogue; pressed "
-                                    "again"), stacklevel=2)
+        def attempt(timeout: float):
             self.reach(name, **where)
-            with self.tab.expect_file_chooser() as chooser:
+            with self.tab.expect_file_chooser(timeout=timeout) as chooser:
                 self.tab.keyboard.press(key)
+            return chooser.value
+        # seen under load only: the key met the picker mid-redraw and opened nothing
+        chooser = once_more(self.tab, attempt, what=f"{key!r} on {name!r} (a file dialogue)")
         files = paths if isinstance(paths, list) else [paths]
-        chooser.value.set_files(files)
+        chooser.set_files(files)
         # the page redraws once the files are sent: wait for it, so the next Tab does not
         # meet a page still growing (a stop pushed out of view after the focus reached it)
         for path in files:
