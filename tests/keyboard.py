@@ -49,6 +49,23 @@ def _still(tab) -> None:
         settled(tab)
 
 
+# Resolves once the page's height has not changed for four frames in a row (at most 3 s):
+# tables and charts finish laying out after the app's run has ended, and a control the focus
+# reached while they grew above it was pushed out of view (seen in full runs).
+_LAID_OUT = """() => new Promise((done) => {
+  const main = document.querySelector('[data-testid="stMain"]') || document.body;
+  let last = -1, same = 0;
+  const limit = setTimeout(done, 3000);
+  const look = () => {
+    const now = main.scrollHeight;
+    same = now === last ? same + 1 : 0;
+    last = now;
+    if (same >= 4) { clearTimeout(limit); done(); } else requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+})"""
+
+
 _CONTROLS = {"A", "BUTTON", "INPUT", "TEXTAREA", "SUMMARY", "LABEL", "SELECT"}
 _ROLES = {"tab", "button", "link", "radio", "checkbox", "option", "combobox", "textbox", "switch",
           "spinbutton", "slider", "searchbox", "menuitem"}
@@ -83,6 +100,7 @@ class Keys:
         control, not the one the focus is on."""
         self.tab.wait_for_function(_PRESENT, arg=name, timeout=120_000)
         _still(self.tab)
+        self.tab.evaluate(_LAID_OUT)  # once per control sought: the page has stopped growing
         here = self.tab.evaluate(FOCUSED)
         if self._is(here, name, testid, role, key) and not onward:
             return here
