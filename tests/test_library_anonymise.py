@@ -164,3 +164,22 @@ def test_a_place_inside_a_workplace_name_goes_with_it():
     text = "I've been at Halton Lea Working Men's Club since I was eighteen."
     flags = find_personal_details(text, keep=["Halton Lea", "Halton"])
     assert [(f.kind, f.text) for f in flags] == [("workplace", "Halton Lea Working Men's Club")]
+
+
+def test_a_failed_warm_up_is_logged_and_the_send_builds_the_anonymiser(monkeypatch, caplog):
+    """The warm-up thread must not die with an unhandled error (seen once in a full run):
+    it logs, caches nothing, and the next caller builds the analyzer for real."""
+    from reviewkit.library import personal_details
+
+    def broken():
+        raise SystemError("AST constructor recursion depth mismatch")
+
+    real = personal_details.given_names
+    monkeypatch.setattr(personal_details, "given_names", broken)
+    with caplog.at_level("WARNING", logger=personal_details.__name__):
+        assert personal_details._warm() is False
+    assert "warming up the anonymiser failed" in caplog.text
+    monkeypatch.setattr(personal_details, "given_names", real)
+    analyzer = personal_details.default_analyzer()
+    found = analyzer.analyze("Ring 07700 900412 tonight.", language="en")
+    assert {r.entity_type for r in found} & {"UK_PHONE", "PHONE_NUMBER"}

@@ -14,6 +14,7 @@ The engine takes about a second to build, so it is built once, on first use
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterable
@@ -194,7 +195,21 @@ def default_analyzer():
 def warm_up() -> None:
     """Start building the analyzer in the background, so a form is quick to send later."""
     if _build_analyzer.cache_info().currsize == 0:
-        threading.Thread(target=default_analyzer, name="presidio-warm-up", daemon=True).start()
+        threading.Thread(target=_warm, name="presidio-warm-up", daemon=True).start()
+
+
+def _warm() -> bool:
+    """Build the analyzer; on failure say so in the log and return False. Nothing is cached
+    then, so the story's own send builds it again, where an error reaches the person. (Seen
+    once in a full test run: CPython 3.11's "AST constructor recursion depth mismatch" while
+    Faker's lists were imported beside another thread.)"""
+    try:
+        default_analyzer()
+    except Exception:
+        logging.getLogger(__name__).warning("warming up the anonymiser failed; it is built "
+                                            "again when a story is sent", exc_info=True)
+        return False
+    return True
 
 
 @lru_cache(maxsize=1)
