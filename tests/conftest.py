@@ -353,19 +353,27 @@ def record_title(tab) -> str:
     return tab.locator("[data-testid='stMain'] h3").first.inner_text()
 
 
+# True once the Screen page shows a record other than the one titled ``old``.
+_MOVED_ON = ("old => { const h = document.querySelector(\"[data-testid='stMain'] h3\");"
+             " return h && h.innerText !== old; }")
+
+
+def wait_for_next_record(tab, before: str, timeout: float = 60_000) -> None:
+    """Wait until the Screen page shows another record than the one titled ``before``."""
+    tab.wait_for_function(_MOVED_ON, arg=before, timeout=timeout)
+
+
 def decide_by_key(tab, key: str) -> None:
     """Press a screening key and wait until the next record's title replaces this one (pressed
     once more if it does not, :func:`once_more`)."""
     settled(tab)
     before = record_title(tab)
-    moved_on = ("old => { const h = document.querySelector(\"[data-testid='stMain'] h3\");"
-                " return h && h.innerText !== old; }")
 
     def attempt(timeout: float) -> None:
         tab.keyboard.press(key)
-        tab.wait_for_function(moved_on, arg=before, timeout=timeout)
+        wait_for_next_record(tab, before, timeout)
     once_more(tab, attempt, what=f"pressing {key!r} on {before!r}", wait=60_000,
-              acted=lambda: tab.evaluate(moved_on, before))
+              acted=lambda: tab.evaluate(_MOVED_ON, before))
 
 
 # True once the app's run has finished and the first text node holding the title comes before

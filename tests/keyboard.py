@@ -141,6 +141,13 @@ class Keys:
         self.tab.get_by_role("heading", name=lands_on).first.wait_for(timeout=120_000)
         _still(self.tab)
 
+    def go(self, link: str, heading: str | None = None) -> None:
+        """Open another page by its link in the sidebar menu and wait until it has drawn (its
+        heading, ``link`` unless given)."""
+        self.press(link, testid="stSidebarNav")
+        self.tab.get_by_role("heading", name=heading or link).first.wait_for(timeout=120_000)
+        _still(self.tab)
+
     def press(self, name: str, key: str = "Enter", **where) -> None:
         """Reach the control and press ``key`` on it (Enter for buttons and links)."""
         self.reach(name, **where)

@@ -26,6 +26,7 @@ from tests.conftest import (
     running_app,
     screenshot,
     settled,
+    wait_for_next_record,
 )
 
 pytestmark = pytest.mark.browser
@@ -85,9 +86,7 @@ def _pick_reason_then(page, reason: str, key: str) -> None:
     before = record_title(page)
     choose_option(page, "screen_reason", reason, settle=False)
     page.keyboard.press(key)
-    page.wait_for_function(
-        "old => { const h = document.querySelector(\"[data-testid='stMain'] h3\");"
-        " return h && h.innerText !== old; }", arg=before, timeout=60_000)
+    wait_for_next_record(page, before)
 
 
 def _download(page, label: str) -> bytes:

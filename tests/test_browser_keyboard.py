@@ -21,7 +21,7 @@ import pytest
 
 from reviewkit import accounts
 from reviewkit.store import Store
-from tests.conftest import running_app, screenshot, settled
+from tests.conftest import record_title, running_app, screenshot, settled, wait_for_next_record
 from tests.keyboard import Keys
 from tests.templates import copy_demo_database
 
@@ -29,7 +29,6 @@ pytestmark = pytest.mark.browser
 
 FORMATS = Path("/work/shared/data/formats")
 EXPORT = "scopus_ris_asysd_1.ris"  # 10 records, as Scopus writes RIS
-HEADING = "[data-testid='stMain'] h3"  # the record's title on the Screen page
 PETE = "pete-password-1"
 
 
@@ -49,21 +48,12 @@ def _tab(browser, width: int = 1366, height: int = 768):
     return context, page
 
 
-def _go(keys: Keys, link: str, heading: str) -> None:
-    """Another page, by its link in the sidebar."""
-    keys.press(link, testid="stSidebarNav")
-    keys.tab.get_by_role("heading", name=heading).first.wait_for(timeout=120_000)
-    settled(keys.tab)
-
-
 def _decide(keys: Keys, key: str) -> None:
     """A decision by its shortcut key, with the focus on the page; wait for the next record."""
     tab = keys.tab
-    before = tab.locator(HEADING).first.inner_text()
+    before = record_title(tab)
     tab.keyboard.press(key)
-    tab.wait_for_function("([sel, old]) => { const h = document.querySelector(sel);"
-                          " return h && h.innerText !== old; }", arg=[HEADING, before],
-                          timeout=120_000)
+    wait_for_next_record(tab, before, timeout=120_000)
     settled(tab)
 
 
@@ -77,7 +67,7 @@ def test_a_new_review_to_prisma_with_the_keyboard_alone(browser, fresh_app):
     keys.press("Create review")
     tab.get_by_role("heading", name="Keyboard review").wait_for()
 
-    _go(keys, "Import", "Import search results")
+    keys.go("Import", "Import search results")
     keys.upload("Upload", FORMATS / EXPORT)  # the file dialogue, opened with Enter
     keys.press("Import 1 file(s)")
     tab.get_by_text("The review now holds 10 records").wait_for(timeout=120_000)
@@ -86,7 +76,7 @@ def test_a_new_review_to_prisma_with_the_keyboard_alone(browser, fresh_app):
     keys.press("Find duplicates")
     tab.get_by_text("merged automatically as duplicates").wait_for(timeout=120_000)
 
-    _go(keys, "Screen", "Screen")
+    keys.go("Screen")
     for key in ("i", "i", "e"):
         _decide(keys, key)
     tab.get_by_text(re.compile(r"You have screened 3 of 10")).wait_for()
@@ -96,15 +86,13 @@ def test_a_new_review_to_prisma_with_the_keyboard_alone(browser, fresh_app):
     tab.keyboard.press("ArrowRight")
     tab.keyboard.press("Enter")
     tab.get_by_text("Reason for excluding (required)").wait_for()
-    first = tab.locator(HEADING).first.inner_text()
+    first = record_title(tab)
     keys.choose("Reason for excluding", "Wrong outcome")
     keys.press("Exclude")
-    tab.wait_for_function("([sel, old]) => { const h = document.querySelector(sel);"
-                          " return h && h.innerText !== old; }", arg=[HEADING, first],
-                          timeout=120_000)
+    wait_for_next_record(tab, first, timeout=120_000)
     settled(tab)
 
-    _go(keys, "PRISMA", "PRISMA 2020 flow diagram")
+    keys.go("PRISMA", "PRISMA 2020 flow diagram")
     svg = keys.download("Download SVG").decode("utf-8")
     assert "Wrong outcome" in svg
     screenshot(tab, "keyboard-prisma")
@@ -131,7 +119,7 @@ def test_a_peer_researcher_sends_a_story_with_the_keyboard_alone(browser, story_
     keys = Keys(tab)
     keys.log_in(story_app, "pete", PETE, lands_on="Local stories")
 
-    _go(keys, "Local stories", "Local stories")
+    keys.go("Local stories")
     keys.reach("Find", role="tab")
     tab.keyboard.press("ArrowRight")  # the tabs: arrows move between them
     tab.get_by_role("tab", name="Share a story", selected=True).wait_for()
@@ -163,7 +151,7 @@ def test_a_peer_researcher_sends_a_story_with_the_keyboard_alone(browser, story_
     context, tab = _tab(browser, height=900)
     keys = Keys(tab)
     keys.log_in(story_app, "boss", "boss-password-1", lands_on="Overview")
-    _go(keys, "Local stories", "Local stories")
+    keys.go("Local stories")
     keys.reach("Find", role="tab")
     tab.keyboard.press("ArrowRight")
     tab.keyboard.press("ArrowRight")
@@ -177,7 +165,7 @@ def test_a_peer_researcher_sends_a_story_with_the_keyboard_alone(browser, story_
     tab.get_by_text("The tea is free.").first.wait_for()
     keys.press("Put it in the library")
     tab.get_by_text("No story is waiting to be checked.").wait_for()
-    _go(keys, "Publish", "Publish the public site")
+    keys.go("Publish", "Publish the public site")
     keys.press("Build the site")
     tab.get_by_text("The site is ready").wait_for(timeout=300_000)
     site = zipfile.ZipFile(io.BytesIO(keys.download("Download site.zip")))

@@ -43,13 +43,6 @@ def new_app(tmp_path_factory):
         yield url
 
 
-def _go(keys: Keys, link: str, heading: str) -> None:
-    """Another page, by its link in the sidebar."""
-    keys.press(link, testid="stSidebarNav")
-    keys.tab.get_by_role("heading", name=heading).first.wait_for(timeout=120_000)
-    settled(keys.tab)
-
-
 def _records_download(keys: Keys, label: str, now: str) -> bytes:
     """Choose the format ``label`` (radio buttons: Tab reaches the chosen one, ``now``, and the
     arrows move the choice), prepare the file and download it."""
@@ -82,7 +75,7 @@ def test_a_new_review_with_search_records_rapid_mode_and_downloads(browser, new_
     page.get_by_role("heading", name=NAME, exact=True).wait_for()
     settled(page)
 
-    _go(keys, "Import", "Import search results")
+    keys.go("Import", "Import search results")
     keys.upload("Upload", [FORMATS / n for n in EXPORTS])
     page.get_by_role("button", name="Import 2 file(s)").wait_for(timeout=120_000)
     settled(page)
@@ -101,7 +94,7 @@ def test_a_new_review_with_search_records_rapid_mode_and_downloads(browser, new_
     screenshot(page, "new-review-import")
 
     # citation chasing with nothing attached says what to do first
-    _go(keys, "Import", "Import search results")
+    keys.go("Import", "Import search results")
     keys.press("Citation chasing: works cited by the attached full texts")  # opens with Enter
     settled(page)
     keys.press("Read the reference lists")
@@ -113,7 +106,7 @@ def test_a_new_review_with_search_records_rapid_mode_and_downloads(browser, new_
     assert "Ana Librarian" in appendix and "English; 2000 onwards" in appendix
     assert "urban park" in appendix and "EBSCOhost" in appendix
 
-    _go(keys, "Screen", "Screen")
+    keys.go("Screen")
     page.get_by_text("You have screened 0 of 14").wait_for(timeout=120_000)
     screenshot(page, "new-review-screen")
     for name in ("Include", "Exclude"):
@@ -140,7 +133,7 @@ def test_a_new_review_with_search_records_rapid_mode_and_downloads(browser, new_
     page.get_by_text("Rapid review, calibration round 1").wait_for(timeout=120_000)
     page.keyboard.press("Escape")  # the settings close
 
-    _go(keys, "Records", "Records")
+    keys.go("Records", "Records")
     labelled = list(csv.DictReader(io.StringIO(_records_download(
         keys, "ASReview (labelled CSV)", now=FORMATS_OFFERED[0]).decode("utf-8-sig"))))
     assert len(labelled) == 14
@@ -149,7 +142,7 @@ def test_a_new_review_with_search_records_rapid_mode_and_downloads(browser, new_
                                now="ASReview (labelled CSV)")
     assert zotero.count(b"TY  - ") == 14 and OWN_REASON.encode() in zotero
 
-    _go(keys, "PRISMA diagram", "PRISMA 2020 flow diagram")
+    keys.go("PRISMA diagram", "PRISMA 2020 flow diagram")
     methods = page.get_by_test_id("stText").filter(has_text="We searched").inner_text()
     assert "Scopus (searched 28 January 2025, export date)" in methods
     assert "Academic Search Premier via EBSCOhost" in methods

@@ -12,7 +12,7 @@ import pytest
 from reviewkit import accounts
 from reviewkit.formats import Record
 from reviewkit.store import Store
-from tests.conftest import running_app, screenshot, settled
+from tests.conftest import running_app, screenshot
 from tests.keyboard import Keys
 from tests.test_browser_screening import _press, _title
 
@@ -54,15 +54,8 @@ def _tab(browser):
 def _log_in_and_screen(keys: Keys, url: str, who: str) -> None:
     """Log in and open Screen with the keyboard alone."""
     keys.log_in(url, who, PASSWORDS[who], lands_on="Overview")
-    _open(keys, "Screen")
+    keys.go("Screen")
     keys.tab.get_by_text("You have screened").wait_for(timeout=120_000)
-
-
-def _open(keys: Keys, name: str) -> None:
-    """Go to a page by its link in the sidebar (the login lives in the browser session)."""
-    keys.press(name, testid="stSidebarNav")
-    keys.tab.get_by_role("heading", name=name).first.wait_for(timeout=120_000)
-    settled(keys.tab)
 
 
 def _exclude(page) -> str:
@@ -98,9 +91,9 @@ def test_calibration_then_single_then_check(browser, rapid_app):
         assert single in TITLES and single not in calibration
 
         # ana is handed ben's exclusion to check before any new record, and disagrees
-        _open(ana_keys, "Conflicts")
+        ana_keys.go("Conflicts")
         ana.get_by_role("heading", name="Conflicts and agreement").wait_for()
-        _open(ana_keys, "Screen")
+        ana_keys.go("Screen")
         ana.get_by_text("Calibration ended in round 1").wait_for(timeout=120_000)
         ana.locator("h3").first.wait_for()
         assert _title(ana) == single
@@ -113,7 +106,7 @@ def test_calibration_then_single_then_check(browser, rapid_app):
 
         # the lead sees the disagreement and the calibration figures on Conflicts
         _log_in_and_screen(lead_keys, rapid_app, "lead")
-        _open(lead_keys, "Conflicts")
+        lead_keys.go("Conflicts")
         lead.get_by_role("heading", name="Reviewers disagree (1)").wait_for(timeout=120_000)
         lead.get_by_text(single).first.wait_for()
         lead.get_by_text("Round 1: 3 records, agreement on 3 (100%)").wait_for()

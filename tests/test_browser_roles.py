@@ -143,9 +143,7 @@ def test_the_admin_adds_a_member_on_the_team_page_with_the_keyboard_alone(tab, t
     keys = Keys(tab)
     keys.log_in(team_app.url, "boss", PASSWORDS["boss"], lands_on="Overview")
     assert _pages_in_menu(tab) == set(ALL_PAGES)  # an admin sees every page, Publish too
-    keys.press("Team", testid="stSidebarNav")
-    tab.get_by_role("heading", name="Team of Community connectors").wait_for()
-    settled(tab)
+    keys.go("Team", "Team of Community connectors")
     keys.choose("Add a person", "pete")
     keys.press("Add to the team")
     tab.get_by_text("pete added to the team.").wait_for()
