@@ -53,8 +53,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# scipy is imported where it is used: scipy.stats alone takes seconds to load on a fresh
-# server, and pages that only show counts should not wait for it.
+# No scipy here: the advice is on the Screen page's first answer, and on a fresh server loading
+# scipy.special took about half a second of it (scipy.stats a second).  The distributions needed
+# are short sums of log-factorials (``math.lgamma``); the tests check them against scipy.stats.
 
 
 @dataclass(frozen=True)
@@ -157,8 +158,6 @@ def estimate_remaining_by_rate(
     >>> estimate_remaining_by_rate([0] * 50, 2000) is None
     True
     """
-    from scipy.stats import poisson
-
     labels = _check(decisions, n_records, None)
     n_screened, n_found = len(labels), int(labels.sum())
     n_left = n_records - n_screened
@@ -167,7 +166,7 @@ def estimate_remaining_by_rate(
     if n_found == 0:
         return None
     expected, most = _rate_left(labels, n_records, confidence)
-    upper = int(poisson.ppf(confidence, most)) if most > 0 else 0
+    upper = _poisson_quantile(confidence, most) if most > 0 else 0
     return RemainingEstimate(
         expected=float(expected),
         upper=min(upper, n_left),
@@ -320,10 +319,13 @@ def random_sample_needed(n_left: int, max_missed: int, *, confidence: float = 0.
         return 0
     alpha = 1.0 - confidence
 
-    from scipy.stats import hypergeom
-
     def passes(size: int) -> bool:
-        return hypergeom.cdf(0, n_left, too_many, size) < alpha
+        # the chance that ``size`` records drawn from ``n_left`` miss all ``too_many``
+        # relevant ones: C(n_left - too_many, size) / C(n_left, size)
+        rest = n_left - too_many
+        log_miss = (math.lgamma(rest + 1) - math.lgamma(rest - size + 1)
+                    - math.lgamma(n_left + 1) + math.lgamma(n_left - size + 1))
+        return math.exp(log_miss) < alpha
 
     low, high = 1, n_left - too_many + 1  # at ``high`` the sample must have found one
     while low < high:
@@ -367,10 +369,8 @@ def _model_stops(labels: np.ndarray, n_records: int, confidence: float, max_miss
 
 def _model_stops_at(n: int, k: int, hits_u: float, n_records: int, confidence: float,
                     max_missed: int) -> bool:
-    from scipy.stats import poisson
-
     _, most = _rate_left_from(n, k, hits_u, n_records, confidence)
-    return int(poisson.ppf(confidence, most)) <= max_missed
+    return _poisson_quantile(confidence, most) <= max_missed
 
 
 def _heuristic_met(labels: np.ndarray, n_records: int) -> bool:
@@ -440,17 +440,18 @@ def _rate_left_from(n: int, k: int, hits_u: float, n_records: int,
     def left(b: float) -> float:
         return k * _geometric(b, n, n_records) / _geometric(b, 0, n)
 
-    from scipy.optimize import brentq, minimize_scalar
-    from scipy.stats import chi2
-
-    fit = minimize_scalar(lambda b: -log_likelihood(b), bounds=(0.0, _MAX_DECAY),
-                          method="bounded", options={"xatol": 1e-6})
-    best = float(fit.x)
-    floor = log_likelihood(best) - chi2.ppf(2 * min(confidence, RATE_CONFIDENCE) - 1, 1) / 2
+    best = _golden_max(log_likelihood, 0.0, _MAX_DECAY, 1e-6)
+    floor = log_likelihood(best) - _chi_square_1_quantile(2 * min(confidence, RATE_CONFIDENCE) - 1) / 2
     if log_likelihood(0.0) >= floor:
         slowest = 0.0
     else:
-        slowest = brentq(lambda b: log_likelihood(b) - floor, 0.0, best, xtol=1e-7)
+        # the profile likelihood is concave in ``b`` (minus k log of a sum of exponentials,
+        # minus a line), so it rises through ``floor`` once between 0 and the best fit
+        low, high = 0.0, best
+        while high - low > 1e-7:
+            mid = (low + high) / 2
+            low, high = (low, mid) if log_likelihood(mid) >= floor else (mid, high)
+        slowest = (low + high) / 2
     return left(best), left(slowest)
 
 
@@ -495,8 +496,6 @@ def _below_target_tail(runs: dict[str, np.ndarray], max_missed: int) -> np.ndarr
     grows with the pool, which made a trace over every decision grow with its square; the
     two agree to 1e-9 in ``tests/test_stopping_trace.py``.)
     """
-    from scipy.special import gammaln
-
     found = np.asarray(runs["found"], dtype=np.int64)
     pool = np.asarray(runs["pool"], dtype=np.int64)
     size = np.asarray(runs["size"], dtype=np.int64)
@@ -506,25 +505,97 @@ def _below_target_tail(runs: dict[str, np.ndarray], max_missed: int) -> np.ndarr
     x = found[:, None] + 1 + np.arange(max_missed + 1)[None, :]  # finds above the run's
     rest = pool - relevant
     valid = (x <= np.minimum(relevant, size)[:, None]) & (size[:, None] - x <= rest[:, None])
-
-    def log_choose(n, k):
-        return gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)
-
-    with np.errstate(invalid="ignore"):
-        terms = (log_choose(relevant[:, None], x) + log_choose(rest[:, None], size[:, None] - x)
-                 - log_choose(pool, size)[:, None])
-    upper = np.where(valid, np.exp(np.where(valid, terms, 0.0)), 0.0).sum(axis=1)
+    terms = _log_terms(relevant, rest, pool, size, x, valid)
+    upper = np.where(valid, np.exp(terms), 0.0).sum(axis=1)
     return np.where(impossible, 0.0, np.clip(1.0 - upper, 0.0, 1.0))
 
 
 def _tail(runs: dict[str, np.ndarray], relevant_in_pool: np.ndarray) -> np.ndarray:
-    """Chance that a run finds at most what it found, were ``relevant_in_pool`` in its pool."""
-    from scipy.stats import hypergeom
+    """Chance that a run finds at most what it found, were ``relevant_in_pool`` in its pool.
 
-    relevant = np.minimum(relevant_in_pool, runs["pool"])
-    tail = hypergeom.cdf(runs["found"], runs["pool"], relevant, runs["size"])
+    The hypergeometric distribution's lower tail, summed from log-factorials (one term per
+    count the run could have found, up to its own); it agrees with ``scipy.stats.hypergeom``
+    to 1e-9 in ``tests/test_stopping_trace.py``.
+    """
+    found = np.asarray(runs["found"], dtype=np.int64)
+    pool = np.asarray(runs["pool"], dtype=np.int64)
+    size = np.asarray(runs["size"], dtype=np.int64)
+    wanted = np.asarray(relevant_in_pool, dtype=np.int64)
+    relevant = np.minimum(wanted, pool)
+    rest = pool - relevant
+    x = np.arange(int(found.max(initial=0)) + 1)[None, :]
+    valid = ((x <= found[:, None]) & (x <= relevant[:, None]) & (x <= size[:, None])
+             & (size[:, None] - x <= rest[:, None]))
+    terms = _log_terms(relevant, rest, pool, size, x, valid)
+    tail = np.where(valid, np.exp(terms), 0.0).sum(axis=1)
     # More relevant records than the pool can hold is impossible, so its chance is nil.
-    return np.where(relevant_in_pool > runs["pool"], 0.0, tail)
+    return np.where(wanted > pool, 0.0, np.clip(tail, 0.0, 1.0))
+
+
+def _log_terms(relevant, rest, pool, size, x, valid) -> np.ndarray:
+    """log P(X = x) for X hypergeometric (``relevant`` of ``pool`` drawn ``size`` times), one
+    row per run and one column per ``x``; 0 where not ``valid`` (those are never used)."""
+    table = _log_factorials(int(pool.max(initial=0)))
+
+    def log_choose(n, k):
+        n, k = np.broadcast_arrays(n, k)
+        ok = valid & (k >= 0) & (k <= n)
+        n, k = np.where(ok, n, 0), np.where(ok, k, 0)
+        return table[n] - table[k] - table[n - k]
+
+    return np.where(valid, log_choose(relevant[:, None], x)
+                    + log_choose(rest[:, None], size[:, None] - x)
+                    - (table[pool] - table[size] - table[pool - size])[:, None], 0.0)
+
+
+_LOG_FACTORIALS = np.zeros(1)
+
+
+def _log_factorials(n: int) -> np.ndarray:
+    """log(k!) for k from 0 to at least ``n`` (``math.lgamma``; the table is kept and grown)."""
+    global _LOG_FACTORIALS
+    if len(_LOG_FACTORIALS) <= n:
+        _LOG_FACTORIALS = np.array([math.lgamma(k + 1.0) for k in range(max(n + 1, 1024))])
+    return _LOG_FACTORIALS
+
+
+def _poisson_quantile(q: float, mean: float) -> int:
+    """Smallest count ``k`` with P(X <= k) >= ``q`` for X Poisson with ``mean``: scipy.stats'
+    ``poisson.ppf`` (they agree in the tests), from the probabilities summed in turn."""
+    if mean <= 0:
+        return 0
+    reach = int(mean + 12 * math.sqrt(mean) + 30)
+    k = np.arange(reach + 1)
+    cdf = np.cumsum(np.exp(k * math.log(mean) - mean - _log_factorials(reach)[: reach + 1]))
+    return int(np.searchsorted(cdf, q - 1e-12 * q))
+
+
+def _chi_square_1_quantile(p: float) -> float:
+    """The ``p`` quantile of the chi-square distribution with one degree of freedom: the
+    square of a standard normal's ``(1 + p) / 2`` quantile."""
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf((1 + p) / 2) ** 2
+
+
+def _golden_max(f, low: float, high: float, tolerance: float) -> float:
+    """Where the concave function ``f`` is highest on [``low``, ``high``] (golden-section
+    search, to ``tolerance``)."""
+    ratio = (math.sqrt(5) - 1) / 2
+    a, b = low + (1 - ratio) * (high - low), low + ratio * (high - low)
+    fa, fb = f(a), f(b)
+    while high - low > tolerance:
+        if fa >= fb:
+            high, b, fb = b, a, fa
+            a = low + (1 - ratio) * (high - low)
+            fa = f(a)
+        else:
+            low, a, fa = a, b, fb
+            b = low + ratio * (high - low)
+            fb = f(b)
+    best = (low + high) / 2
+    # the rate may be flattest at an end of the range (no fall, or the steepest allowed)
+    return max((low, best, high), key=f) if f(best) < max(f(low), f(high)) else best
 
 
 def _upper_bounds(runs: dict[str, np.ndarray], alpha: float) -> np.ndarray:
