@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 
 from reviewkit.errors import DuplicateImportError, ReviewkitError
-from reviewkit.importing import import_file
-from reviewkit.review_dedup import deduplicate_review
 from reviewkit.store import Review, Store
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "corpora" / "demo"
@@ -62,6 +60,8 @@ def ensure_demo_review(store: Store, *, folder: Path = DEMO_DIR, actor: str = "a
             review = store.find_review(name)
             if review is None:
                 return None
+    from reviewkit.importing import import_file  # the readers of every format: only here
+
     for item in definition.get("files", []):
         path = folder / item["path"]
         try:
@@ -109,6 +109,8 @@ def seed_screening(store: Store, review: Review, folder: Path = DEMO_DIR) -> Non
     """
     with (folder / "screening.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
+    from reviewkit.review_dedup import deduplicate_review  # only when the demo is built
+
     works = work_records(store, review)
     deduplicate_review(store, review, actor=LEAD)
     included = {r["work"] for r in rows if r["ft_decision"] == "include"}

@@ -13,7 +13,6 @@ from pathlib import PurePosixPath
 from rapidfuzz import fuzz
 
 from reviewkit.errors import FormatError, ReviewkitError
-from reviewkit.formats import read_pdf
 from reviewkit.records import Record, normalize_doi
 from reviewkit.store import Store, StoredRecord
 
@@ -70,6 +69,8 @@ def attach_pdf(store: Store, record_id: int, data: bytes, filename: str, *, acto
     """Attach one PDF to a chosen record (its text is extracted for reading beside the form)."""
     if len(data) > MAX_PDF_MB * 1024 * 1024:
         raise FormatError(f"the PDF is over {MAX_PDF_MB} MB", file=filename)
+    from reviewkit.formats import read_pdf  # the format readers load with the first PDF
+
     pdf = read_pdf(data, filename=filename)[0]
     store.add_fulltext(record_id, filename=filename, sha256=hashlib.sha256(data).hexdigest(),
                        content=data, text=pdf.full_text, actor=actor)
@@ -123,6 +124,8 @@ def attach_zip(store: Store, candidates: list[StoredRecord], data: bytes, *, act
     results = []
     for name, content in safe_pdf_entries(data, filename=filename):
         try:
+            from reviewkit.formats import read_pdf
+
             pdf = read_pdf(content, filename=name)[0]
         except ReviewkitError as exc:
             results.append(AttachResult(name, None, "", str(exc)))

@@ -322,7 +322,11 @@ def _standardise(values: np.ndarray) -> np.ndarray:
 if __name__ == "__main__":  # the child process of ``queue.features_in_a_process``
     import io
     import json
+    import os
     import sys
+
+    if hasattr(os, "nice"):  # background work: the app's pages and the browser come first
+        os.nice(10)
 
     _buffer = io.BytesIO()
     sparse.save_npz(_buffer, text_features(json.loads(sys.stdin.buffer.read())))

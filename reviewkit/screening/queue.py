@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from reviewkit.review_settings import setting_value
@@ -155,7 +156,9 @@ def features_in_a_process(texts: list[str]):
     The child is a plain ``python -m reviewkit.screening.model`` reading the texts as JSON on
     stdin and writing the matrix as ``.npz`` on stdout. (multiprocessing's spawn was used
     before: it reruns the parent's ``__main__`` first, which in the app is the whole page
-    script, so the child failed and the work came back into the server's process.)
+    script, so the child failed and the work came back into the server's process.)  The
+    child lowers its own priority first: on a fresh server it starts as the first page is
+    drawn, and the browser drawing it should not wait for it.
     """
     import io
     import json
@@ -184,11 +187,16 @@ def features_in_a_process(texts: list[str]):
 class Prioritiser:
     """Ranks a review's records by how likely they are to be relevant, retraining off-thread."""
 
-    def __init__(self, ids: list[int], texts: list[str], criteria: str, *, random_state: int = 0,
-                 exploration: float = 0.0, model: str = "tfidf_svm"):
+    def __init__(self, ids: list[int], texts: list[str] | Callable[[], list[str]], criteria: str,
+                 *, random_state: int = 0, exploration: float = 0.0, model: str = "tfidf_svm"):
+        """``texts`` are the records' texts in the order of ``ids``, or a function that reads
+        them: then they are read where first needed, off the page's thread at 10,000 records
+        (reading them took a fifth of a second of a fresh server's first Screen page)."""
         self.ids = list(ids)
         self._position = {rid: i for i, rid in enumerate(self.ids)}
-        self._texts = list(texts)
+        self._read_texts = texts if callable(texts) else None
+        self._text_list = None if callable(texts) else list(texts)
+        self._texts_lock = threading.Lock()
         # one ranker for the review, made by the first retraining (off-thread, so the page's
         # first run does not wait for scikit-learn to load); refits reuse its text features
         self._ranker_args = {"random_state": random_state, "exploration": exploration,
@@ -199,7 +207,7 @@ class Prioritiser:
         self._trained_on: dict[int, int] | None = None
         self._worker: threading.Thread | None = None
         self._pending: dict[int, int] | None = None
-        if criteria.strip() and len(self._texts) >= FEATURES_IN_A_PROCESS_FROM:
+        if criteria.strip() and len(self.ids) >= FEATURES_IN_A_PROCESS_FROM:
             # seconds of TF-IDF at 10,000 records: made in a child process while the page
             # shows the first records in their own order, then the criteria's order takes over
             threading.Thread(target=self._rank_by_criteria_in_a_process, args=(criteria,),
@@ -208,6 +216,15 @@ class Prioritiser:
             from reviewkit.screening.model import rank_by_criteria
 
             self._order = [self.ids[i] for i in rank_by_criteria(self._texts, criteria)]
+
+    @property
+    def _texts(self) -> list[str]:
+        with self._texts_lock:
+            if self._text_list is None:
+                self._text_list = list(self._read_texts())
+                if len(self._text_list) != len(self.ids):
+                    raise ValueError(f"{len(self._text_list)} texts for {len(self.ids)} records")
+            return self._text_list
 
     def _rank_by_criteria_in_a_process(self, criteria: str) -> None:
         """The order ``rank_by_criteria`` gives (TF-IDF cosine to the criteria, fitted on the
@@ -228,7 +245,7 @@ class Prioritiser:
             self._ranker = Ranker(**self._ranker_args)
         indexed = {self._position[rid]: y for rid, y in labels.items() if rid in self._position}
         features = None
-        if (self._trained_on is None and len(self._texts) >= FEATURES_IN_A_PROCESS_FROM
+        if (self._trained_on is None and len(self.ids) >= FEATURES_IN_A_PROCESS_FROM
                 and MODELS[self._ranker.model][0] == "tfidf"):
             features = features_in_a_process(self._texts)
         order = [self.ids[i] for i in self._ranker.fit(self._texts, indexed, features=features)
@@ -274,9 +291,14 @@ def review_prioritiser(store: Store, review: Review, *, exploration: float = 0.0
     """A prioritiser over the review's records left after deduplication, first ordered by
     how well they match its question and inclusion criteria; ``model`` defaults to the
     review's screening model setting."""
-    kept = store.kept_titles_abstracts(review.id)
-    ids = [rid for rid, _, _ in kept]
-    texts = [record_text(title, abstract) for _, title, abstract in kept]
+    ids = store.kept_record_ids(review.id)
+
+    def texts() -> list[str]:  # read when the ranker first needs them, in the order of ids
+        # (a record deleted in between keeps an empty text; the page's next ranker drops it)
+        by_id = {rid: record_text(title, abstract)
+                 for rid, title, abstract in store.kept_titles_abstracts(review.id)}
+        return [by_id.get(rid, "") for rid in ids]
+
     criteria = "\n".join([review.question, review.inclusion_criteria])
     return Prioritiser(ids, texts, criteria, exploration=exploration,
                        model=model or setting_value(review, "screening_model"))

@@ -234,7 +234,6 @@ def render() -> None:
     pending = _only_new(store, review, pending)
     prioritiser = _prioritiser(review.id, state.kept_count, exploration,
                                setting_value(review, "screening_model"))
-    prioritiser.update(labels)
 
     current = st.session_state.get(f"screen_current_{stage}")
     if current not in ids:
@@ -262,6 +261,10 @@ def render() -> None:
         _criteria_panel(review, advice, list(labels.values()) if stage == TA else [])
     _find_record(store, review, stage, ids)
     st.html(_GIVE_KEYS_BACK, unsafe_allow_javascript=True)
+    # Retrain last, once the page is drawn: the next record comes from the order already
+    # learnt, and the retraining thread (which loads scikit-learn on a fresh server) would
+    # otherwise hold the interpreter while this run draws the record and the advice.
+    prioritiser.update(labels)
 
 
 def _only_new(store, review, pending: set[int]) -> set[int]:
