@@ -48,36 +48,37 @@ def test_rate_fit_from_totals_matches_the_decisions():
     assert most >= expected >= 0 and math.isfinite(most)
 
 
-def test_below_target_tail_matches_scipy():
+def _random_runs(seed: int, n: int, most_found: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    pool = rng.integers(5, 3000, size=n)
+    size = np.array([rng.integers(1, p + 1) for p in pool])
+    found = np.array([rng.integers(0, min(s, most_found) + 1) for s in size])
+    return {"pool": pool, "size": size, "found": found}
+
+
+def _scipy_tail(runs: dict[str, np.ndarray], relevant: np.ndarray) -> np.ndarray:
     from scipy.stats import hypergeom
 
-    rng = np.random.default_rng(11)
-    pool = rng.integers(5, 3000, size=400)
-    size = np.array([rng.integers(1, p + 1) for p in pool])
-    found = np.array([rng.integers(0, min(s, 30) + 1) for s in size])
-    runs = {"pool": pool, "size": size, "found": found}
+    pool, found = runs["pool"], runs["found"]
+    return np.where(relevant > pool, 0.0,
+                    hypergeom.cdf(found, pool, np.minimum(relevant, pool), runs["size"]))
+
+
+def test_below_target_tail_matches_scipy():
+    runs = _random_runs(11, 400, 30)
     for max_missed in (0, 1, 4, 17):
-        relevant = found + max_missed + 1
-        expected = np.where(relevant > pool, 0.0,
-                            hypergeom.cdf(found, pool, np.minimum(relevant, pool), size))
+        expected = _scipy_tail(runs, runs["found"] + max_missed + 1)
         assert np.allclose(stopping._below_target_tail(runs, max_missed), expected,
                            rtol=1e-9, atol=1e-9)
 
 
 def test_exact_tail_matches_scipy():
     # the lower tail the exact bound is searched with, for counts around and beyond the pool
-    from scipy.stats import hypergeom
-
-    rng = np.random.default_rng(12)
-    pool = rng.integers(5, 3000, size=300)
-    size = np.array([rng.integers(1, p + 1) for p in pool])
-    found = np.array([rng.integers(0, min(s, 120) + 1) for s in size])
-    runs = {"pool": pool, "size": size, "found": found}
+    runs = _random_runs(12, 300, 120)
     for extra in (0, 1, 5, 60, 4000):
-        relevant = found + extra
-        expected = np.where(relevant > pool, 0.0,
-                            hypergeom.cdf(found, pool, np.minimum(relevant, pool), size))
-        assert np.allclose(stopping._tail(runs, relevant), expected, rtol=1e-9, atol=1e-9)
+        relevant = runs["found"] + extra
+        assert np.allclose(stopping._tail(runs, relevant), _scipy_tail(runs, relevant),
+                           rtol=1e-9, atol=1e-9)
 
 
 def test_poisson_and_chi_square_quantiles_match_scipy():
