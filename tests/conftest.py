@@ -21,7 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from reviewkit.store import Store
+# argon2-cffi's cheapest parameters for the accounts the tests create (at the standard cost,
+# hashing took about a tenth of a second each, 16 s of test_accounts.py alone); set before
+# reviewkit.accounts is imported, and inherited by the app servers and commands the tests
+# start. tests/test_accounts.py checks the standard cost in a process without it.
+os.environ.setdefault("REVIEWKIT_TEST_CHEAP_PASSWORD_HASHES", "1")
+
+from reviewkit.store import Store  # noqa: E402
 from tests.templates import copy_demo_database, copy_sqlite, demo_review, sqlite_schema_template
 
 DATA = Path(__file__).parent / "data"

@@ -281,3 +281,38 @@ def test_only_a_few_argon2_checks_run_at_once(store, monkeypatch):
     for thread in threads:
         thread.join()
     assert 1 <= most <= accounts.ARGON2_AT_ONCE
+
+
+def test_passwords_get_argon2_standard_cost_outside_the_test_suite(tmp_path):
+    # the suite sets REVIEWKIT_TEST_CHEAP_PASSWORD_HASHES (tests/conftest.py); a server or a
+    # command without it hashes at argon2-cffi's recommended cost (RFC 9106, low memory)
+    import os
+    import subprocess
+    import sys
+
+    code = ("from reviewkit import accounts; print(accounts.hash_password('long-enough-1'))")
+    from tests.conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if k != accounts.CHEAP_HASHES_FOR_TESTS}
+    made = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**env, "PYTHONPATH": str(ROOT)}, check=True, cwd=tmp_path,
+                          ).stdout.strip()
+    assert made.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), made
+
+
+def test_a_cheap_hash_is_made_again_at_standard_cost_at_the_next_log_in(store, monkeypatch):
+    from argon2 import PasswordHasher
+
+    accounts.create_user(store, "dee", role="researcher", password="dee-password-1",
+                         actor="admin")  # at the suite's cheap cost
+
+    def stored() -> str:
+        with store.read() as conn:
+            return conn.execute(select(users.c.password_hash)
+                                .where(users.c.username == "dee")).scalar()
+
+    assert "m=65536" not in stored()
+    monkeypatch.setattr(accounts, "_HASHER", PasswordHasher())  # a server without the variable
+    assert accounts.authenticate(store, "dee", "dee-password-1").username == "dee"
+    assert stored().startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert accounts.authenticate(store, "dee", "dee-password-1").username == "dee"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from reviewkit.accounts import CHEAP_HASHES_FOR_TESTS
 from tests.conftest import ROOT
 from tests.test_importing import GOOD_RIS
 
@@ -19,7 +20,8 @@ DEMO = ROOT / "corpora" / "demo"
 
 
 def run_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("REVIEWKIT_")}
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith("REVIEWKIT_") or k == CHEAP_HASHES_FOR_TESTS}
     environment.update(env or {}, PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1")
     return subprocess.run([sys.executable, "-m", "reviewkit", *args], cwd=cwd, env=environment,
                           capture_output=True, text=True, timeout=300)
