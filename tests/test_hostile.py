@@ -423,3 +423,14 @@ def test_huge_pdf_is_refused_before_it_is_read(store):
     with pytest.raises(FormatError, match=r"huge\.pdf.*over 60 MB"):
         attach_pdf(store, rid, huge, "huge.pdf", actor="ana")
     assert store.fulltext_file(rid) is None
+
+
+def test_the_bad_character_pattern_is_unicode_control_and_surrogate_categories():
+    import unicodedata
+
+    from tests import hostile_strategies
+
+    every = "".join(chr(point) for point in range(0x110000))
+    by_category = [ch for ch in every if ch not in "\t\n"
+                   and unicodedata.category(ch) in ("Cc", "Cs")]
+    assert hostile_strategies._bad_characters(every) == by_category
