@@ -225,8 +225,9 @@ def encode_latex(value: str) -> str:
         else:
             out.append(char)
     text = "".join(out)
-    # '--' and doubled quotes are ligatures in LaTeX; an empty group keeps them literal.
-    return re.sub(r"([-`'])(?=\1)", r"\1{}", text)
+    # '--', doubled quotes, '!`' and '?`' (the inverted marks) are ligatures in LaTeX; an
+    # empty group keeps them literal.
+    return re.sub(r"([-`'])(?=\1)|([!?])(?=`)", lambda m: m.group(0) + "{}", text)
 
 
 def write_bibtex(records: list[Record]) -> str:
