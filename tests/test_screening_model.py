@@ -442,3 +442,27 @@ def test_a_large_review_takes_the_criteria_order_from_a_child_process(monkeypatc
         time.sleep(0.1)
     assert started.order() == expected
     assert set(expected[:7]) == {ids[i] for i in range(0, 60, 9)}  # blue-light records first
+
+
+def test_a_failed_retraining_leaves_the_order_and_the_next_decision_tries_again(caplog):
+    # the texts are read in the retraining thread: a failure there (a database busy just then)
+    # must not stop the prioritiser from ever learning again
+    from reviewkit.screening import queue
+
+    texts = [f"study {i} about {'sleep' if i % 3 == 0 else 'traffic'}" for i in range(30)]
+    calls = []
+
+    def read_texts() -> list[str]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database is locked")
+        return texts
+
+    ids = list(range(100, 130))
+    ranker = queue.Prioritiser(ids, read_texts, "")
+    ranker.update({100: 1, 101: 0}, wait=True)
+    assert not ranker.learned and ranker.order() == ids
+    assert "retraining the screening order failed" in caplog.text
+    ranker.update({100: 1, 101: 0, 102: 0}, wait=True)
+    assert ranker.learned and len(calls) == 2
+    assert (ranker.order()[0] - 100) % 3 == 0  # another "sleep" study first, as the include

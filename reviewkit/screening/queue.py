@@ -7,6 +7,7 @@ the next record comes from the newest ranking that is ready.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from collections.abc import Callable
@@ -261,7 +262,13 @@ class Prioritiser:
                 if labels is None:
                     self._worker = None
                     return
-            self._train(labels)
+            try:
+                self._train(labels)
+            except Exception:  # e.g. the texts could not be read just then: the page keeps the
+                # order it has, and the next decision (or labels already waiting) tries again
+                logging.getLogger(__name__).warning(
+                    "retraining the screening order failed; the last order stays",
+                    exc_info=True)
 
     def update(self, labels: dict[int, int], *, wait: bool = False) -> None:
         """Re-rank with these labels (needs one include and one exclude to learn from)."""
