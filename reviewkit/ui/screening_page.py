@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from reviewkit.errors import ReviewkitError
-from reviewkit.fulltext import attach_pdf
 from reviewkit.review_settings import (
     change_settings,
     exclusion_reasons,
@@ -344,6 +343,10 @@ def _record_and_buttons(store, review, stage: str, order: str, current, pending,
             upload = st.file_uploader("Attach the full text (PDF)", type=["pdf"],
                                       key=f"ft-{current}")
             if upload is not None:
+                # here, not at the top: its fuzzy matching library took 80 ms of a fresh
+                # server's first Screen page, which needs it only for a full text sent here
+                from reviewkit.fulltext import attach_pdf
+
                 try:
                     attach_pdf(store, current, upload.getvalue(), upload.name, actor=me)
                 except ReviewkitError as exc:
