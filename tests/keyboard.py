@@ -223,8 +223,12 @@ class Keys:
             with self.tab.expect_file_chooser(timeout=timeout) as chooser:
                 self.tab.keyboard.press(key)
             return chooser.value
-        # seen under load only: the key met the picker mid-redraw and opened nothing
-        chooser = once_more(self.tab, attempt, what=f"{key!r} on {name!r} (a file dialogue)")
+        # seen under load only: the key met the picker mid-redraw and opened nothing. The first
+        # try waits 30 s, not 10: a full run failed with the second try too, and the likely
+        # cause (not reproduced) is a dialogue that opened after the first wait, which nobody
+        # answers and which keeps the browser from opening a second one
+        chooser = once_more(self.tab, attempt, what=f"{key!r} on {name!r} (a file dialogue)",
+                            wait=30_000)
         files = paths if isinstance(paths, list) else [paths]
         chooser.set_files(files)
         # the page redraws once the files are sent: wait for it, so the next Tab does not
