@@ -9,6 +9,7 @@ focus was always visible, in view, uncovered and on a target at least 24×24 px 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,11 @@ _LAID_OUT = """() => new Promise((done) => {
 })"""
 
 
+class LateLayout(UserWarning):
+    """A focus stop a late redraw pushed out of view, checked again once the page was still
+    (:meth:`Keys.step`); the run's summary lists each."""
+
+
 _PAGE_HEIGHT = """() => (document.querySelector('[data-testid="stMain"]') || document.body)
   .scrollHeight"""
 
@@ -81,7 +87,6 @@ class Keys:
         self.tab = tab
         self.limit = limit
         self.visited: list[dict] = []
-        self.late_layouts = 0  # stops a late layout pushed out of view, checked again (step)
 
     @staticmethod
     def _is(here: dict, name: str, testid: str | None, role: str | None = None,
@@ -148,8 +153,9 @@ class Keys:
                 self.tab.evaluate(_LAID_OUT)
                 self.tab.keyboard.press("Shift+Tab")
                 self.tab.keyboard.press("Tab")
+                warnings.warn(LateLayout(f"a late layout pushed the focus on {here['name']!r} "
+                                        "out of view; it was checked again"), stacklevel=2)
                 here = self.tab.evaluate(FOCUSED)
-                self.late_layouts += 1
         if not page:
             self.visited.append(here)
         return here
