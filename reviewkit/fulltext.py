@@ -121,11 +121,11 @@ def safe_pdf_entries(data: bytes, *, filename: str = "upload.zip") -> list[tuple
 def attach_zip(store: Store, candidates: list[StoredRecord], data: bytes, *, actor: str,
                filename: str = "upload.zip") -> list[AttachResult]:
     """Attach every PDF in a zip to the record it matches; report the ones that match none."""
+    from reviewkit.formats import read_pdf  # the format readers load with the first PDF
+
     results = []
     for name, content in safe_pdf_entries(data, filename=filename):
         try:
-            from reviewkit.formats import read_pdf
-
             pdf = read_pdf(content, filename=name)[0]
         except ReviewkitError as exc:
             results.append(AttachResult(name, None, "", str(exc)))

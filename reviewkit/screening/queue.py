@@ -195,8 +195,9 @@ class Prioritiser:
         (reading them took a fifth of a second of a fresh server's first Screen page)."""
         self.ids = list(ids)
         self._position = {rid: i for i, rid in enumerate(self.ids)}
-        self._read_texts = texts if callable(texts) else None
-        self._text_list = None if callable(texts) else list(texts)
+        given = None if callable(texts) else list(texts)
+        self._read_texts = texts if callable(texts) else lambda: given
+        self._text_list: list[str] | None = None
         self._texts_lock = threading.Lock()
         # one ranker for the review, made by the first retraining (off-thread, so the page's
         # first run does not wait for scikit-learn to load); refits reuse its text features

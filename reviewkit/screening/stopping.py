@@ -593,9 +593,7 @@ def _golden_max(f, low: float, high: float, tolerance: float) -> float:
             low, a, fa = a, b, fb
             b = low + ratio * (high - low)
             fb = f(b)
-    best = (low + high) / 2
-    # the rate may be flattest at an end of the range (no fall, or the steepest allowed)
-    return max((low, best, high), key=f) if f(best) < max(f(low), f(high)) else best
+    return (low + high) / 2  # at an end of the range, the bracket closes on that end
 
 
 def _upper_bounds(runs: dict[str, np.ndarray], alpha: float) -> np.ndarray:
