@@ -53,8 +53,9 @@ def _still(tab) -> None:
 # Resolves once the page's height has not changed for four frames in a row (at most 3 s):
 # tables and charts finish laying out after the app's run has ended, and a control the focus
 # reached while they grew above it was pushed out of view (seen in full runs).
+_MAIN = """(document.querySelector('[data-testid="stMain"]') || document.body)"""
 _LAID_OUT = """() => new Promise((done) => {
-  const main = document.querySelector('[data-testid="stMain"]') || document.body;
+  const main = """ + _MAIN + """;
   let last = -1, same = 0;
   const limit = setTimeout(done, 3000);
   const look = () => {
@@ -72,8 +73,7 @@ class LateLayout(UserWarning):
     (:meth:`Keys.step`); the run's summary lists each."""
 
 
-_PAGE_HEIGHT = """() => (document.querySelector('[data-testid="stMain"]') || document.body)
-  .scrollHeight"""
+_PAGE_HEIGHT = "() => " + _MAIN + ".scrollHeight"
 
 _CONTROLS = {"A", "BUTTON", "INPUT", "TEXTAREA", "SUMMARY", "LABEL", "SELECT"}
 _ROLES = {"tab", "button", "link", "radio", "checkbox", "option", "combobox", "textbox", "switch",
