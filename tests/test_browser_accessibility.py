@@ -19,7 +19,7 @@ from tests.keyboard import Keys
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDRESSES = re.findall(r'url_path="([a-z-]+)"', (ROOT / "streamlit_app.py").read_text(encoding="utf-8"))
+ADDRESSES = re.findall(r'url_path="([a-z-]+)"', (ROOT / "reviewkit" / "ui" / "app_script.py").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")

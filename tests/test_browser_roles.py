@@ -201,8 +201,9 @@ def test_logging_out_takes_team_only_reading_with_it(tab, team_app):
 
 
 def _registered_addresses() -> list[str]:
-    """Every page address streamlit_app.py registers, read from the file itself."""
-    source = (Path(__file__).resolve().parent.parent / "streamlit_app.py").read_text(encoding="utf-8")
+    """Every page address the app script registers, read from the file itself."""
+    script = Path(__file__).resolve().parent.parent / "reviewkit" / "ui" / "app_script.py"
+    source = script.read_text(encoding="utf-8")
     return re.findall(r'url_path="([a-z-]+)"', source)
 
 

@@ -28,7 +28,7 @@ def test_a_deleted_demo_review_stays_deleted_and_every_page_opens(tmp_path, monk
     monkeypatch.setenv("REVIEWKIT_DATABASE_URL", url)
     st.cache_resource.clear()
     try:
-        at = AppTest.from_file("../streamlit_app.py", default_timeout=120).run()
+        at = AppTest.from_file("../reviewkit/ui/app_script.py", default_timeout=120).run()
         assert not at.exception, at.exception
     finally:
         st.cache_resource.clear()

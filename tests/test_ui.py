@@ -47,7 +47,7 @@ def _import():
 def test_app_opens_on_the_demo_review(tmp_path, monkeypatch):
     # the one test that starts on an empty database, so the app builds the demo review itself
     monkeypatch.setenv("REVIEWKIT_DATABASE_URL", f"sqlite:///{tmp_path / 'first-start.sqlite'}")
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=60).run()
+    at = AppTest.from_file("../reviewkit/ui/app_script.py", default_timeout=60).run()
     assert not at.exception
     demo_name = load_demo_definition()["name"]
     assert at.sidebar.selectbox[0].value == demo_name
@@ -219,7 +219,7 @@ def test_switching_review_drops_what_was_prepared_for_the_other():
 
 
 def test_the_front_page_box_opens_the_evidence_for_a_typed_phrase():
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=120).run()
+    at = AppTest.from_file("../reviewkit/ui/app_script.py", default_timeout=120).run()
     at.text_input(key="front_search").input("somewhere for kids to play").run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Evidence by approach"
