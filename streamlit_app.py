@@ -2,14 +2,16 @@
 
 Streamlit runs ``reviewkit/ui/app_script.py`` (which pages exist, and who may open them) for
 every visit and every click; this file is the server around it.  As the server starts, before it
-answers anyone, it loads the code every page needs (the store, SQLAlchemy, accounts): a fresh
-server otherwise loaded it on the first visitor's clock, about 0.3 s of the first page they
-open (benchmarks/ui_latency.py).  Each page's own code still loads when that page is first
-opened, so the server starts without the heavy libraries only some pages use.
+answers anyone, it loads the code every page needs (the store, SQLAlchemy, accounts) and opens
+the database (building the demo review on a first start).  A fresh server otherwise did both on
+the first visitor's clock: about 0.3 s of the first page they opened (benchmarks/ui_latency.py),
+and the whole demo build on a first start.  Each page's own code still loads when that page is
+first opened, so the server starts without the heavy libraries only some pages use.
 """
 
 import contextlib
 import importlib
+import logging
 
 import streamlit as st
 
@@ -18,10 +20,20 @@ SHARED_MODULES = ("reviewkit.ui.common", "reviewkit.ui.accessibility", "reviewki
 
 
 @contextlib.asynccontextmanager
-async def _load_shared_code(_app):
+async def _ready_before_the_first_visit(_app):
     for name in SHARED_MODULES:
         importlib.import_module(name)
+    # Opened outside any visit, the cached store would log "missing ScriptRunContext" (there is
+    # no page to show its spinner on); that is expected here.
+    quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    level, quiet.level = quiet.level, logging.ERROR
+    try:
+        importlib.import_module("reviewkit.ui.common").get_store()
+    except Exception:  # the first page to open the database shows what went wrong
+        logging.getLogger("reviewkit").exception("the database could not be opened at start")
+    finally:
+        quiet.setLevel(level)
     yield
 
 
-app = st.App("reviewkit/ui/app_script.py", lifespan=_load_shared_code)
+app = st.App("reviewkit/ui/app_script.py", lifespan=_ready_before_the_first_visit)
