@@ -2,11 +2,12 @@
 
 Streamlit runs ``reviewkit/ui/app_script.py`` (which pages exist, and who may open them) for
 every visit and every click; this file is the server around it.  As the server starts, before it
-answers anyone, it loads the code every page needs (the store, SQLAlchemy, accounts) and opens
-the database (building the demo review on a first start).  A fresh server otherwise did both on
-the first visitor's clock: about 0.3 s of the first page they opened (benchmarks/ui_latency.py),
-and the whole demo build on a first start.  Each page's own code still loads when that page is
-first opened, so the server starts without the heavy libraries only some pages use.
+answers anyone, it loads the code every page needs (the store, SQLAlchemy, accounts, and the
+numpy and pandas most pages use) and opens the database (building the demo review on a first
+start).  A fresh server otherwise did both on the first visitor's clock: a few tenths of a
+second of the first page they opened (benchmarks/ui_latency.py), and the whole demo build on a
+first start.  Each page's own code still loads when that page is first opened, so the server
+starts without the heavy libraries only some pages use.
 """
 
 import contextlib
@@ -15,8 +16,11 @@ import logging
 
 import streamlit as st
 
-# The modules reviewkit/ui/app_script.py imports before any page draws.
-SHARED_MODULES = ("reviewkit.ui.common", "reviewkit.ui.accessibility", "reviewkit.ui.login_page")
+# The modules reviewkit/ui/app_script.py imports before any page draws, and the libraries most
+# pages load with their own code: numpy (19 of the 20 pages, the Screen page among them; about
+# 0.1 s) and pandas (14 of 20, the Overview a new review opens on among them).
+SHARED_MODULES = ("numpy", "pandas", "reviewkit.ui.common", "reviewkit.ui.accessibility",
+                  "reviewkit.ui.login_page")
 
 
 @contextlib.asynccontextmanager
