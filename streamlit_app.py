@@ -12,6 +12,7 @@ starts without the heavy libraries only some pages use.
 
 import contextlib
 import importlib
+import inspect
 import logging
 
 import streamlit as st
@@ -27,10 +28,15 @@ SHARED_MODULES = ("numpy", "pandas", "reviewkit.ui.common", "reviewkit.ui.access
 async def _ready_before_the_first_visit(_app):
     for name in SHARED_MODULES:
         importlib.import_module(name)
+    # Streamlit reads the call stack once per process, as the first visit draws its first
+    # element (to tell a Python prompt from a script); Python's inspect module then maps every
+    # module loaded so far to its file, about 0.06 s here. Done now, that map is ready.
+    inspect.stack()
     # Opened outside any visit, the cached store would log "missing ScriptRunContext" (there is
     # no page to show its spinner on); that is expected here.
     quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
-    level, quiet.level = quiet.level, logging.ERROR
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
     try:
         importlib.import_module("reviewkit.ui.common").get_store()
     except Exception:  # the first page to open the database shows what went wrong
