@@ -9,6 +9,7 @@ focus was always visible, in view, uncovered and on a target at least 24×24 px 
 
 from __future__ import annotations
 
+import time
 import warnings
 from pathlib import Path
 
@@ -224,17 +225,32 @@ class Keys:
 
     def upload(self, name: str, paths: list[Path] | Path, *, key: str = "Enter", **where) -> None:
         """Reach the file picker's button and choose files in the dialogue ``key`` opens."""
+        # Every dialogue the page opens during this step is kept, a late one too: seen under
+        # load only, the key opened nothing within 10 s (or 30 s). A dialogue that opened after
+        # that wait, which nobody answered, is the likely cause of a second try failing in one
+        # full run; now the second try answers whichever dialogue came first.
+        choosers = []
+
+        def keep(chooser) -> None:
+            choosers.append(chooser)
+
+        self.tab.on("filechooser", keep)
+
         def attempt(timeout: float):
             self.reach(name, **where)
-            with self.tab.expect_file_chooser(timeout=timeout) as chooser:
-                self.tab.keyboard.press(key)
-            return chooser.value
-        # seen under load only: the key met the picker mid-redraw and opened nothing. The first
-        # try waits 30 s, not 10: a full run failed with the second try too, and the likely
-        # cause (not reproduced) is a dialogue that opened after the first wait, which nobody
-        # answers and which keeps the browser from opening a second one
-        chooser = once_more(self.tab, attempt, what=f"{key!r} on {name!r} (a file dialogue)",
-                            wait=30_000)
+            self.tab.keyboard.press(key)
+            deadline = time.monotonic() + timeout / 1000
+            while not choosers and time.monotonic() < deadline:
+                self.tab.wait_for_timeout(100)
+            if not choosers:
+                raise TimeoutError(f"no file dialogue within {timeout / 1000:.0f} s")
+
+        try:
+            once_more(self.tab, attempt, what=f"{key!r} on {name!r} (a file dialogue)",
+                      acted=lambda: bool(choosers))
+        finally:
+            self.tab.remove_listener("filechooser", keep)
+        chooser = choosers[0]
         files = paths if isinstance(paths, list) else [paths]
         chooser.set_files(files)
         # the page redraws once the files are sent: wait for it, so the next Tab does not
