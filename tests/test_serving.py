@@ -89,3 +89,17 @@ def test_a_database_that_cannot_be_opened_does_not_keep_the_server_down(tmp_path
         pass
     log = server.stdout.read().decode()
     assert "the database could not be opened at start" in log
+
+
+def test_the_server_loads_before_the_first_visit_what_the_app_script_imports():
+    # streamlit_app.py's list is written by hand: it must not drift from the script's imports
+    import ast
+
+    script = ast.parse((ROOT / "reviewkit" / "ui" / "app_script.py").read_text(encoding="utf-8"))
+    imported = {f"{node.module}.{alias.name}" for node in script.body
+                if isinstance(node, ast.ImportFrom) and node.module.startswith("reviewkit")
+                for alias in node.names}
+    server = ast.parse((ROOT / "streamlit_app.py").read_text(encoding="utf-8"))
+    shared = next(ast.literal_eval(node.value) for node in server.body
+                  if isinstance(node, ast.Assign) and node.targets[0].id == "SHARED_MODULES")
+    assert imported and imported <= set(shared), imported - set(shared)
