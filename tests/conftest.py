@@ -189,8 +189,10 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 
 @contextlib.contextmanager
-def running_app(datadir: Path, env: dict | None = None):
-    """Run the real Streamlit app on loopback with its data in ``datadir``; yield its address."""
+def running_app(datadir: Path, env: dict | None = None, *, address: str | None = "127.0.0.1"):
+    """Run the real Streamlit app on loopback with its data in ``datadir``; yield its address.
+    ``address=None`` starts it as the README says, with no address on the command line (the
+    config decides); its log is ``datadir/streamlit.log``."""
     import time
     import urllib.request
 
@@ -202,8 +204,8 @@ def running_app(datadir: Path, env: dict | None = None):
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
          "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
+         *(["--server.address", address] if address else []),
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -1,18 +1,14 @@
-"""The app as started from the README listens on this machine only."""
+"""The app as started from the README: it listens on this machine only, and is ready (code
+loaded, database open) before the first visit."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sqlite3
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, _free_port
+from tests.conftest import ROOT, _free_port, running_app
 
 
 def _listening(port: int) -> list[str]:
@@ -29,41 +25,11 @@ def _listening(port: int) -> list[str]:
     return found
 
 
-@contextlib.contextmanager
-def _started(datadir: Path, **env: str):
-    """``streamlit run streamlit_app.py`` as the README says (no address on the command line:
-    the config decides), until its health check answers; yield its port and the process."""
-    port = _free_port()
-    environment = dict(os.environ, REVIEWKIT_DATA_DIR=str(datadir), HF_HUB_OFFLINE="1")
-    environment.pop("REVIEWKIT_DATABASE_URL", None)
-    environment.update(env)
-    server = subprocess.Popen(
-        ["python", "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-         "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health",
-                                            timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("the app did not start")
-        yield port, server
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
 def test_plain_streamlit_run_listens_on_loopback_only(tmp_path):
     if not Path("/proc/net/tcp").exists():
         pytest.skip("needs Linux's /proc/net/tcp to see which addresses a server listens on")
-    with _started(tmp_path, REVIEWKIT_NO_DEMO="1") as (port, _server):
+    with running_app(tmp_path, {"REVIEWKIT_NO_DEMO": "1"}, address=None) as url:
+        port = int(url.rsplit(":", 1)[1])
         addresses = _listening(port)
         assert addresses, "nothing listens on the app's port"
         # 0100007F is 127.0.0.1; IPv6 loopback ::1 is 0..01. 00000000 would be every interface.
@@ -73,7 +39,7 @@ def test_plain_streamlit_run_listens_on_loopback_only(tmp_path):
 
 def test_the_demo_review_is_ready_before_anyone_opens_a_page(tmp_path):
     # streamlit_app.py opens the database as the server starts: no visit has happened yet
-    with _started(tmp_path):
+    with running_app(tmp_path, address=None):
         with sqlite3.connect(tmp_path / "reviewkit.sqlite") as db:
             names = [name for (name,) in db.execute("SELECT name FROM reviews")]
             records = db.execute("SELECT count(*) FROM records").fetchone()[0]
@@ -85,9 +51,9 @@ def test_a_database_that_cannot_be_opened_does_not_keep_the_server_down(tmp_path
     # nothing listens on this port: the server still starts, and says why in its log; the
     # first page then shows the error to the person (as before the server opened it early)
     unreachable = f"postgresql+psycopg://nobody@127.0.0.1:{_free_port()}/none"
-    with _started(tmp_path, REVIEWKIT_DATABASE_URL=unreachable) as (_port, server):
+    with running_app(tmp_path, {"REVIEWKIT_DATABASE_URL": unreachable}, address=None):
         pass
-    log = server.stdout.read().decode()
+    log = (tmp_path / "streamlit.log").read_text()
     assert "the database could not be opened at start" in log
 
 
