@@ -105,13 +105,13 @@ SETTINGS: tuple[Setting, ...] = (
             choices=(10, 20, 25, 50, 100)),
     # The names of reviewkit.screening.model.MODELS (a test keeps them in step).
     Setting("screening_model", "Model that ranks the records", "choice", "tfidf_svm",
-            "tfidf_svm: word TF-IDF and a linear SVM (ASReview's default kind; the best on "
-            "the shared test sets measured so far); tfidf_logistic, tfidf_nb: the same words with logistic "
-            "regression or naive Bayes; minilm_logistic, minilm_svm: the bundled MiniLM "
-            "sentence embeddings (slower to start: every abstract is embedded first). Where "
-            "many records are relevant (one in eight or more), try minilm_svm: on such a "
-            "benchmark set it ranked best in every seed measured, while on sets with few "
-            "relevant records it trailed.",
+            "tfidf_svm: word TF-IDF and a linear SVM (ASReview's default kind; on the four "
+            "shared test sets the best on three and close on the fourth); tfidf_logistic, "
+            "tfidf_nb: the same words with logistic regression or naive Bayes; "
+            "minilm_logistic, minilm_svm: the bundled MiniLM sentence embeddings (slower to "
+            "start: every abstract is embedded first). The MiniLM models were a little ahead "
+            "on the one test set where one record in eight was relevant, and well behind on "
+            "the other three.",
             choices=("tfidf_svm", "tfidf_logistic", "tfidf_nb", "minilm_logistic", "minilm_svm"),
             choice_labels=("Words, linear SVM (tfidf_svm)", "Words, logistic regression "
                            "(tfidf_logistic)", "Words, naive Bayes (tfidf_nb)",
