@@ -21,7 +21,7 @@ import streamlit as st
 # pages load with their own code: numpy (19 of the 20 pages, the Screen page among them; about
 # 0.1 s) and pandas (14 of 20, the Overview a new review opens on among them).
 SHARED_MODULES = ("numpy", "pandas", "reviewkit.ui.common", "reviewkit.ui.accessibility",
-                  "reviewkit.ui.login_page")
+                  "reviewkit.ui.login_page", "reviewkit.ui.page_list")
 
 
 @contextlib.asynccontextmanager

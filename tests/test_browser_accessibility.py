@@ -6,20 +6,18 @@ accessibility statement)."""
 from __future__ import annotations
 
 import json
-import re
 import zipfile
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
+from reviewkit.ui.page_list import addresses
 from tests.conftest import ARTIFACTS, settled
 from tests.keyboard import Keys
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-ADDRESSES = re.findall(r'url_path="([a-z-]+)"', (ROOT / "reviewkit" / "ui" / "app_script.py").read_text(encoding="utf-8"))
+ADDRESSES = addresses()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from importlib import import_module
 
 import streamlit as st
 
-from reviewkit.ui import accessibility, common, login_page
+from reviewkit.ui import accessibility, common, login_page, page_list
 
 
 def _page_of(module: str):
@@ -23,51 +23,15 @@ def _page_of(module: str):
 
 st.set_page_config(page_title="reviewkit", page_icon=":material/library_books:", layout="wide")
 
+
+def _page(spec: page_list.PageSpec) -> st.Page:
+    """The Streamlit page for one row of the page list."""
+    return st.Page(_page_of(spec.module), title=spec.title, icon=f":material/{spec.icon}:",
+                   url_path=spec.url_path)
+
+
 # (section, page, the action a person must be allowed in the chosen review to see it)
-PAGES = [
-    ("Review", st.Page(_page_of("overview"), title="Overview", icon=":material/dashboard:",
-                       url_path="overview"), "review.read"),
-    ("Review", st.Page(_page_of("import_page"), title="Import", icon=":material/upload_file:",
-                       url_path="import"), "import"),
-    ("Review", st.Page(_page_of("records_page"), title="Records", icon=":material/table_rows:",
-                       url_path="records"), "review.read"),
-    ("Review", st.Page(_page_of("dedup_page"), title="Deduplicate", icon=":material/join:",
-                       url_path="deduplicate"), "dedup"),
-    ("Screening", st.Page(_page_of("screening_page"), title="Screen", icon=":material/rule:",
-                          url_path="screen"), "screen"),
-    ("Screening", st.Page(_page_of("conflicts_page"), title="Conflicts", icon=":material/gavel:",
-                          url_path="conflicts"), "screen"),
-    ("Screening", st.Page(_page_of("prisma_page"), title="PRISMA diagram",
-                          icon=":material/account_tree:", url_path="prisma"), "review.read"),
-    ("Evidence", st.Page(_page_of("evidence_map_page"), title="Evidence map",
-                         icon=":material/bubble_chart:", url_path="evidence-map"),
-     "evidence.read"),
-    ("Evidence", st.Page(_page_of("approach_page"), title="Evidence by approach",
-                         icon=":material/search:", url_path="evidence-by-approach"),
-     "evidence.read"),
-    ("Evidence", st.Page(_page_of("coding_page"), title="Code studies", icon=":material/label:",
-                         url_path="code"), "code"),
-    ("Evidence", st.Page(_page_of("codebook_page"), title="Codebook",
-                         icon=":material/menu_book:", url_path="codebook"), "code"),
-    ("Evidence", st.Page(_page_of("extract_page"), title="Extract", icon=":material/edit_note:",
-                         url_path="extract"), "extract"),
-    ("Evidence", st.Page(_page_of("appraise_page"), title="Appraise", icon=":material/fact_check:",
-                         url_path="appraise"), "extract"),
-    ("Evidence", st.Page(_page_of("synthesis_page"), title="Synthesis and certainty",
-                         icon=":material/balance:", url_path="synthesis"), "evidence.read"),
-    ("Evidence", st.Page(_page_of("clusters_page"), title="Clusters", icon=":material/scatter_plot:",
-                         url_path="clusters"), "review.read"),
-    ("Evidence", st.Page(_page_of("library_page"), title="Local stories",
-                         icon=":material/diversity_3:", url_path="library"), "library.read"),
-    ("Team", st.Page(_page_of("team_page"), title="Team", icon=":material/group:", url_path="team"),
-     "signed_in"),
-    ("Team", st.Page(_page_of("publish_page"), title="Publish", icon=":material/public:",
-                     url_path="publish"), "site.publish"),
-    ("Team", st.Page(_page_of("audit_page"), title="Audit", icon=":material/history:",
-                     url_path="audit"), "audit.read"),
-    ("Team", st.Page(_page_of("backup_page"), title="Backup and move", icon=":material/archive:",
-                     url_path="backup"), "archive.export"),
-]
+PAGES = [(spec.section, _page(spec), spec.action) for spec in page_list.PAGE_SPECS]
 
 
 def _behind_the_door(page: st.Page, action: str):
@@ -98,8 +62,7 @@ user = common.current_user()
 sections: dict[str, list] = {}
 hidden: list = []
 if common.accounts_on() and user is None:
-    sections["Account"] = [st.Page(_page_of("login_page"), title="Log in", icon=":material/login:",
-                                   url_path="login")]
+    sections[page_list.LOGIN.section] = [_page(page_list.LOGIN)]
 for section, page, action in PAGES:
     if action == "signed_in":
         visible = user is not None
@@ -125,7 +88,8 @@ first_page = next(iter(sections.values()))[0]
 # Every page keeps its own address (the first menu page too, which Streamlit would otherwise
 # serve only at "/" and answer "Page not found" at its name); "/" and, once logged in,
 # "/login" lead on to the first page of this person's menu.
-doors = [_door("", first_page)] + ([] if "Account" in sections else [_door("login", first_page)])
+doors = [_door("", first_page)] + ([] if page_list.LOGIN.section in sections
+                                   else [_door(page_list.LOGIN.url_path, first_page)])
 hidden.extend(doors)
 # reachable by their address, never listed in the menu
 sections.setdefault(next(iter(sections)), []).extend(hidden)
