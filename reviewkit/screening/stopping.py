@@ -361,12 +361,6 @@ def _enough_to_fit(labels: np.ndarray) -> bool:
     return len(labels) >= MODEL_MIN_DECIDED and int(labels.sum()) >= MODEL_MIN_FOUND
 
 
-def _model_stops(labels: np.ndarray, n_records: int, confidence: float, max_missed: int) -> bool:
-    positions = np.flatnonzero(labels)
-    return _model_stops_at(len(labels), len(positions), float(positions.sum()), n_records,
-                           confidence, max_missed)
-
-
 def _model_stops_at(n: int, k: int, hits_u: float, n_records: int, confidence: float,
                     max_missed: int) -> bool:
     _, most = _rate_left_from(n, k, hits_u, n_records, confidence)
